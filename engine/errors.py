@@ -1,0 +1,34 @@
+"""Errors the engine raises. Each carries a message a person can act on."""
+
+
+class EngineError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class ProcessInvalid(EngineError):
+    """A process package failed validation; ``problems`` lists every finding."""
+
+    def __init__(self, key: str, problems: list[str]):
+        self.key = key
+        self.problems = problems
+        super().__init__(f"Process {key!r} is invalid: " + "; ".join(problems))
+
+
+class ScriptRefused(EngineError):
+    """A script or expression uses something the sandbox does not allow."""
+
+
+class ScriptFailed(EngineError):
+    """A script, condition or timer expression raised while the instance ran."""
+
+    def __init__(self, element_id: str, message: str):
+        self.element_id = element_id
+        super().__init__(f"{element_id}: {message}")
+
+
+class TaskNotReady(EngineError):
+    """The task is not (or no longer) ready to be completed."""
+
+
+class StateVersionUnsupported(EngineError):
+    """Stored state was written by a serializer this build cannot read."""

@@ -1,0 +1,267 @@
+"""Stepping process instances: plain data in, plain data out.
+
+Every call takes the process's :class:`ProcessSource` and the instance's stored
+state (a JSON string without the spec) and returns a :class:`StepResult` with
+the new state. Specs are parsed once per process version and cached here.
+Nothing is kept between calls, so a caller that fails to store a result has
+changed nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    WorkflowConverter,
+)
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from . import clock
+from .errors import EngineError, ScriptFailed, StateVersionUnsupported, TaskNotReady
+from .registry import ProcessSource
+from .sandbox import script_engine
+from .types import ReadyTask, StepResult, WaitingTimer
+from .workdays import WorkCalendar
+
+
+class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
+    """Serializes a workflow without its spec, which is stored once per version."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, spec=None, subprocess_specs=None):
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_CONFIG = dict(SPIFF_CONFIG)
+_CONFIG[BpmnWorkflow] = _SpeclessWorkflowConverter
+_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
+SERIALIZER_VERSION = _SERIALIZER.VERSION
+
+
+class CompiledProcess:
+    """A parsed process version: its specs and its human-task metadata."""
+
+    def __init__(self, source: ProcessSource):
+        self.source = source
+        parser = SpiffBpmnParser(validator=VALIDATOR)  # fresh: a failed parse poisons a parser
+        parser.add_bpmn_str(source.bpmn.encode(), filename=source.bpmn_name)
+        self.spec = parser.get_spec(source.process_id)
+        self.subprocess_specs = parser.get_subprocess_specs(source.process_id)
+
+    def all_task_specs(self) -> Iterable:
+        for spec in (self.spec, *self.subprocess_specs.values()):
+            yield from spec.task_specs.values()
+
+
+def parse(source: ProcessSource) -> CompiledProcess:
+    return CompiledProcess(source)
+
+
+def _form_names(task_spec) -> tuple[str | None, str | None]:
+    props = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+    return props.get("formJsonSchemaFilename"), props.get("formUiSchemaFilename")
+
+
+def _timer_due(task) -> datetime | None:
+    value = task.internal_data.get("event_value")
+    if isinstance(value, dict):
+        value = value.get("next") if value.get("cycles", 0) != 0 else None
+    if not value:
+        return None
+    try:
+        due = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return due if due.tzinfo is not None else due.replace(tzinfo=UTC)
+
+
+def _attached_to(timer_task) -> str | None:
+    """The human task a boundary timer watches: its sibling under the boundary split."""
+    parent = timer_task.parent
+    if parent is None or not parent.task_spec.name.endswith("BoundaryEventSplit"):
+        return None
+    for sibling in parent.children:
+        if sibling is not timer_task and sibling.task_spec.manual:
+            return str(sibling.id)
+    return None
+
+
+class Engine:
+    """Runs process instances. Thread-safe; keep one per process (see :func:`default_engine`)."""
+
+    def __init__(self, calendar: WorkCalendar | None = None, extra_helpers: dict | None = None):
+        self.calendar = calendar or WorkCalendar()
+        self.script_engine = script_engine({**self.helpers(), **(extra_helpers or {})})
+        self._compiled: dict[str, CompiledProcess] = {}
+        self._lock = threading.Lock()
+
+    # -- functions that scripts and timer expressions may call by name --------
+    def helpers(self) -> dict[str, Callable]:
+        cal = self.calendar
+        return {
+            "now": lambda: clock.now().isoformat(),
+            "in_minutes": lambda n: (clock.now() + timedelta(minutes=n)).isoformat(),
+            "in_hours": lambda n: (clock.now() + timedelta(hours=n)).isoformat(),
+            "in_days": lambda n: (clock.now() + timedelta(days=n)).isoformat(),
+            "due_in_working_days": lambda n: cal.add_working_days(clock.now(), n).isoformat(),
+            "end_of_working_day": lambda: cal.end_of_working_day(clock.now()).isoformat(),
+            "is_working_day": lambda: cal.is_working_day(clock.now().astimezone(cal.tz).date()),
+        }
+
+    def compiled(self, source: ProcessSource) -> CompiledProcess:
+        key = source.content_hash
+        found = self._compiled.get(key)
+        if found is None:
+            found = parse(source)
+            with self._lock:
+                self._compiled.setdefault(key, found)
+        return found
+
+    # -- state ------------------------------------------------------------------
+    def _load(self, source: ProcessSource, state: str) -> BpmnWorkflow:
+        dct = json.loads(state)
+        version = dct.pop("serializer_version", None)
+        if version != SERIALIZER_VERSION:
+            raise StateVersionUnsupported(
+                f"State written by serializer {version!r}; this build reads {SERIALIZER_VERSION!r}"
+            )
+        compiled = self.compiled(source)
+        wf = _SERIALIZER.from_dict(
+            dct, spec=compiled.spec, subprocess_specs=compiled.subprocess_specs
+        )
+        wf.script_engine = self.script_engine
+        return wf
+
+    def _result(self, source: ProcessSource, wf: BpmnWorkflow, fired=()) -> StepResult:
+        dct = _SERIALIZER.to_dict(wf)
+        dct["serializer_version"] = SERIALIZER_VERSION
+        state = json.dumps(dct, ensure_ascii=False, separators=(",", ":"))
+        status = "completed" if wf.is_completed() else "running"
+        timers = tuple(self._timers(wf))
+        return StepResult(
+            state=state,
+            status=status,
+            ready=tuple(self._ready(source, wf, timers)),
+            timers=timers,
+            fired=tuple(fired),
+            data=dict(wf.data if wf.is_completed() else (wf.last_task or wf.task_tree).data),
+        )
+
+    def _ready(self, source: ProcessSource, wf: BpmnWorkflow, timers) -> Iterable[ReadyTask]:
+        due: dict[str, datetime] = {}
+        for timer in timers:
+            if timer.attached_to and timer.due:
+                due[timer.attached_to] = min(timer.due, due.get(timer.attached_to, timer.due))
+        for task in wf.get_tasks(state=TaskState.READY, manual=True):
+            spec = task.task_spec
+            form, ui_form = _form_names(spec)
+            yield ReadyTask(
+                id=str(task.id),
+                bpmn_id=spec.bpmn_id,
+                name=spec.bpmn_name or spec.bpmn_id,
+                lane=spec.lane,
+                role=source.lanes.get(spec.lane) if spec.lane else None,
+                form=form,
+                ui_form=ui_form,
+                documentation=(spec.extensions or {}).get("instructionsForEndUser")
+                or spec.documentation,
+                due=due.get(str(task.id)),
+            )
+
+    def _timers(self, wf: BpmnWorkflow) -> Iterable[WaitingTimer]:
+        for task in wf.event_manager.tasks.values():
+            event = getattr(task.task_spec, "event_definition", None)
+            if isinstance(event, TimerEventDefinition) and task.state == TaskState.WAITING:
+                yield WaitingTimer(
+                    task_id=str(task.id),
+                    bpmn_id=task.task_spec.bpmn_id,
+                    name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                    due=_timer_due(task),
+                    attached_to=_attached_to(task),
+                )
+
+    def _run(self, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except EngineError:
+            raise
+        except SpiffWorkflowException as err:
+            spec = getattr(getattr(err, "task", None), "task_spec", None)
+            element = getattr(spec, "bpmn_id", None) or getattr(err, "id", "") or "process"
+            raise ScriptFailed(element, str(err).split("\n")[0]) from err
+
+    # -- the verbs ----------------------------------------------------------------
+    def start(self, source: ProcessSource, data: dict | None = None) -> StepResult:
+        compiled = self.compiled(source)
+        wf = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=self.script_engine)
+        wf.task_tree.data.update(data or {})
+        for task in wf.get_tasks(state=TaskState.READY):
+            task.data.update(data or {})
+        self._run(wf.do_engine_steps)
+        self._run(wf.refresh_timers)  # computes due times of timers that just started waiting
+        return self._result(source, wf)
+
+    def inspect(self, source: ProcessSource, state: str) -> StepResult:
+        return self._result(source, self._load(source, state))
+
+    def task_data(self, source: ProcessSource, state: str, task_id: str) -> dict:
+        task = self._load(source, state).get_task_from_id(UUID(task_id))
+        return dict(task.data) if task is not None else {}
+
+    def complete(self, source: ProcessSource, state: str, task_id: str, data: dict) -> StepResult:
+        wf = self._load(source, state)
+        task = wf.get_task_from_id(UUID(task_id))
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(f"Task {task_id} is not ready to be completed")
+        task.set_data(**data)
+
+        def step():
+            task.run()
+            wf.do_engine_steps()
+            wf.refresh_timers()
+
+        self._run(step)
+        return self._result(source, wf)
+
+    def fire_due_timers(self, source: ProcessSource, state: str) -> StepResult:
+        """Fire every timer due by :func:`engine.clock.now` and run the engine on."""
+        wf = self._load(source, state)
+        moment = clock.now()
+        fired = [t for t in self._timers(wf) if t.due is not None and t.due <= moment]
+
+        def step():
+            wf.refresh_timers()
+            wf.do_engine_steps()
+            wf.refresh_timers()
+
+        self._run(step)
+        return self._result(source, wf, fired)
+
+    def cancel(self, source: ProcessSource, state: str) -> StepResult:
+        wf = self._load(source, state)
+        self._run(wf.cancel)
+        result = self._result(source, wf)
+        return StepResult(state=result.state, status="cancelled", ready=(), timers=(),
+                          data=result.data)  # fmt: skip

@@ -1,0 +1,50 @@
+"""Plain data the engine hands to its callers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A human (user or manual) task that is ready to be worked on."""
+
+    id: str  # the engine's task UUID, stable for the task's life
+    bpmn_id: str
+    name: str
+    lane: str | None
+    role: str | None
+    form: str | None  # JSON Schema file name, resolved against the version's forms
+    ui_form: str | None
+    documentation: str | None
+    due: datetime | None = None  # the earliest timer on the task's boundary
+
+
+@dataclass(frozen=True)
+class WaitingTimer:
+    """A timer the instance is waiting on."""
+
+    task_id: str
+    bpmn_id: str
+    name: str
+    due: datetime | None  # None when the timer has not been evaluated yet
+    attached_to: str | None = None  # the engine id of the task whose boundary it is on
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one change did: the state to store and what happened on the way."""
+
+    state: str  # JSON: the instance's own tasks and data, no spec
+    status: str  # running | completed
+    ready: tuple[ReadyTask, ...]
+    timers: tuple[WaitingTimer, ...]
+    fired: tuple[WaitingTimer, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def next_due(self) -> datetime | None:
+        dues = [t.due for t in self.timers if t.due is not None]
+        return min(dues) if dues else None

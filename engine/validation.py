@@ -1,0 +1,170 @@
+"""Validation of a process package before it may be deployed.
+
+Each finding is one sentence naming the element id and what is wrong, so a
+manager can fix the diagram without reading a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from .errors import ProcessInvalid, ScriptRefused
+from .forms import schema_problems
+from .registry import KEY_PATTERN, LANGUAGES, ProcessSource
+from .roles import ROLE_KEYS
+from .runtime import CompiledProcess, Engine, parse
+from .sandbox import compile_expression, compile_script
+
+ISO_LIKE = re.compile(r"^(R\d*/)?P[0-9YMWDTHS.]+$|^\d{4}-\d{2}-\d{2}")
+
+
+def _parse(source: ProcessSource, problems: list[str]) -> CompiledProcess | None:
+    try:
+        return parse(source)
+    except ValidationException as err:
+        where = f"{err.tag} {err.id}".strip() or source.bpmn_name
+        line = f" (line {err.line_number})" if err.line_number else ""
+        problems.append(f"{where}{line}: {str(err).splitlines()[0]}")
+    except SpiffWorkflowException as err:
+        problems.append(f"{source.bpmn_name}: {str(err).splitlines()[0]}")
+    except Exception as err:  # lxml and the parser raise many kinds on broken files
+        problems.append(f"{source.bpmn_name}: cannot be parsed ({type(err).__name__}: {err})")
+    return None
+
+
+def _manifest_problems(source: ProcessSource) -> list[str]:
+    problems = list(source.load_problems)
+    if not KEY_PATTERN.match(source.key):
+        problems.append(f"process.toml: key {source.key!r} must be lower-case letters, digits, _")
+    for lang in LANGUAGES:
+        if not source.names.get(lang):
+            problems.append(f"process.toml: [name] needs a {lang!r} entry")
+    if not source.start_roles:
+        problems.append("process.toml: start_roles must name the roles that may start it")
+    for role in source.start_roles:
+        if role not in ROLE_KEYS:
+            problems.append(f"process.toml: start_roles names unknown role {role!r}")
+    for lane, role in source.lanes.items():
+        if role not in ROLE_KEYS:
+            problems.append(f"process.toml: lane {lane!r} maps to unknown role {role!r}")
+    return problems
+
+
+def _form_problems(source: ProcessSource, element: str, name: str, helpers) -> list[str]:
+    if name not in source.forms:
+        return [f"{element}: form {name!r} does not exist in forms/"]
+    schema = source.forms[name]
+    found = [f"{element}: form {name!r} {p}" for p in schema_problems(schema)]
+    if not found:
+        clashes = sorted(set(schema["properties"]).intersection(helpers))
+        found += [f"{element}: form {name!r} field {c!r} hides a script function" for c in clashes]
+    return found
+
+
+def _script_problems(element: str, sources: list[tuple[str, str, bool]]) -> list[str]:
+    problems = []
+    for what, code, is_expression in sources:
+        try:
+            (compile_expression if is_expression else compile_script)(code)
+        except ScriptRefused as err:
+            problems.append(f"{element}: {what} refused by the sandbox: {err}")
+        except SyntaxError as err:
+            problems.append(f"{element}: {what} is not valid Python: {err.msg}")
+    return problems
+
+
+def _timer_problems(element: str, event: TimerEventDefinition, engine: Engine) -> list[str]:
+    problems = _script_problems(element, [("timer expression", event.expression, True)])
+    if problems:
+        return problems
+    try:
+        value = engine.script_engine.environment.evaluate(event.expression, {})
+    except NameError:
+        if ISO_LIKE.match(event.expression.strip()):
+            return [
+                f"{element}: timer expression {event.expression} must be quoted, "
+                f'as in "{event.expression.strip()}"'
+            ]
+        return []  # reads process data: checked when the timer starts
+    except Exception as err:
+        return [f"{element}: timer expression {event.expression!r} fails: {err}"]
+    try:
+        if isinstance(event, CycleTimerEventDefinition):
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+        elif isinstance(event, DurationTimerEventDefinition):
+            TimerEventDefinition.parse_iso_duration(value)
+        else:
+            TimerEventDefinition.parse_time_or_duration(value)
+    except Exception:
+        return [
+            f"{element}: timer expression {event.expression!r} gives {value!r}, which is not an "
+            'ISO 8601 date, duration or cycle (durations need quotes: "PT4H")'
+        ]
+    return []
+
+
+def _condition_text(condition) -> str | None:
+    if isinstance(condition, str):
+        return condition
+    args = getattr(condition, "args", ())
+    return args[0] if args and isinstance(args[0], str) else None
+
+
+def _task_problems(source: ProcessSource, task_spec, engine: Engine) -> list[str]:
+    element = getattr(task_spec, "bpmn_id", None)
+    if element is None:
+        return []
+    problems = []
+    helpers = engine.script_engine.environment.globals
+    if task_spec.manual:
+        if not task_spec.lane:
+            problems.append(f"{element}: human task is in no lane")
+        elif task_spec.lane not in source.lanes:
+            problems.append(f"{element}: lane {task_spec.lane!r} is not mapped to a role")
+        props = (task_spec.extensions or {}).get("properties", {})
+        for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
+            if props.get(key):
+                problems += _form_problems(source, element, props[key], helpers)
+    scripts = [("script", getattr(task_spec, "script", None), False),
+               ("pre-script", getattr(task_spec, "prescript", None), False),
+               ("post-script", getattr(task_spec, "postscript", None), False)]  # fmt: skip
+    scripts += [
+        (f"condition to {target.split('.')[0]}", _condition_text(cond), True)
+        for cond, target in getattr(task_spec, "cond_task_specs", ())
+        if cond is not None
+    ]
+    problems += _script_problems(element, [s for s in scripts if s[1]])
+    event = getattr(task_spec, "event_definition", None)
+    if isinstance(event, TimerEventDefinition):
+        problems += _timer_problems(element, event, engine)
+    return problems
+
+
+def problems(source: ProcessSource, engine: Engine | None = None) -> list[str]:
+    """Every finding on ``source``; empty when it may be deployed."""
+    engine = engine or Engine()
+    found = _manifest_problems(source)
+    if source.start_form:
+        found += _form_problems(
+            source, "start", source.start_form, engine.script_engine.environment.globals
+        )
+    compiled = _parse(source, found)
+    if compiled is not None:
+        for task_spec in compiled.all_task_specs():
+            found += _task_problems(source, task_spec, engine)
+    return found
+
+
+def validate(source: ProcessSource, engine: Engine | None = None) -> None:
+    """Raise :class:`ProcessInvalid` listing every finding, or return."""
+    found = problems(source, engine)
+    if found:
+        raise ProcessInvalid(source.key, found)

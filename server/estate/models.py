@@ -1,0 +1,63 @@
+"""The registry the processes work on: sites, buildings, units and their people.
+
+Owner data is confidential (业主资料属保密事项): it is read through selectors
+that check who is asking, never straight from a view.
+"""
+
+from django.db import models
+
+
+class Site(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+
+    def __str__(self):
+        return self.name
+
+
+class Building(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="buildings")
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "name"], name="building_name")]
+
+    def __str__(self):
+        return f"{self.site} {self.name}"
+
+
+class Unit(models.Model):
+    class Status(models.TextChoices):
+        NOT_HANDED_OVER = "not_handed_over", "未交房"
+        HANDED_OVER = "handed_over", "已交房"
+        RENOVATING = "renovating", "装修中"
+        OCCUPIED = "occupied", "已入住"
+        VACANT = "vacant", "空置"
+
+    building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="units")
+    code = models.CharField(max_length=32, unique=True)  # e.g. "1-2-301": building-entrance-room
+    floor = models.IntegerField()
+    area_m2 = models.DecimalField(max_digits=8, decimal_places=2)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.NOT_HANDED_OVER
+    )
+
+    def __str__(self):
+        return self.code
+
+
+class Resident(models.Model):
+    class Kind(models.TextChoices):
+        OWNER = "owner", "业主"
+        TENANT = "tenant", "租户"
+        HOUSEHOLD = "household", "家庭成员"
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="residents")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.OWNER)
+    name = models.CharField(max_length=100)
+    phone = models.CharField(max_length=32)
+    id_number = models.CharField(max_length=32, blank=True)
+    moved_in = models.DateField(null=True, blank=True)
+    moved_out = models.DateField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name} ({self.unit})"

@@ -1,0 +1,60 @@
+"""Who may see and do what. Every read and write asks these few functions.
+
+A task is visible to the holders of its role, its assignee, whoever completed
+it, and auditors. Acting on it needs the role or the assignment; auditors read
+and never act. What a user may not see answers "not found", exactly like what
+does not exist.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser, User
+
+from engine.roles import READ_ONLY_ROLES, ROLE_KEYS
+
+from .errors import Conflict, Forbidden, NotFound
+from .models import HumanTask
+
+
+def user_roles(user: User | AnonymousUser) -> frozenset[str]:
+    """The user's role keys, read once per user object."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_propflow_roles", None)
+    if cached is None:
+        if user.is_superuser:
+            cached = ROLE_KEYS
+        else:
+            cached = frozenset(user.groups.values_list("name", flat=True)) & ROLE_KEYS
+        user._propflow_roles = cached
+    return cached
+
+
+def is_auditor(user) -> bool:
+    return bool(user_roles(user) & READ_ONLY_ROLES)
+
+
+def can_see_task(user, task: HumanTask) -> bool:
+    return (
+        task.role in user_roles(user)
+        or user.pk in (task.assignee_id, task.completed_by_id)
+        or is_auditor(user)
+    )
+
+
+def task_not_found(task_id) -> NotFound:
+    return NotFound(f"Task {task_id} does not exist or is not visible to you.")
+
+
+def check_can_act(user, task: HumanTask) -> None:
+    """Raise unless ``user`` may claim or complete the open ``task`` now."""
+    if not can_see_task(user, task):
+        raise task_not_found(task.pk)
+    if task.status != HumanTask.Status.OPEN:
+        raise Conflict(f"Task {task.pk} is already {task.status}; nothing was changed.")
+    if task.assignee_id == user.pk:
+        return
+    if task.role not in user_roles(user):
+        raise Forbidden(f"Your roles let you read task {task.pk} but not act on it.")
+    if task.assignee_id is not None:
+        raise Conflict(f"Task {task.pk} is claimed by {task.assignee}; ask them or a supervisor.")

@@ -1,0 +1,57 @@
+"""Demo data for `make run`: a site with units and owners, and one user per role."""
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from engine.roles import ROLES
+from server.estate.models import Building, Resident, Site, Unit
+
+DEMO_PASSWORD = "propflow"
+OWNERS = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴婷", "徐强", "孙丽"]
+
+
+class Command(BaseCommand):
+    help = "Load demo data (development only): a site, units, owners and one user per role."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("Demo data loads only in development (PROPFLOW_DEBUG=1).")
+        with transaction.atomic():
+            self._users()
+            self._estate()
+        self.stdout.write(f"Demo users (password {DEMO_PASSWORD!r}):")
+        self.stdout.write("  admin (superuser), " + ", ".join(r.key for r in ROLES))
+
+    def _users(self):
+        if not User.objects.filter(username="admin").exists():
+            User.objects.create_superuser("admin", "admin@propflow.local", DEMO_PASSWORD)
+        for role in ROLES:
+            user, created = User.objects.get_or_create(
+                username=role.key,
+                defaults={"first_name": role.name_zh, "email": f"{role.key}@propflow.local"},
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            user.groups.add(Group.objects.get(name=role.key))
+
+    def _estate(self):
+        site, _ = Site.objects.get_or_create(name="阳光花园")
+        owner_names = iter(OWNERS)
+        for b in (1, 2):
+            building, _ = Building.objects.get_or_create(site=site, name=f"{b}栋")
+            for floor in (1, 2, 3):
+                for room in (1, 2):
+                    code = f"{b}-{floor}0{room}"
+                    unit, created = Unit.objects.get_or_create(
+                        code=code,
+                        defaults={"building": building, "floor": floor, "area_m2": 89 + 10 * room,
+                                  "status": Unit.Status.OCCUPIED if room == 1 else Unit.Status.HANDED_OVER},
+                    )  # fmt: skip
+                    if created:
+                        name = next(owner_names)
+                        Resident.objects.create(
+                            unit=unit, name=name, phone=f"1380000{b}{floor}{room}{len(name):02d}"
+                        )

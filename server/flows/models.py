@@ -1,0 +1,161 @@
+"""Process definitions, instances, their human tasks and the audit trail.
+
+Instances are changed only through :mod:`server.flows.services`; the task rows
+mirror the engine so inboxes never load a workflow.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.conf import settings
+from django.db import models
+
+from engine import ProcessSource
+
+
+class ProcessDefinition(models.Model):
+    """One immutable version of a process package."""
+
+    key = models.CharField(max_length=64)
+    version = models.PositiveIntegerField()
+    content_hash = models.CharField(max_length=64)
+    process_id = models.CharField(max_length=128)
+    manifest = models.JSONField()
+    bpmn = models.TextField()
+    forms = models.JSONField(default=dict)
+    deployed_at = models.DateTimeField(auto_now_add=True)
+    deployed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "version"], name="definition_key_version"),
+        ]
+        indexes = [models.Index(fields=["key", "content_hash"], name="definition_key_hash")]
+        ordering = ["key", "-version"]
+
+    def __str__(self):
+        return f"{self.key} v{self.version}"
+
+    @cached_property
+    def source(self) -> ProcessSource:
+        return ProcessSource.from_stored(self.manifest, self.bpmn, self.forms)
+
+    def name(self, language: str = "zh-hans") -> str:
+        return self.source.name(language)
+
+    @property
+    def start_roles(self) -> list[str]:
+        return list(self.manifest.get("start_roles", []))
+
+
+class ProcessInstance(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        COMPLETED = "completed"
+        CANCELLED = "cancelled"
+
+    definition = models.ForeignKey(ProcessDefinition, on_delete=models.PROTECT, related_name="+")
+    process_key = models.CharField(max_length=64, db_index=True)
+    business_key = models.CharField(max_length=128, blank=True, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    state = models.TextField()
+    serializer_version = models.CharField(max_length=16)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    event_seq = models.PositiveIntegerField(default=0)  # the last audit sequence number used
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "process_key"], name="instance_status_key")]
+
+    def __str__(self):
+        return f"{self.process_key} #{self.pk}"
+
+
+class HumanTask(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open"
+        COMPLETED = "completed"
+        CANCELLED = "cancelled"
+
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="tasks")
+    process_key = models.CharField(max_length=64)
+    engine_task_id = models.UUIDField()
+    bpmn_id = models.CharField(max_length=128)
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=64, blank=True)
+    form = models.CharField(max_length=200, blank=True)
+    ui_form = models.CharField(max_length=200, blank=True)
+    documentation = models.TextField(blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["instance", "engine_task_id"], name="task_engine_id")
+        ]
+        indexes = [
+            models.Index(fields=["status", "role", "due_at"], name="task_open_role"),
+            models.Index(fields=["assignee", "status", "due_at"], name="task_assignee"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.process_key} #{self.instance_id})"
+
+
+class AuditEvent(models.Model):
+    """Append-only: one row per change to an instance, numbered per instance."""
+
+    class Kind(models.TextChoices):
+        INSTANCE_STARTED = "instance_started"
+        TASK_CREATED = "task_created"
+        TASK_CLAIMED = "task_claimed"
+        TASK_UNCLAIMED = "task_unclaimed"
+        TASK_COMPLETED = "task_completed"
+        TASK_CANCELLED = "task_cancelled"
+        TIMER_FIRED = "timer_fired"
+        ESCALATED = "escalated"
+        INSTANCE_CANCELLED = "instance_cancelled"
+        INSTANCE_COMPLETED = "instance_completed"
+
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    task = models.ForeignKey(
+        HumanTask, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["instance", "seq"], name="event_seq")]
+        ordering = ["instance", "seq"]
+
+    def __str__(self):
+        return f"#{self.instance_id}.{self.seq} {self.kind}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit events are append-only")

@@ -1,0 +1,85 @@
+"""How processes, instances, tasks and events look in the API (plain dicts)."""
+
+from __future__ import annotations
+
+from .engine_binding import source_for
+from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
+
+
+def _user(user) -> dict | None:
+    return None if user is None else {"id": user.pk, "username": user.get_username()}
+
+
+def _time(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def process(definition: ProcessDefinition, *, can_start: bool, detail: bool = False) -> dict:
+    source = definition.source
+    body = {
+        "key": definition.key,
+        "version": definition.version,
+        "name": source.names,
+        "start_roles": source.start_roles,
+        "can_start": can_start,
+        "deployed_at": _time(definition.deployed_at),
+    }
+    if detail:
+        body["start_form"] = source.forms.get(source.start_form) if source.start_form else None
+    return body
+
+
+def task(task: HumanTask, *, detail: bool = False) -> dict:
+    body = {
+        "id": task.pk,
+        "instance": task.instance_id,
+        "process": task.process_key,
+        "business_key": task.instance.business_key,
+        "bpmn_id": task.bpmn_id,
+        "name": task.name,
+        "role": task.role,
+        "assignee": _user(task.assignee),
+        "status": task.status,
+        "due_at": _time(task.due_at),
+        "created_at": _time(task.created_at),
+    }
+    if detail:
+        source = source_for(task.instance.definition_id)
+        body.update(
+            documentation=task.documentation,
+            form=source.forms.get(task.form) if task.form else None,
+            ui_form=source.forms.get(task.ui_form) if task.ui_form else None,
+            completed_at=_time(task.completed_at),
+            completed_by=_user(task.completed_by),
+        )
+    return body
+
+
+def instance(instance: ProcessInstance, open_tasks: list[HumanTask]) -> dict:
+    return {
+        "id": instance.pk,
+        "process": instance.process_key,
+        "version": instance.definition.version,
+        "business_key": instance.business_key,
+        "status": instance.status,
+        "started_by": _user(instance.started_by),
+        "started_at": _time(instance.started_at),
+        "completed_at": _time(instance.completed_at),
+        "next_due_at": _time(instance.next_due_at),
+        "tasks": [
+            {"id": t.pk, "name": t.name, "role": t.role, "assignee": _user(t.assignee),
+             "status": t.status, "due_at": _time(t.due_at)}
+            for t in open_tasks
+        ],  # fmt: skip
+    }
+
+
+def event(event: AuditEvent) -> dict:
+    return {
+        "seq": event.seq,
+        "kind": event.kind,
+        "at": _time(event.at),
+        "actor": _user(event.actor),
+        "task": event.task_id,
+        "data": event.data,
+    }

@@ -1,0 +1,285 @@
+"""Every change to a process instance goes through here.
+
+One write path: in one transaction, lock the instance row, load its state, let
+the engine step, store the new state, and bring task rows and audit events in
+line. Two people (or a person and a timer) acting on one instance queue on the
+row lock; the loser sees the new state and gets a clear conflict.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+import engine
+from engine import ProcessSource, StepResult
+
+from . import access
+from .engine_binding import get_engine, source_for
+from .errors import Conflict, Forbidden, Invalid, NotFound, ProcessFailed
+from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
+
+Kind = AuditEvent.Kind
+
+
+class _Write:
+    """The changes of one transaction on one instance, written in a few statements."""
+
+    def __init__(self, instance: ProcessInstance, open_tasks: list[HumanTask], now: datetime):
+        self.instance = instance
+        self.open_tasks = {t.engine_task_id.hex: t for t in open_tasks}
+        self.now = now
+        self.events: list[AuditEvent] = []
+        self.new_tasks: list[HumanTask] = []
+        self.changed_tasks: dict[int, tuple[HumanTask, set[str]]] = {}
+
+    def event(self, kind: str, *, actor=None, task=None, data=None) -> None:
+        self.instance.event_seq += 1
+        self.events.append(AuditEvent(
+            instance=self.instance, seq=self.instance.event_seq, kind=kind, at=self.now,
+            actor=actor, task=task, data=data or {},
+        ))  # fmt: skip
+
+    def change_task(self, task: HumanTask, **fields) -> None:
+        for name, value in fields.items():
+            setattr(task, name, value)
+        _, names = self.changed_tasks.setdefault(task.pk, (task, set()))
+        names.update(fields)
+
+    def apply(self, result: StepResult, *, actor=None) -> None:
+        """Bring the instance and its task rows in line with the engine's result."""
+        instance = self.instance
+        instance.state = result.state
+        instance.serializer_version = engine.SERIALIZER_VERSION
+        instance.next_due_at = result.next_due
+        ready = {r.id.replace("-", ""): r for r in result.ready}
+        for key, task in list(self.open_tasks.items()):
+            if task.status != HumanTask.Status.OPEN:
+                continue
+            if key not in ready:
+                self.change_task(task, status=HumanTask.Status.CANCELLED, completed_at=self.now)
+                self.event(Kind.TASK_CANCELLED, task=task, data={"reason": "left by the process"})
+            elif ready[key].due != task.due_at:
+                self.change_task(task, due_at=ready[key].due)
+        for key, r in ready.items():
+            if key not in self.open_tasks:
+                task = HumanTask(
+                    instance=instance, process_key=instance.process_key, engine_task_id=r.id,
+                    bpmn_id=r.bpmn_id, name=r.name, role=r.role or "", form=r.form or "",
+                    ui_form=r.ui_form or "", documentation=r.documentation or "",
+                    due_at=r.due, created_at=self.now,
+                )  # fmt: skip
+                self.new_tasks.append(task)
+                self.event(Kind.TASK_CREATED, task=task, data={"role": task.role})
+        if result.status != instance.status and result.status != "running":
+            instance.status = result.status
+            instance.completed_at = self.now
+            if result.status == ProcessInstance.Status.COMPLETED:
+                self.event(Kind.INSTANCE_COMPLETED, actor=actor)
+
+    def flush(self) -> None:
+        instance = self.instance
+        instance.updated_at = self.now
+        if instance.pk is None:
+            instance.save(force_insert=True)
+        else:
+            instance.save(update_fields=[
+                "state", "serializer_version", "status", "completed_at", "next_due_at",
+                "event_seq", "updated_at",
+            ])  # fmt: skip
+        for task, names in self.changed_tasks.values():
+            task.save(update_fields=sorted(names))
+        if self.new_tasks:
+            HumanTask.objects.bulk_create(self.new_tasks)
+        AuditEvent.objects.bulk_create(self.events)
+
+
+@contextlib.contextmanager
+def _locked(**lookup) -> Iterator[_Write]:
+    """Lock one instance (found by ``lookup``) for the block; write everything at its end."""
+    with transaction.atomic():
+        instance = (
+            ProcessInstance.objects.select_for_update(of=("self",)).filter(**lookup).first()
+        )
+        if instance is None:
+            raise NotFound("That process instance or task does not exist or is not visible to you.")
+        open_tasks = list(HumanTask.objects.filter(instance=instance, status="open"))
+        write = _Write(instance, open_tasks, timezone.now())
+        yield write
+        write.flush()
+
+
+def _step(action, *args) -> StepResult:
+    try:
+        return action(*args)
+    except engine.ScriptFailed as err:
+        raise ProcessFailed(
+            f"The process definition failed at {err.element_id}: {err}. Nothing was changed; "
+            "a manager needs to correct the process."
+        ) from err
+    except engine.TaskNotReady as err:
+        raise Conflict(str(err)) from err
+
+
+def _validated(source: ProcessSource, form: str | None, data) -> dict:
+    if data is None:
+        data = {}
+    if not form:
+        if data:
+            raise Invalid("This step has no form; send no data.", {"data": ["Must be empty."]})
+        return {}
+    schema = source.forms[form]
+    errors = engine.validate_form(schema, data)
+    if errors:
+        raise Invalid("The form has errors; nothing was saved.", errors)
+    return engine.with_defaults(schema, data)
+
+
+def _task_under_lock(write: _Write, task_id: int) -> HumanTask:
+    for task in write.open_tasks.values():
+        if task.pk == task_id:
+            return task
+    task = HumanTask.objects.filter(pk=task_id, instance=write.instance).first()
+    if task is None:
+        raise access.task_not_found(task_id)
+    return task
+
+
+# -- processes -------------------------------------------------------------------------
+
+
+def process_deploy(*, source: ProcessSource, deployed_by=None) -> tuple[ProcessDefinition, bool]:
+    """Validate and store ``source``; unchanged content is a no-op. Returns (definition, created)."""
+    try:
+        engine.validate(source, get_engine())
+    except engine.ProcessInvalid as err:
+        raise Invalid(str(err), {"problems": err.problems}) from err
+    content_hash = source.content_hash
+    with transaction.atomic():
+        latest = (
+            ProcessDefinition.objects.select_for_update().filter(key=source.key)
+            .order_by("-version").first()
+        )  # fmt: skip
+        if latest is not None and latest.content_hash == content_hash:
+            return latest, False
+        try:
+            definition = ProcessDefinition.objects.create(
+                key=source.key, version=(latest.version + 1) if latest else 1,
+                content_hash=content_hash, process_id=source.process_id,
+                manifest=source.manifest(), bpmn=source.bpmn, forms=source.forms,
+                deployed_by=deployed_by,
+            )  # fmt: skip
+        except IntegrityError as err:
+            raise Conflict(f"Process {source.key!r} was deployed by someone else just now.") from err
+    return definition, True
+
+
+def _latest_definition(process_key: str) -> ProcessDefinition:
+    definition = ProcessDefinition.objects.filter(key=process_key).order_by("-version").first()
+    if definition is None:
+        raise NotFound(f"There is no deployed process {process_key!r}.")
+    return definition
+
+
+# -- instances -------------------------------------------------------------------------
+
+
+def instance_start(*, process_key: str, started_by, data: dict | None) -> ProcessInstance:
+    """Start the newest version of ``process_key`` with its start form's ``data``."""
+    definition = _latest_definition(process_key)
+    source = source_for(definition.pk)
+    if not set(source.start_roles) & access.user_roles(started_by):
+        raise Forbidden(f"Your roles may not start {source.name('en')!r}.")
+    data = _validated(source, source.start_form, data)
+    result = _step(get_engine().start, source, data)
+    now = timezone.now()
+    instance = ProcessInstance(
+        definition=definition, process_key=definition.key,
+        business_key=str(data.get(source.business_key, ""))[:128], status="running",
+        started_by=started_by, started_at=now,
+    )  # fmt: skip
+    with transaction.atomic():
+        write = _Write(instance, [], now)
+        write.event(Kind.INSTANCE_STARTED, actor=started_by, data={"data": data})
+        write.apply(result, actor=started_by)
+        write.flush()
+    return instance
+
+
+def instance_fire_timers(*, instance_id: int) -> int:
+    """Fire the instance's due timers through the write path; returns how many fired."""
+    with _locked(pk=instance_id) as write:
+        if write.instance.status != ProcessInstance.Status.RUNNING:
+            return 0
+        source = source_for(write.instance.definition_id)
+        result = _step(get_engine().fire_due_timers, source, write.instance.state)
+        for timer in result.fired:
+            write.event(Kind.TIMER_FIRED, data={
+                "timer": timer.bpmn_id, "name": timer.name,
+                "due": timer.due.isoformat() if timer.due else None,
+            })  # fmt: skip
+        write.apply(result)
+    return len(result.fired)
+
+
+def instance_cancel(*, instance_id: int, user, reason: str) -> ProcessInstance:
+    """Cancel a running instance; only a supervisor or manager may."""
+    if not access.user_roles(user) & {"cs_supervisor", "vice_gm", "property_manager"}:
+        raise Forbidden("Only a supervisor or manager may cancel a case.")
+    if not reason.strip():
+        raise Invalid("Say why the case is cancelled.", {"reason": ["This field is required."]})
+    with _locked(pk=instance_id) as write:
+        if write.instance.status != ProcessInstance.Status.RUNNING:
+            raise Conflict(f"The case is already {write.instance.status}.")
+        source = source_for(write.instance.definition_id)
+        result = _step(get_engine().cancel, source, write.instance.state)
+        write.apply(result, actor=user)
+        write.event(Kind.INSTANCE_CANCELLED, actor=user, data={"reason": reason})
+    return write.instance
+
+
+# -- tasks -----------------------------------------------------------------------------
+
+
+def task_claim(*, task_id: int, user) -> HumanTask:
+    with _locked(tasks__pk=task_id) as write:
+        task = _task_under_lock(write, task_id)
+        if task.assignee_id == user.pk and task.status == HumanTask.Status.OPEN:
+            return task  # claiming twice is harmless
+        access.check_can_act(user, task)
+        write.change_task(task, assignee=user)
+        write.event(Kind.TASK_CLAIMED, actor=user, task=task)
+    return task
+
+
+def task_unclaim(*, task_id: int, user) -> HumanTask:
+    with _locked(tasks__pk=task_id) as write:
+        task = _task_under_lock(write, task_id)
+        if not access.can_see_task(user, task):
+            raise access.task_not_found(task_id)
+        if task.status != HumanTask.Status.OPEN:
+            raise Conflict(f"Task {task_id} is already {task.status}; nothing was changed.")
+        if task.assignee_id != user.pk:
+            raise Conflict(f"Task {task_id} is not claimed by you.")
+        write.change_task(task, assignee=None)
+        write.event(Kind.TASK_UNCLAIMED, actor=user, task=task)
+    return task
+
+
+def task_complete(*, task_id: int, user, data: dict | None) -> HumanTask:
+    """Complete an open task with its form's ``data``, as its assignee or a holder of its role."""
+    with _locked(tasks__pk=task_id) as write:
+        task = _task_under_lock(write, task_id)
+        access.check_can_act(user, task)
+        source = source_for(write.instance.definition_id)
+        data = _validated(source, task.form or None, data)
+        result = _step(get_engine().complete, source, write.instance.state, str(task.engine_task_id), data)
+        write.change_task(task, status=HumanTask.Status.COMPLETED, completed_at=write.now,
+                          completed_by=user, assignee=task.assignee or user)  # fmt: skip
+        write.event(Kind.TASK_COMPLETED, actor=user, task=task, data={"data": data})
+        write.apply(result, actor=user)
+    return task

@@ -1,0 +1,18 @@
+from django.urls import path
+from rest_framework.authtoken.views import obtain_auth_token
+
+from . import api
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token),
+    path("processes/", api.ProcessListApi.as_view()),
+    path("processes/<str:key>/", api.ProcessDetailApi.as_view()),
+    path("instances/", api.InstanceListApi.as_view()),
+    path("instances/<int:instance_id>/", api.InstanceDetailApi.as_view()),
+    path("instances/<int:instance_id>/events/", api.InstanceEventsApi.as_view()),
+    path("tasks/", api.TaskListApi.as_view()),
+    path("tasks/<int:task_id>/", api.TaskDetailApi.as_view()),
+    path("tasks/<int:task_id>/claim/", api.TaskClaimApi.as_view()),
+    path("tasks/<int:task_id>/unclaim/", api.TaskUnclaimApi.as_view()),
+    path("tasks/<int:task_id>/complete/", api.TaskCompleteApi.as_view()),
+]

@@ -1,0 +1,69 @@
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from rest_framework.test import APIClient
+
+import engine
+from engine.roles import ROLES
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PROCESSES = FIXTURES / "processes"
+FORMS = FIXTURES / "forms"
+MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+
+
+def fixture_source(key: str = "two_step") -> engine.ProcessSource:
+    return engine.load_package(PROCESSES / key, FORMS)
+
+
+def pytest_collection_modifyitems(config, items):
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL for row locks: set DATABASE_URL=postgres://... (CI does)"
+    )
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def users(db):
+    """One user per role, named after the role key, plus a user with no role."""
+    made = {}
+    for role in ROLES:
+        user = User.objects.create_user(role.key, password="pw")
+        user.groups.add(Group.objects.get(name=role.key))
+        made[role.key] = user
+    made["nobody"] = User.objects.create_user("nobody", password="pw")
+    return made
+
+
+@pytest.fixture
+def two_step(db):
+    from server.flows import services
+
+    definition, _ = services.process_deploy(source=fixture_source())
+    return definition
+
+
+@pytest.fixture
+def api(users):
+    """``api(role)`` is a client authenticated with that user's token."""
+    from rest_framework.authtoken.models import Token
+
+    def client(role: str) -> APIClient:
+        c = APIClient()
+        token, _ = Token.objects.get_or_create(user=users[role])
+        c.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return c
+
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
