@@ -30,7 +30,7 @@ def _parse(source: ProcessSource, problems: list[str]) -> CompiledProcess | None
     try:
         return parse(source)
     except ValidationException as err:
-        where = f"{err.tag} {err.id}".strip() or source.bpmn_name
+        where = f"{err.id} ({err.tag})" if err.id else (err.tag or source.bpmn_name)
         line = f" (line {err.line_number})" if err.line_number else ""
         problems.append(f"{where}{line}: {str(err).splitlines()[0]}")
     except SpiffWorkflowException as err:

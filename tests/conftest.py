@@ -36,7 +36,7 @@ def users(db):
     made = {}
     for role in ROLES:
         user = User.objects.create_user(role.key, password="pw")
-        user.groups.add(Group.objects.get(name=role.key))
+        user.groups.add(Group.objects.get_or_create(name=role.key)[0])
         made[role.key] = user
     made["nobody"] = User.objects.create_user("nobody", password="pw")
     return made

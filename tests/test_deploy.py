@@ -1,0 +1,136 @@
+"""Deployment: validation first, immutable versions, instances stay on theirs."""
+
+import dataclasses
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+import engine
+from server.flows import services
+from server.flows.errors import Invalid
+from server.flows.models import HumanTask, ProcessDefinition, ProcessInstance
+from tests.conftest import FORMS, PROCESSES, fixture_source
+
+
+def with_bpmn(source, old, new):
+    assert old in source.bpmn
+    return dataclasses.replace(source, bpmn=source.bpmn.replace(old, new))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "element"),
+    [
+        ("major == True", "__import__('os').system('id')", "priority_gateway"),
+        ("major == True", "().__class__.__base__.__subclasses__()", "priority_gateway"),
+        ("escalation_level = 2", "import os", "mark_major"),
+        ("escalation_level = 2", "x = ().__class__.__base__.__subclasses__()", "mark_major"),
+    ],
+)
+def test_scripts_that_escape_the_sandbox_are_refused_at_validation_naming_the_element(
+    db, old, new, element
+):
+    source = with_bpmn(fixture_source(), old, new)
+
+    with pytest.raises(Invalid) as err:
+        services.process_deploy(source=source)
+
+    assert any(p.startswith(f"{element}:") for p in err.value.errors["problems"]), err.value.errors
+    assert ProcessDefinition.objects.count() == 0
+
+
+def test_getattr_is_not_offered_to_scripts_at_run_time():
+    eng = engine.Engine()
+    with pytest.raises(NameError):
+        eng.script_engine.environment.execute("x = getattr(1, 'real')", {})
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('"PT1H"', "PT1H", 'resolve_reminder: timer expression PT1H must be quoted, as in "PT1H"'),
+        ('"PT1H"', '"in an hour"', "resolve_reminder: timer expression '\"in an hour\"' gives"),
+        ('name="客服中心主管"', 'name="其他"', "resolve: lane '其他' is not mapped to a role"),
+        ("two_step_resolve.json", "missing.json", "resolve: form 'missing.json' does not exist"),
+        ('<bpmn:endEvent id="end"', '<bpmn:endEvnt id="end"', "two_step.bpmn: cannot be parsed"),
+        ('sourceRef="resolve" targetRef="end"', 'sourceRef="resolve" targetRef="nowhere"',
+         "resolve (bpmn:userTask): "),
+    ],
+)  # fmt: skip
+def test_broken_packages_get_one_clear_message_each(old, new, expected):
+    problems = engine.problems(with_bpmn(fixture_source(), old, new))
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_a_form_that_is_not_json_schema_is_named():
+    source = fixture_source()
+    forms = {**source.forms, "two_step_resolve.json": {"type": "object", "properties": {"a": {"type": 5}}}}
+    problems = engine.problems(dataclasses.replace(source, forms=forms))
+    assert problems == [
+        "resolve: form 'two_step_resolve.json' is not valid JSON Schema at properties/a/type: "
+        "5 is not valid under any of the given schemas"
+    ]
+
+
+def test_a_manifest_with_unknown_roles_and_missing_names_is_refused():
+    source = dataclasses.replace(
+        fixture_source(), names={"en": "x"}, start_roles=["janitor"],
+        lanes={"客服专员": "frontdesk", "客服中心主管": "boss"},
+    )  # fmt: skip
+    assert engine.problems(source) == [
+        "process.toml: [name] needs a 'zh-hans' entry",
+        "process.toml: start_roles names unknown role 'janitor'",
+        "process.toml: lane '客服中心主管' maps to unknown role 'boss'",
+    ]
+
+
+def test_unchanged_content_is_a_no_op_and_changed_content_a_new_version(db, users):
+    first, created = services.process_deploy(source=fixture_source())
+    again, created_again = services.process_deploy(source=fixture_source())
+    assert (created, created_again, again.pk) == (True, False, first.pk)
+    running = services.instance_start(process_key="two_step", started_by=users["frontdesk"],
+                                      data={"unit": "1-101"})  # fmt: skip
+
+    changed = with_bpmn(fixture_source(), 'name="登记"', 'name="登记问题"')
+    second, created = services.process_deploy(source=changed)
+
+    assert created and second.version == 2
+    new = services.instance_start(process_key="two_step", started_by=users["frontdesk"], data={"unit": "1-102"})
+    assert HumanTask.objects.get(instance=new).name == "登记问题"
+    old_task = HumanTask.objects.get(instance=running)
+    assert old_task.name == "登记"  # the running instance stays on version 1
+    services.task_complete(task_id=old_task.pk, user=users["frontdesk"], data={"summary": "x"})
+    assert ProcessInstance.objects.get(pk=running.pk).definition_id == first.pk
+
+
+def test_the_deploy_command_reports_every_problem_and_fails(db, tmp_path, capsys):
+    package = tmp_path / "two_step"
+    package.mkdir()
+    (package / "process.toml").write_text((PROCESSES / "two_step" / "process.toml").read_text())
+    bpmn = (PROCESSES / "two_step" / "two_step.bpmn").read_text()
+    (package / "two_step.bpmn").write_text(bpmn.replace("major == True", "__import__('os')"))
+
+    with pytest.raises(CommandError, match="1 process"):
+        call_command("deploy_processes", processes=tmp_path, forms=FORMS)
+
+    assert "priority_gateway: condition to mark_major refused by the sandbox" in capsys.readouterr().err
+    assert ProcessDefinition.objects.count() == 0
+
+
+def test_the_deploy_command_deploys_once(db, capsys):
+    call_command("deploy_processes", processes=PROCESSES, forms=FORMS)
+    call_command("deploy_processes", processes=PROCESSES, forms=FORMS)
+    out = capsys.readouterr().out
+    assert "two_step: deployed as version 1" in out and "two_step: unchanged at version 1" in out
+
+
+def test_completing_a_task_costs_a_fixed_number_of_queries(two_step, users, django_assert_num_queries):
+    instance = services.instance_start(process_key="two_step", started_by=users["frontdesk"],
+                                       data={"unit": "1-101"})  # fmt: skip
+    task = HumanTask.objects.get(instance=instance)
+    users["frontdesk"]._propflow_roles = frozenset({"frontdesk"})
+
+    # lock the instance, read its open tasks, update the task, insert the next task,
+    # insert the audit events, update the instance (plus the savepoint pair of the test's atomic)
+    with django_assert_num_queries(8):
+        services.task_complete(task_id=task.pk, user=users["frontdesk"], data={"summary": "x"})
