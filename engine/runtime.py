@@ -215,7 +215,9 @@ class Engine:
     # -- the verbs ----------------------------------------------------------------
     def start(self, source: ProcessSource, data: dict | None = None) -> StepResult:
         compiled = self.compiled(source)
-        wf = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=self.script_engine)
+        wf = BpmnWorkflow(
+            compiled.spec, compiled.subprocess_specs, script_engine=self.script_engine
+        )
         wf.task_tree.data.update(data or {})
         for task in wf.get_tasks(state=TaskState.READY):
             task.data.update(data or {})

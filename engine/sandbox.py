@@ -108,7 +108,8 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         clash = set(self.globals).intersection(context)
         if clash:
             raise ValueError(
-                "Task data would hide the function(s) " + ", ".join(sorted(clash))
+                "Task data would hide the function(s) "
+                + ", ".join(sorted(clash))
                 + ": rename these fields"
             )
         namespace = {**context, **(external_context or {}), **self._base}

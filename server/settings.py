@@ -121,4 +121,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PROPFLOW_LOG_LEVEL", "INFO")},
+    # SpiffWorkflow logs every task state change at INFO: the audit trail already says it.
+    "loggers": {"spiff": {"level": "WARNING"}},
 }

@@ -1,5 +1,7 @@
 """The REST contract, end to end: what users build on."""
 
+from uuid import uuid4
+
 from django.contrib.auth.models import User
 
 from server.flows.models import AuditEvent, HumanTask, ProcessInstance
@@ -15,7 +17,9 @@ def start(api, unit="1-101"):
 
 def test_token_login_then_the_whole_two_task_process_with_its_audit_trail(two_step, users, client):
     token = client.post(
-        "/api/auth/token/", {"username": "frontdesk", "password": "pw"}, content_type="application/json"
+        "/api/auth/token/",
+        {"username": "frontdesk", "password": "pw"},
+        content_type="application/json",
     ).json()["token"]
     headers = {"HTTP_AUTHORIZATION": f"Token {token}"}
 
@@ -39,7 +43,11 @@ def test_token_login_then_the_whole_two_task_process_with_its_audit_trail(two_st
         "/api/auth/token/", {"username": "cs_supervisor", "password": "pw"},
         content_type="application/json").json()["token"]}  # fmt: skip
     [resolve] = client.get("/api/tasks/?scope=available", **supervisor).json()
-    assert (resolve["name"], resolve["role"], resolve["business_key"]) == ("处理", "cs_supervisor", "1-101")
+    assert (resolve["name"], resolve["role"], resolve["business_key"]) == (
+        "处理",
+        "cs_supervisor",
+        "1-101",
+    )
     assert resolve["due_at"] is not None  # the reminder timer on its boundary
     claimed = client.post(f"/api/tasks/{resolve['id']}/claim/", **supervisor)
     assert claimed.json()["assignee"]["username"] == "cs_supervisor"
@@ -70,9 +78,11 @@ def test_token_login_then_the_whole_two_task_process_with_its_audit_trail(two_st
 def test_a_user_without_the_role_gets_404_as_if_the_task_did_not_exist(two_step, api):
     task_id = start(api)["tasks"][0]["id"]
 
-    for path in (f"/api/tasks/{task_id}/", f"/api/tasks/{task_id + 999}/"):
+    for path in (f"/api/tasks/{task_id}/", f"/api/tasks/{uuid4()}/", "/api/tasks/12/"):
         assert api("technician").get(path).status_code == 404
-    response = api("technician").post(f"/api/tasks/{task_id}/complete/", {"data": {"summary": "x"}}, format="json")
+    response = api("technician").post(
+        f"/api/tasks/{task_id}/complete/", {"data": {"summary": "x"}}, format="json"
+    )
     assert response.status_code == 404
     assert response.json()["detail"] == f"Task {task_id} does not exist or is not visible to you."
     assert api("nobody").post(f"/api/tasks/{task_id}/claim/").status_code == 404
@@ -87,7 +97,9 @@ def test_an_auditor_sees_everything_but_may_not_act(two_step, api):
     assert auditor.get(f"/api/tasks/{task_id}/").status_code == 200
     assert auditor.get(f"/api/instances/{instance['id']}/events/").status_code == 200
     for action in ("claim", "complete"):
-        response = auditor.post(f"/api/tasks/{task_id}/{action}/", {"data": {"summary": "x"}}, format="json")
+        response = auditor.post(
+            f"/api/tasks/{task_id}/{action}/", {"data": {"summary": "x"}}, format="json"
+        )
         assert response.status_code == 403
         assert "not act" in response.json()["detail"]
     assert AuditEvent.objects.filter(kind__in=["task_claimed", "task_completed"]).count() == 0
@@ -99,7 +111,9 @@ def test_bad_form_data_gets_400_naming_each_field_and_stores_nothing(two_step, a
     before = ProcessInstance.objects.get(pk=instance["id"]).state
 
     response = api("frontdesk").post(
-        f"/api/tasks/{task_id}/complete/", {"data": {"major": "yes", "colour": "red"}}, format="json"
+        f"/api/tasks/{task_id}/complete/",
+        {"data": {"major": "yes", "colour": "red"}},
+        format="json",
     )
 
     assert response.status_code == 400
@@ -115,9 +129,16 @@ def test_bad_form_data_gets_400_naming_each_field_and_stores_nothing(two_step, a
 def test_a_second_completion_gets_409(two_step, api):
     task_id = start(api)["tasks"][0]["id"]
     frontdesk = api("frontdesk")
-    assert frontdesk.post(f"/api/tasks/{task_id}/complete/", {"data": {"summary": "x"}}, format="json").status_code == 200
+    assert (
+        frontdesk.post(
+            f"/api/tasks/{task_id}/complete/", {"data": {"summary": "x"}}, format="json"
+        ).status_code
+        == 200
+    )
 
-    again = frontdesk.post(f"/api/tasks/{task_id}/complete/", {"data": {"summary": "x"}}, format="json")
+    again = frontdesk.post(
+        f"/api/tasks/{task_id}/complete/", {"data": {"summary": "x"}}, format="json"
+    )
 
     assert again.status_code == 409
     assert "already completed" in again.json()["detail"]
@@ -143,9 +164,18 @@ def test_a_task_claimed_by_someone_else_cannot_be_taken(two_step, api, users):
 def test_starting_needs_a_start_role_a_known_process_and_a_valid_start_form(two_step, api):
     assert api("technician").post("/api/instances/", {"process": "two_step", "data": {"unit": "1"}},
                                   format="json").status_code == 403  # fmt: skip
-    assert api("frontdesk").post("/api/instances/", {"process": "nope", "data": {}}, format="json").status_code == 404
-    bad = api("frontdesk").post("/api/instances/", {"process": "two_step", "data": {"unit": ""}}, format="json")
-    assert bad.status_code == 400 and bad.json()["errors"] == {"unit": ["This field may not be blank."]}
+    assert (
+        api("frontdesk")
+        .post("/api/instances/", {"process": "nope", "data": {}}, format="json")
+        .status_code
+        == 404
+    )
+    bad = api("frontdesk").post(
+        "/api/instances/", {"process": "two_step", "data": {"unit": ""}}, format="json"
+    )
+    assert bad.status_code == 400 and bad.json()["errors"] == {
+        "unit": ["This field may not be blank."]
+    }
     missing = api("frontdesk").post("/api/instances/", {"data": {}}, format="json")
     assert missing.status_code == 400 and "process" in missing.json()["errors"]
     broken = api("frontdesk").post("/api/instances/", "{not json", content_type="application/json")

@@ -44,7 +44,9 @@ def test_eight_people_completing_one_task_at_once_one_wins_the_rest_get_409():
         user = User.objects.create_user(f"desk{i}", password="pw")
         user.groups.add(group)
         people.append(user)
-    instance = services.instance_start(process_key="two_step", started_by=people[0], data={"unit": "1-101"})
+    instance = services.instance_start(
+        process_key="two_step", started_by=people[0], data={"unit": "1-101"}
+    )
     task = HumanTask.objects.get(instance=instance, status="open")
 
     def complete(i):
@@ -79,7 +81,9 @@ def test_a_person_and_a_timer_at_once_both_land_in_order():
     desk.groups.add(Group.objects.get_or_create(name="frontdesk")[0])
     boss = User.objects.create_user("boss", password="pw")
     boss.groups.add(Group.objects.get_or_create(name="cs_supervisor")[0])
-    instance = services.instance_start(process_key="two_step", started_by=desk, data={"unit": "1-1"})
+    instance = services.instance_start(
+        process_key="two_step", started_by=desk, data={"unit": "1-1"}
+    )
     first = HumanTask.objects.get(instance=instance, status="open")
     services.task_complete(task_id=first.pk, user=desk, data={"summary": "x"})
     resolve = HumanTask.objects.get(instance=instance, status="open")

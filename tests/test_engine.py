@@ -74,7 +74,9 @@ def test_timers_fire_only_when_due_and_then_the_process_goes_on(source, eng):
 
 def test_completing_a_task_that_is_not_ready_is_refused(source, eng):
     started = eng.start(source, {"unit": "1-101"})
-    done = eng.complete(source, started.state, started.ready[0].id, {"summary": "x", "major": False})
+    done = eng.complete(
+        source, started.state, started.ready[0].id, {"summary": "x", "major": False}
+    )
 
     with pytest.raises(engine.TaskNotReady):
         eng.complete(source, done.state, started.ready[0].id, {"summary": "again"})

@@ -37,9 +37,7 @@ class Unit(models.Model):
     code = models.CharField(max_length=32, unique=True)  # e.g. "1-2-301": building-entrance-room
     floor = models.IntegerField()
     area_m2 = models.DecimalField(max_digits=8, decimal_places=2)
-    status = models.CharField(
-        max_length=20, choices=Status.choices, default=Status.NOT_HANDED_OVER
-    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_HANDED_OVER)
 
     def __str__(self):
         return self.code

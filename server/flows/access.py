@@ -8,6 +8,8 @@ does not exist.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.contrib.auth.models import AnonymousUser, User
 
 from engine.roles import READ_ONLY_ROLES, ROLE_KEYS
@@ -40,6 +42,14 @@ def can_see_task(user, task: HumanTask) -> bool:
         or user.pk in (task.assignee_id, task.completed_by_id)
         or is_auditor(user)
     )
+
+
+def task_uuid(task_id) -> UUID:
+    """``task_id`` as a UUID; anything else is a task that does not exist."""
+    try:
+        return task_id if isinstance(task_id, UUID) else UUID(str(task_id))
+    except ValueError:
+        raise task_not_found(task_id) from None
 
 
 def task_not_found(task_id) -> NotFound:

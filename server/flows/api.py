@@ -5,6 +5,8 @@ Every error answers JSON ``{"detail": "...", "errors": {field: [messages]}}``.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
@@ -96,29 +98,29 @@ class TaskListApi(APIView):
 
 
 class TaskDetailApi(APIView):
-    def get(self, request, task_id: int):
+    def get(self, request, task_id: UUID):
         task = selectors.task_get_for_user(user=request.user, task_id=task_id)
         return Response(presenters.task(task, detail=True))
 
 
-def _task_response(request, task_id: int) -> Response:
+def _task_response(request, task_id: UUID) -> Response:
     task = selectors.task_get_for_user(user=request.user, task_id=task_id)
     return Response(presenters.task(task))
 
 
 class TaskClaimApi(APIView):
-    def post(self, request, task_id: int):
+    def post(self, request, task_id: UUID):
         services.task_claim(task_id=task_id, user=request.user)
         return _task_response(request, task_id)
 
 
 class TaskUnclaimApi(APIView):
-    def post(self, request, task_id: int):
+    def post(self, request, task_id: UUID):
         services.task_unclaim(task_id=task_id, user=request.user)
         return _task_response(request, task_id)
 
 
 class TaskCompleteApi(APIView):
-    def post(self, request, task_id: int):
+    def post(self, request, task_id: UUID):
         services.task_complete(task_id=task_id, user=request.user, data=_form_data(_body(request)))
         return _task_response(request, task_id)

@@ -85,9 +85,11 @@ class HumanTask(models.Model):
         COMPLETED = "completed"
         CANCELLED = "cancelled"
 
+    # The engine's own task id: known before the row is written, so one change can insert
+    # a task and the audit events that name it in the same batch.
+    id = models.UUIDField(primary_key=True)
     instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="tasks")
     process_key = models.CharField(max_length=64)
-    engine_task_id = models.UUIDField()
     bpmn_id = models.CharField(max_length=128)
     name = models.CharField(max_length=200)
     role = models.CharField(max_length=64, blank=True)
@@ -106,10 +108,8 @@ class HumanTask(models.Model):
     )
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["instance", "engine_task_id"], name="task_engine_id")
-        ]
         indexes = [
+            models.Index(fields=["instance", "status"], name="task_instance_status"),
             models.Index(fields=["status", "role", "due_at"], name="task_open_role"),
             models.Index(fields=["assignee", "status", "due_at"], name="task_assignee"),
         ]

@@ -31,7 +31,7 @@ def process(definition: ProcessDefinition, *, can_start: bool, detail: bool = Fa
 
 def task(task: HumanTask, *, detail: bool = False) -> dict:
     body = {
-        "id": task.pk,
+        "id": str(task.pk),
         "instance": task.instance_id,
         "process": task.process_key,
         "business_key": task.instance.business_key,
@@ -67,8 +67,14 @@ def instance(instance: ProcessInstance, open_tasks: list[HumanTask]) -> dict:
         "completed_at": _time(instance.completed_at),
         "next_due_at": _time(instance.next_due_at),
         "tasks": [
-            {"id": t.pk, "name": t.name, "role": t.role, "assignee": _user(t.assignee),
-             "status": t.status, "due_at": _time(t.due_at)}
+            {
+                "id": t.pk,
+                "name": t.name,
+                "role": t.role,
+                "assignee": _user(t.assignee),
+                "status": t.status,
+                "due_at": _time(t.due_at),
+            }
             for t in open_tasks
         ],  # fmt: skip
     }
@@ -80,6 +86,6 @@ def event(event: AuditEvent) -> dict:
         "kind": event.kind,
         "at": _time(event.at),
         "actor": _user(event.actor),
-        "task": event.task_id,
+        "task": str(event.task_id) if event.task_id else None,
         "data": event.data,
     }

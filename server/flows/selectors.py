@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.db.models import F, Q, QuerySet
 
 from . import access
@@ -69,14 +71,17 @@ def task_list_for_user(*, user, scope: str) -> QuerySet[HumanTask]:
     elif scope == "available":
         tasks = open_tasks.filter(assignee__isnull=True, role__in=access.user_roles(user))
     else:
-        raise Invalid(f"Unknown scope {scope!r}.", {"scope": [f"Must be one of: {', '.join(TASK_SCOPES)}."]})
+        raise Invalid(
+            f"Unknown scope {scope!r}.", {"scope": [f"Must be one of: {', '.join(TASK_SCOPES)}."]}
+        )
     return (
         tasks.select_related("instance", "assignee").defer("instance__state")
         .order_by(F("due_at").asc(nulls_last=True), "created_at", "pk")
     )  # fmt: skip
 
 
-def task_get_for_user(*, user, task_id: int) -> HumanTask:
+def task_get_for_user(*, user, task_id: UUID) -> HumanTask:
+    task_id = access.task_uuid(task_id)
     task = (
         HumanTask.objects.select_related("instance", "assignee", "completed_by")
         .defer("instance__state").filter(pk=task_id).first()

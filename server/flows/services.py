@@ -11,19 +11,25 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import datetime
+from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 import engine
 from engine import ProcessSource, StepResult
 
 from . import access
+from .batch import Batch, lock_with_children
 from .engine_binding import get_engine, source_for
 from .errors import Conflict, Forbidden, Invalid, NotFound, ProcessFailed
 from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 
 Kind = AuditEvent.Kind
+INSTANCE_STEP_FIELDS = (
+    "state", "serializer_version", "status", "completed_at", "next_due_at", "event_seq",
+    "updated_at",
+)  # fmt: skip
 
 
 class _Write:
@@ -31,7 +37,7 @@ class _Write:
 
     def __init__(self, instance: ProcessInstance, open_tasks: list[HumanTask], now: datetime):
         self.instance = instance
-        self.open_tasks = {t.engine_task_id.hex: t for t in open_tasks}
+        self.open_tasks = {str(t.pk): t for t in open_tasks}
         self.now = now
         self.events: list[AuditEvent] = []
         self.new_tasks: list[HumanTask] = []
@@ -56,7 +62,7 @@ class _Write:
         instance.state = result.state
         instance.serializer_version = engine.SERIALIZER_VERSION
         instance.next_due_at = result.next_due
-        ready = {r.id.replace("-", ""): r for r in result.ready}
+        ready = {r.id: r for r in result.ready}
         for key, task in list(self.open_tasks.items()):
             if task.status != HumanTask.Status.OPEN:
                 continue
@@ -68,7 +74,7 @@ class _Write:
         for key, r in ready.items():
             if key not in self.open_tasks:
                 task = HumanTask(
-                    instance=instance, process_key=instance.process_key, engine_task_id=r.id,
+                    id=UUID(r.id), instance=instance, process_key=instance.process_key,
                     bpmn_id=r.bpmn_id, name=r.name, role=r.role or "", form=r.form or "",
                     ui_form=r.ui_form or "", documentation=r.documentation or "",
                     due_at=r.due, created_at=self.now,
@@ -82,32 +88,42 @@ class _Write:
                 self.event(Kind.INSTANCE_COMPLETED, actor=actor)
 
     def flush(self) -> None:
+        """Write everything in one batch (one round trip on PostgreSQL)."""
         instance = self.instance
         instance.updated_at = self.now
+        batch = Batch()
         if instance.pk is None:
-            instance.save(force_insert=True)
+            instance.save(force_insert=True)  # its id is needed by every other row
+            for row in (*self.new_tasks, *self.events):
+                row.instance_id = instance.pk
         else:
-            instance.save(update_fields=[
-                "state", "serializer_version", "status", "completed_at", "next_due_at",
-                "event_seq", "updated_at",
-            ])  # fmt: skip
+            batch.update(instance, INSTANCE_STEP_FIELDS)
         for task, names in self.changed_tasks.values():
-            task.save(update_fields=sorted(names))
-        if self.new_tasks:
-            HumanTask.objects.bulk_create(self.new_tasks)
-        AuditEvent.objects.bulk_create(self.events)
+            batch.update(task, names)
+        batch.insert(self.new_tasks)
+        batch.insert(self.events)
+        batch.run()
 
 
 @contextlib.contextmanager
-def _locked(**lookup) -> Iterator[_Write]:
-    """Lock one instance (found by ``lookup``) for the block; write everything at its end."""
+def _locked(*, instance_id: int | None = None, task_id: UUID | None = None) -> Iterator[_Write]:
+    """Lock one instance, by its id or one of its tasks', for the block; write at its end.
+
+    The lock and the read of the instance's open tasks are one query.
+    """
+    tasks_table = connection.ops.quote_name(HumanTask._meta.db_table)
+    if task_id is not None:
+        where = f"p.id = (SELECT instance_id FROM {tasks_table} WHERE id = %s)"
+        param = HumanTask._meta.pk.get_db_prep_value(task_id, connection)
+    else:
+        where, param = "p.id = %s", instance_id
     with transaction.atomic():
-        instance = (
-            ProcessInstance.objects.select_for_update(of=("self",)).filter(**lookup).first()
-        )
+        instance, open_tasks = lock_with_children(
+            ProcessInstance, HumanTask, fk="instance_id", child_filter="c.status = 'open'",
+            where=where, params=[param],
+        )  # fmt: skip
         if instance is None:
             raise NotFound("That process instance or task does not exist or is not visible to you.")
-        open_tasks = list(HumanTask.objects.filter(instance=instance, status="open"))
         write = _Write(instance, open_tasks, timezone.now())
         yield write
         write.flush()
@@ -139,10 +155,10 @@ def _validated(source: ProcessSource, form: str | None, data) -> dict:
     return engine.with_defaults(schema, data)
 
 
-def _task_under_lock(write: _Write, task_id: int) -> HumanTask:
-    for task in write.open_tasks.values():
-        if task.pk == task_id:
-            return task
+def _task_under_lock(write: _Write, task_id: UUID) -> HumanTask:
+    found = write.open_tasks.get(str(task_id))
+    if found is not None:
+        return found
     task = HumanTask.objects.filter(pk=task_id, instance=write.instance).first()
     if task is None:
         raise access.task_not_found(task_id)
@@ -153,7 +169,7 @@ def _task_under_lock(write: _Write, task_id: int) -> HumanTask:
 
 
 def process_deploy(*, source: ProcessSource, deployed_by=None) -> tuple[ProcessDefinition, bool]:
-    """Validate and store ``source``; unchanged content is a no-op. Returns (definition, created)."""
+    """Validate and store ``source``; unchanged content is a no-op. Returns (definition, new)."""
     try:
         engine.validate(source, get_engine())
     except engine.ProcessInvalid as err:
@@ -174,7 +190,9 @@ def process_deploy(*, source: ProcessSource, deployed_by=None) -> tuple[ProcessD
                 deployed_by=deployed_by,
             )  # fmt: skip
         except IntegrityError as err:
-            raise Conflict(f"Process {source.key!r} was deployed by someone else just now.") from err
+            raise Conflict(
+                f"Process {source.key!r} was deployed by someone else just now."
+            ) from err
     return definition, True
 
 
@@ -212,7 +230,7 @@ def instance_start(*, process_key: str, started_by, data: dict | None) -> Proces
 
 def instance_fire_timers(*, instance_id: int) -> int:
     """Fire the instance's due timers through the write path; returns how many fired."""
-    with _locked(pk=instance_id) as write:
+    with _locked(instance_id=instance_id) as write:
         if write.instance.status != ProcessInstance.Status.RUNNING:
             return 0
         source = source_for(write.instance.definition_id)
@@ -232,7 +250,7 @@ def instance_cancel(*, instance_id: int, user, reason: str) -> ProcessInstance:
         raise Forbidden("Only a supervisor or manager may cancel a case.")
     if not reason.strip():
         raise Invalid("Say why the case is cancelled.", {"reason": ["This field is required."]})
-    with _locked(pk=instance_id) as write:
+    with _locked(instance_id=instance_id) as write:
         if write.instance.status != ProcessInstance.Status.RUNNING:
             raise Conflict(f"The case is already {write.instance.status}.")
         source = source_for(write.instance.definition_id)
@@ -245,8 +263,9 @@ def instance_cancel(*, instance_id: int, user, reason: str) -> ProcessInstance:
 # -- tasks -----------------------------------------------------------------------------
 
 
-def task_claim(*, task_id: int, user) -> HumanTask:
-    with _locked(tasks__pk=task_id) as write:
+def task_claim(*, task_id: UUID, user) -> HumanTask:
+    task_id = access.task_uuid(task_id)
+    with _locked(task_id=task_id) as write:
         task = _task_under_lock(write, task_id)
         if task.assignee_id == user.pk and task.status == HumanTask.Status.OPEN:
             return task  # claiming twice is harmless
@@ -256,8 +275,9 @@ def task_claim(*, task_id: int, user) -> HumanTask:
     return task
 
 
-def task_unclaim(*, task_id: int, user) -> HumanTask:
-    with _locked(tasks__pk=task_id) as write:
+def task_unclaim(*, task_id: UUID, user) -> HumanTask:
+    task_id = access.task_uuid(task_id)
+    with _locked(task_id=task_id) as write:
         task = _task_under_lock(write, task_id)
         if not access.can_see_task(user, task):
             raise access.task_not_found(task_id)
@@ -270,14 +290,17 @@ def task_unclaim(*, task_id: int, user) -> HumanTask:
     return task
 
 
-def task_complete(*, task_id: int, user, data: dict | None) -> HumanTask:
+def task_complete(*, task_id: UUID, user, data: dict | None) -> HumanTask:
     """Complete an open task with its form's ``data``, as its assignee or a holder of its role."""
-    with _locked(tasks__pk=task_id) as write:
+    task_id = access.task_uuid(task_id)
+    with _locked(task_id=task_id) as write:
         task = _task_under_lock(write, task_id)
         access.check_can_act(user, task)
         source = source_for(write.instance.definition_id)
         data = _validated(source, task.form or None, data)
-        result = _step(get_engine().complete, source, write.instance.state, str(task.engine_task_id), data)
+        result = _step(
+            get_engine().complete, source, write.instance.state, str(task.pk), data
+        )
         write.change_task(task, status=HumanTask.Status.COMPLETED, completed_at=write.now,
                           completed_by=user, assignee=task.assignee or user)  # fmt: skip
         write.event(Kind.TASK_COMPLETED, actor=user, task=task, data={"data": data})

@@ -11,8 +11,8 @@ urlpatterns = [
     path("instances/<int:instance_id>/", api.InstanceDetailApi.as_view()),
     path("instances/<int:instance_id>/events/", api.InstanceEventsApi.as_view()),
     path("tasks/", api.TaskListApi.as_view()),
-    path("tasks/<int:task_id>/", api.TaskDetailApi.as_view()),
-    path("tasks/<int:task_id>/claim/", api.TaskClaimApi.as_view()),
-    path("tasks/<int:task_id>/unclaim/", api.TaskUnclaimApi.as_view()),
-    path("tasks/<int:task_id>/complete/", api.TaskCompleteApi.as_view()),
+    path("tasks/<uuid:task_id>/", api.TaskDetailApi.as_view()),
+    path("tasks/<uuid:task_id>/claim/", api.TaskClaimApi.as_view()),
+    path("tasks/<uuid:task_id>/unclaim/", api.TaskUnclaimApi.as_view()),
+    path("tasks/<uuid:task_id>/complete/", api.TaskCompleteApi.as_view()),
 ]

@@ -32,4 +32,6 @@ class Command(BaseCommand):
         if not sources:
             self.stdout.write(f"No process packages under {processes}")
         if failures:
-            raise CommandError(f"{len(failures)} process(es) failed validation: {', '.join(failures)}")
+            raise CommandError(
+                f"{len(failures)} process(es) failed validation: {', '.join(failures)}"
+            )

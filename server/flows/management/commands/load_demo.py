@@ -9,7 +9,20 @@ from engine.roles import ROLES
 from server.estate.models import Building, Resident, Site, Unit
 
 DEMO_PASSWORD = "propflow"
-OWNERS = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴婷", "徐强", "孙丽"]
+OWNERS = [
+    "张伟",
+    "王芳",
+    "李娜",
+    "刘洋",
+    "陈静",
+    "杨帆",
+    "赵磊",
+    "黄敏",
+    "周杰",
+    "吴婷",
+    "徐强",
+    "孙丽",
+]
 
 
 class Command(BaseCommand):
@@ -44,11 +57,11 @@ class Command(BaseCommand):
             building, _ = Building.objects.get_or_create(site=site, name=f"{b}栋")
             for floor in (1, 2, 3):
                 for room in (1, 2):
-                    code = f"{b}-{floor}0{room}"
+                    status = Unit.Status.OCCUPIED if room == 1 else Unit.Status.HANDED_OVER
                     unit, created = Unit.objects.get_or_create(
-                        code=code,
-                        defaults={"building": building, "floor": floor, "area_m2": 89 + 10 * room,
-                                  "status": Unit.Status.OCCUPIED if room == 1 else Unit.Status.HANDED_OVER},
+                        code=f"{b}-{floor}0{room}",
+                        defaults={"building": building, "floor": floor,
+                                  "area_m2": 89 + 10 * room, "status": status},
                     )  # fmt: skip
                     if created:
                         name = next(owner_names)

@@ -1,0 +1,99 @@
+"""Write many rows in as few round trips as the database allows.
+
+On PostgreSQL the statements of one change go to the server in one call; on
+SQLite (which takes one statement per call) they run one after another. Values
+are prepared by the model fields themselves, so they land exactly as the ORM
+would write them.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.db import connection, models
+
+
+class Batch:
+    def __init__(self):
+        self.statements: list[tuple[str, list]] = []
+
+    def insert(self, objs: list[models.Model]) -> None:
+        if not objs:
+            return
+        meta = objs[0]._meta
+        fields = [f for f in meta.concrete_fields if not isinstance(f, models.AutoField)]
+        qn = connection.ops.quote_name
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        sql = (
+            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+            f"VALUES {', '.join([row] * len(objs))}"
+        )
+        params = [f.get_db_prep_save(f.pre_save(o, True), connection) for o in objs for f in fields]
+        self.statements.append((sql, params))
+
+    def update(self, obj: models.Model, names) -> None:
+        meta = obj._meta
+        fields = [meta.get_field(n) for n in sorted(names)]
+        qn = connection.ops.quote_name
+        sets = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+        sql = f"UPDATE {qn(meta.db_table)} SET {sets} WHERE {qn(meta.pk.column)} = %s"
+        params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
+        params.append(meta.pk.get_db_prep_value(obj.pk, connection))
+        self.statements.append((sql, params))
+
+    def run(self) -> None:
+        if not self.statements:
+            return
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                sql = ";\n".join(s for s, _ in self.statements)
+                cursor.execute(sql, [p for _, params in self.statements for p in params])
+            else:
+                for sql, params in self.statements:
+                    cursor.execute(sql, params)
+
+
+@functools.cache
+def _columns(model, alias: str, vendor: str):
+    """The model's concrete fields with their select expressions and the ORM's converters."""
+    qn = connection.ops.quote_name
+    out = []
+    for field in model._meta.concrete_fields:
+        col = field.get_col(alias)
+        converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        out.append((field, f"{alias}.{qn(field.column)}", col, converters))
+    return out
+
+
+def _build(model, columns, values):
+    converted = []
+    for (_, _, col, converters), value in zip(columns, values, strict=True):
+        for converter in converters:
+            value = converter(value, col, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f, *_ in columns], converted)
+
+
+def lock_with_children(parent, child, *, fk: str, child_filter: str, where: str, params):
+    """Lock one ``parent`` row and read its ``child`` rows matching ``child_filter``, in one query.
+
+    Returns ``(parent, [children])`` or ``(None, [])``. ``where`` is SQL on alias ``p``.
+    """
+    qn = connection.ops.quote_name
+    p_cols, c_cols = _columns(parent, "p", connection.vendor), _columns(child, "c", connection.vendor)
+    select = ", ".join(sql for _, sql, *_ in p_cols + c_cols)
+    sql = (
+        f"SELECT {select} FROM {qn(parent._meta.db_table)} p "
+        f"LEFT JOIN {qn(child._meta.db_table)} c ON c.{qn(fk)} = p.{qn(parent._meta.pk.column)}"
+        f" AND {child_filter} WHERE {where}"
+    )
+    if connection.features.has_select_for_update_of:
+        sql += " FOR UPDATE OF p"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return None, []
+    found = _build(parent, p_cols, rows[0][: len(p_cols)])
+    children = [_build(child, c_cols, r[len(p_cols) :]) for r in rows if r[len(p_cols)] is not None]
+    return found, children
