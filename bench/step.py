@@ -99,69 +99,92 @@ def engine_alone(instances: int) -> tuple[list[float], int]:
     return steps, size
 
 
-def through_services(instances: int) -> tuple[list[float], int, float]:
-    import django
+class Services:
+    """(c): the service layer on a throw-away copy of the configured database."""
 
-    django.setup()
-    from django.contrib.auth.models import Group, User
-    from django.db import connection, reset_queries
-    from django.test.utils import CaptureQueriesContext
+    def __enter__(self):
+        import django
 
-    from server.flows import services
-    from server.flows.models import HumanTask, ProcessInstance
+        django.setup()
+        from django.contrib.auth.models import Group, User
+        from django.db import connection
 
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+        from server.flows import services
+
+        self.connection = connection
+        self.old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
         services.process_deploy(source=source())
-        user = User.objects.create_user("bench", password="x")
-        user.groups.add(Group.objects.get_or_create(name="frontdesk")[0])
+        self.user = User.objects.create_user("bench", password="x")
+        self.user.groups.add(Group.objects.get_or_create(name="frontdesk")[0])
+        return self
+
+    def __exit__(self, *exc):
+        self.vendor = self.connection.vendor
+        self.connection.creation.destroy_test_db(self.old_name, verbosity=0)
+
+    def run(self, instances: int) -> tuple[list[float], int, list[int]]:
+        from django.db import reset_queries
+        from django.test.utils import CaptureQueriesContext
+
+        from server.flows import services
+        from server.flows.models import HumanTask, ProcessInstance
+
         steps, size, queries = [], 0, []
         for _ in range(instances):
-            instance = services.instance_start(process_key="bench_linear", started_by=user, data={})
+            instance = services.instance_start(
+                process_key="bench_linear", started_by=self.user, data={}
+            )
             for _ in range(TASKS):
                 task_id = (
                     HumanTask.objects.filter(instance=instance, status="open")
                     .values_list("pk", flat=True).get()
                 )  # fmt: skip
-                with CaptureQueriesContext(connection) as captured:
-                    t0 = time.perf_counter()
-                    services.task_complete(task_id=task_id, user=user, data={})
-                    steps.append(time.perf_counter() - t0)
-                queries.append(len(captured.captured_queries))
-                reset_queries()
-            size = max(size, len(ProcessInstance.objects.get(pk=instance.pk).state.encode()))
-        return steps, size, statistics.mean(queries)
-    finally:
-        vendor = f"{connection.vendor} {'.'.join(map(str, connection.Database.version_info if hasattr(connection.Database, 'version_info') else ()))}"  # noqa: E501
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        print(f"database: {vendor.strip()}")
+                if not queries:  # count on one step; the debug cursor would skew the timing
+                    with CaptureQueriesContext(self.connection) as captured:
+                        services.task_complete(task_id=task_id, user=self.user, data={})
+                    queries.append(len(captured.captured_queries))
+                    reset_queries()
+                    continue
+                t0 = time.perf_counter()
+                services.task_complete(task_id=task_id, user=self.user, data={})
+                steps.append(time.perf_counter() - t0)
+            stored = ProcessInstance.objects.get(pk=instance.pk).state
+            size = max(size, len(bytes(stored)))
+        return steps, size, queries
 
 
 def ms(values: list[float]) -> str:
     values = sorted(values)
     p99 = values[int(len(values) * 0.99) - 1]
     return (
-        f"median {statistics.median(values) * 1000:.3f} ms, mean {statistics.mean(values) * 1000:.3f}"
-        f" ms, p99 {p99 * 1000:.3f} ms"
+        f"median {statistics.median(values) * 1000:.3f} ms, "
+        f"mean {statistics.mean(values) * 1000:.3f} ms, p99 {p99 * 1000:.3f} ms"
     )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--instances", type=int, default=200)
+    parser.add_argument("--instances", type=int, default=200, help="per round")
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     print(f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{args.instances} instances x {TASKS} user tasks; warming up...")
-    spiff_alone(20), engine_alone(20)
-
-    spiff, spiff_size = spiff_alone(args.instances)
-    ours, our_size = engine_alone(args.instances)
-    served, served_size, queries = through_services(args.instances)
-
+    print(f"{args.rounds} rounds x {args.instances} instances x {TASKS} user tasks, interleaved")
+    spiff, ours, served, queries = [], [], [], []
+    with Services() as svc:
+        svc.run(10), spiff_alone(10), engine_alone(10)  # warm up
+        for _ in range(args.rounds):
+            steps, spiff_size = spiff_alone(args.instances)
+            spiff += steps
+            steps, our_size = engine_alone(args.instances)
+            ours += steps
+            steps, served_size, counted = svc.run(args.instances)
+            served += steps
+            queries += counted
     floor = statistics.median(spiff)
-    print(f"(a) SpiffWorkflow alone:      {ms(spiff)}; state {spiff_size} bytes")
-    print(f"(b) Propflow engine alone:    {ms(ours)}; state {our_size} bytes")
-    print(f"(c) through the service layer: {ms(served)}; {queries:.1f} queries per step")
+    print(f"database: {svc.vendor}")
+    print(f"(a) SpiffWorkflow alone:       {ms(spiff)}; state {spiff_size} bytes")
+    print(f"(b) Propflow engine alone:     {ms(ours)}; state {our_size} bytes")
+    print(f"(c) through the service layer: {ms(served)}; {statistics.mean(queries):.1f} queries")
     print(f"ratio (b)/(a): {statistics.median(ours) / floor:.2f}x")
     print(f"ratio (c)/(a): {statistics.median(served) / floor:.2f}x  (target <= 3x, goal 2x)")
     print(

@@ -108,7 +108,7 @@ def test_an_auditor_sees_everything_but_may_not_act(two_step, api):
 def test_bad_form_data_gets_400_naming_each_field_and_stores_nothing(two_step, api):
     instance = start(api)
     task_id = instance["tasks"][0]["id"]
-    before = ProcessInstance.objects.get(pk=instance["id"]).state
+    before = ProcessInstance.objects.get(pk=instance["id"]).engine_state
 
     response = api("frontdesk").post(
         f"/api/tasks/{task_id}/complete/",
@@ -121,7 +121,7 @@ def test_bad_form_data_gets_400_naming_each_field_and_stores_nothing(two_step, a
     assert errors["summary"] == ["This field is required."]
     assert errors["major"] == ["Must be of type boolean."]
     assert errors["colour"] == ["This field is not part of the form."]
-    assert ProcessInstance.objects.get(pk=instance["id"]).state == before
+    assert ProcessInstance.objects.get(pk=instance["id"]).engine_state == before
     assert HumanTask.objects.get(pk=task_id).status == "open"
     assert AuditEvent.objects.filter(instance_id=instance["id"]).count() == 2
 

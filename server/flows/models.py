@@ -6,6 +6,7 @@ mirror the engine so inboxes never load a workflow.
 
 from __future__ import annotations
 
+import zlib
 from functools import cached_property
 
 from django.conf import settings
@@ -61,7 +62,9 @@ class ProcessInstance(models.Model):
     process_key = models.CharField(max_length=64, db_index=True)
     business_key = models.CharField(max_length=128, blank=True, db_index=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
-    state = models.TextField()
+    # The engine's JSON state, zlib-compressed: a fifth of the bytes, and small enough to stay
+    # in the row instead of PostgreSQL's TOAST table. Read it with ``engine_state``.
+    state = models.BinaryField()
     serializer_version = models.CharField(max_length=16)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
@@ -78,6 +81,14 @@ class ProcessInstance(models.Model):
     def __str__(self):
         return f"{self.process_key} #{self.pk}"
 
+    @property
+    def engine_state(self) -> str:
+        return zlib.decompress(self.state).decode()
+
+    @engine_state.setter
+    def engine_state(self, value: str) -> None:
+        self.state = zlib.compress(value.encode(), 1)
+
 
 class HumanTask(models.Model):
     class Status(models.TextChoices):
@@ -88,7 +99,10 @@ class HumanTask(models.Model):
     # The engine's own task id: known before the row is written, so one change can insert
     # a task and the audit events that name it in the same batch.
     id = models.UUIDField(primary_key=True)
-    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="tasks")
+    # Indexes are few on purpose: every step writes these rows (see docs/performance.md).
+    instance = models.ForeignKey(
+        ProcessInstance, on_delete=models.CASCADE, related_name="tasks", db_index=False
+    )
     process_key = models.CharField(max_length=64)
     bpmn_id = models.CharField(max_length=128)
     name = models.CharField(max_length=200)
@@ -97,15 +111,17 @@ class HumanTask(models.Model):
     ui_form = models.CharField(max_length=200, blank=True)
     documentation = models.TextField(blank=True)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", db_index=False,
+    )  # fmt: skip
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", db_index=False,
+    )  # fmt: skip
 
     class Meta:
         indexes = [
@@ -133,16 +149,20 @@ class AuditEvent(models.Model):
         INSTANCE_CANCELLED = "instance_cancelled"
         INSTANCE_COMPLETED = "instance_completed"
 
-    instance = models.ForeignKey(ProcessInstance, on_delete=models.PROTECT, related_name="events")
+    instance = models.ForeignKey(
+        ProcessInstance, on_delete=models.PROTECT, related_name="events", db_index=False
+    )  # the (instance, seq) constraint indexes it
     seq = models.PositiveIntegerField()
     kind = models.CharField(max_length=32, choices=Kind.choices)
     at = models.DateTimeField()
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", db_index=False,
+    )  # fmt: skip
     task = models.ForeignKey(
-        HumanTask, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
-    )
+        HumanTask, null=True, blank=True, on_delete=models.PROTECT, related_name="events",
+        db_index=False,
+    )  # fmt: skip
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:

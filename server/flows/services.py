@@ -20,7 +20,7 @@ import engine
 from engine import ProcessSource, StepResult
 
 from . import access
-from .batch import Batch, lock_with_children
+from .batch import Batch, lock_with_children, step_transaction
 from .engine_binding import get_engine, source_for
 from .errors import Conflict, Forbidden, Invalid, NotFound, ProcessFailed
 from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
@@ -59,7 +59,7 @@ class _Write:
     def apply(self, result: StepResult, *, actor=None) -> None:
         """Bring the instance and its task rows in line with the engine's result."""
         instance = self.instance
-        instance.state = result.state
+        instance.engine_state = result.state
         instance.serializer_version = engine.SERIALIZER_VERSION
         instance.next_due_at = result.next_due
         ready = {r.id: r for r in result.ready}
@@ -87,8 +87,8 @@ class _Write:
             if result.status == ProcessInstance.Status.COMPLETED:
                 self.event(Kind.INSTANCE_COMPLETED, actor=actor)
 
-    def flush(self) -> None:
-        """Write everything in one batch (one round trip on PostgreSQL)."""
+    def flush(self, step=None) -> None:
+        """Write everything in one batch (one round trip on PostgreSQL, COMMIT included)."""
         instance = self.instance
         instance.updated_at = self.now
         batch = Batch()
@@ -102,7 +102,7 @@ class _Write:
             batch.update(task, names)
         batch.insert(self.new_tasks)
         batch.insert(self.events)
-        batch.run()
+        batch.run(step)
 
 
 @contextlib.contextmanager
@@ -117,16 +117,16 @@ def _locked(*, instance_id: int | None = None, task_id: UUID | None = None) -> I
         param = HumanTask._meta.pk.get_db_prep_value(task_id, connection)
     else:
         where, param = "p.id = %s", instance_id
-    with transaction.atomic():
+    with step_transaction() as step:
         instance, open_tasks = lock_with_children(
             ProcessInstance, HumanTask, fk="instance_id", child_filter="c.status = 'open'",
-            where=where, params=[param],
+            where=where, params=[param], step=step,
         )  # fmt: skip
         if instance is None:
             raise NotFound("That process instance or task does not exist or is not visible to you.")
         write = _Write(instance, open_tasks, timezone.now())
         yield write
-        write.flush()
+        write.flush(step)
 
 
 def _step(action, *args) -> StepResult:
@@ -234,7 +234,7 @@ def instance_fire_timers(*, instance_id: int) -> int:
         if write.instance.status != ProcessInstance.Status.RUNNING:
             return 0
         source = source_for(write.instance.definition_id)
-        result = _step(get_engine().fire_due_timers, source, write.instance.state)
+        result = _step(get_engine().fire_due_timers, source, write.instance.engine_state)
         for timer in result.fired:
             write.event(Kind.TIMER_FIRED, data={
                 "timer": timer.bpmn_id, "name": timer.name,
@@ -254,7 +254,7 @@ def instance_cancel(*, instance_id: int, user, reason: str) -> ProcessInstance:
         if write.instance.status != ProcessInstance.Status.RUNNING:
             raise Conflict(f"The case is already {write.instance.status}.")
         source = source_for(write.instance.definition_id)
-        result = _step(get_engine().cancel, source, write.instance.state)
+        result = _step(get_engine().cancel, source, write.instance.engine_state)
         write.apply(result, actor=user)
         write.event(Kind.INSTANCE_CANCELLED, actor=user, data={"reason": reason})
     return write.instance
@@ -298,9 +298,7 @@ def task_complete(*, task_id: UUID, user, data: dict | None) -> HumanTask:
         access.check_can_act(user, task)
         source = source_for(write.instance.definition_id)
         data = _validated(source, task.form or None, data)
-        result = _step(
-            get_engine().complete, source, write.instance.state, str(task.pk), data
-        )
+        result = _step(get_engine().complete, source, write.instance.engine_state, str(task.pk), data)
         write.change_task(task, status=HumanTask.Status.COMPLETED, completed_at=write.now,
                           completed_by=user, assignee=task.assignee or user)  # fmt: skip
         write.event(Kind.TASK_COMPLETED, actor=user, task=task, data={"data": data})
