@@ -3,9 +3,9 @@
 import dataclasses
 
 import pytest
-from django.db import connection
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 import engine
 from server.flows import services

@@ -298,7 +298,9 @@ def task_complete(*, task_id: UUID, user, data: dict | None) -> HumanTask:
         access.check_can_act(user, task)
         source = source_for(write.instance.definition_id)
         data = _validated(source, task.form or None, data)
-        result = _step(get_engine().complete, source, write.instance.engine_state, str(task.pk), data)
+        result = _step(
+            get_engine().complete, source, write.instance.engine_state, str(task.pk), data
+        )
         write.change_task(task, status=HumanTask.Status.COMPLETED, completed_at=write.now,
                           completed_by=user, assignee=task.assignee or user)  # fmt: skip
         write.event(Kind.TASK_COMPLETED, actor=user, task=task, data={"data": data})
