@@ -104,3 +104,36 @@ def test_a_person_and_a_timer_at_once_both_land_in_order():
     assert kinds.count("task_completed") == 2 and kinds[-1] == "instance_completed"
     assert kinds.count("timer_fired") == results[0]
     assert ProcessInstance.objects.get(pk=instance.pk).status == "completed"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_step_that_fails_mid_way_changes_nothing_and_the_connection_goes_on():
+    """Outside any atomic block BEGIN and COMMIT ride on the step's statements; a failure
+    between them must roll back and leave the connection usable."""
+    import dataclasses
+
+    from server.flows.errors import ProcessFailed
+    from server.flows.models import ProcessDefinition
+
+    source = fixture_source()
+    broken = dataclasses.replace(source, bpmn=source.bpmn.replace("major == True", "1/0 == 1"))
+    services.process_deploy(source=broken)
+    desk = User.objects.create_user("desk", password="pw")
+    desk.groups.add(Group.objects.get_or_create(name="frontdesk")[0])
+    instance = services.instance_start(process_key="two_step", started_by=desk, data={"unit": "1"})
+    task = HumanTask.objects.get(instance=instance)
+    before = ProcessInstance.objects.get(pk=instance.pk)
+
+    with pytest.raises(ProcessFailed, match="priority_gateway"):
+        services.task_complete(task_id=task.pk, user=desk, data={"summary": "x"})
+
+    assert connection.get_autocommit() and not connection.in_atomic_block
+    after = ProcessInstance.objects.get(pk=instance.pk)
+    assert (after.engine_state, after.event_seq) == (before.engine_state, before.event_seq)
+    assert HumanTask.objects.get(pk=task.pk).status == "open"
+    assert AuditEvent.objects.filter(instance=instance).count() == 2
+    services.process_deploy(source=source)  # the fixed version, for new cases
+    assert ProcessDefinition.objects.count() == 2
+    claimed = services.task_claim(task_id=task.pk, user=desk)  # the same connection works on
+    assert claimed.assignee == desk
