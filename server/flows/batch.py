@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import weakref
 from collections.abc import Iterator
 
 from django.db import connection, models, transaction
@@ -124,6 +126,28 @@ def _build(model, columns, values):
     return model.from_db(connection.alias, [f.attname for f, *_ in columns], converted)
 
 
+_PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _prepared(sql: str, params: list):
+    """On PostgreSQL, run ``sql`` as a server-side prepared statement, so it is planned once
+    per connection instead of once per step. Returns the SQL to send, its parameters and a
+    callback to call once it ran."""
+    if connection.vendor != "postgresql":
+        return sql, params, lambda: None
+    raw = connection.connection
+    done = _PREPARED.setdefault(raw, set())
+    name = "propflow_" + hashlib.sha1(sql.encode()).hexdigest()[:16]
+    placeholders = ", ".join(["%s"] * len(params))
+    execute = f"EXECUTE {name}({placeholders})"
+    if name in done:
+        return execute, params, lambda: None
+    numbered = sql
+    for i in range(1, len(params) + 1):
+        numbered = numbered.replace("%s", f"${i}", 1)
+    return f"PREPARE {name} AS {numbered}; {execute}", params, lambda: done.add(name)
+
+
 def lock_with_children(
     parent, child, *, fk: str, child_filter: str, where: str, params, step: _Step | None = None
 ):
@@ -144,9 +168,11 @@ def lock_with_children(
     )
     if connection.features.has_select_for_update_of:
         sql += " FOR UPDATE OF p"
+    sql, params, prepared = _prepared(sql, params)
     with connection.cursor() as cursor:
         cursor.execute((step.begin() if step else "") + sql, params)
         rows = cursor.fetchall()
+    prepared()
     if not rows:
         return None, []
     found = _build(parent, p_cols, rows[0][: len(p_cols)])
