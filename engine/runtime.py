@@ -228,10 +228,6 @@ class Engine:
     def inspect(self, source: ProcessSource, state: str) -> StepResult:
         return self._result(source, self._load(source, state))
 
-    def task_data(self, source: ProcessSource, state: str, task_id: str) -> dict:
-        task = self._load(source, state).get_task_from_id(UUID(task_id))
-        return dict(task.data) if task is not None else {}
-
     def complete(self, source: ProcessSource, state: str, task_id: str, data: dict) -> StepResult:
         wf = self._load(source, state)
         task = wf.get_task_from_id(UUID(task_id))

@@ -79,7 +79,12 @@ def test_a_user_without_the_role_gets_404_as_if_the_task_did_not_exist(two_step,
     task_id = start(api)["tasks"][0]["id"]
 
     for path in (f"/api/tasks/{task_id}/", f"/api/tasks/{uuid4()}/", "/api/tasks/12/"):
-        assert api("technician").get(path).status_code == 404
+        response = api("technician").get(path)
+        assert response.status_code == 404
+        assert "does not exist or is not visible to you" in response.json()["detail"]
+    assert api("technician").get("/api/instances/99999999999999999999/").status_code == 404
+    response = api("technician").get("/api/instances/abc/")
+    assert response.status_code == 404 and response.json()["detail"].startswith("Case abc")
     response = api("technician").post(
         f"/api/tasks/{task_id}/complete/", {"data": {"summary": "x"}}, format="json"
     )

@@ -5,8 +5,6 @@ Every error answers JSON ``{"detail": "...", "errors": {field: [messages]}}``.
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
@@ -74,18 +72,18 @@ class InstanceListApi(APIView):
         return Response(self._render(request, instance.pk), status=status.HTTP_201_CREATED)
 
     @staticmethod
-    def _render(request, instance_id: int) -> dict:
+    def _render(request, instance_id: str) -> dict:
         instance = selectors.instance_get_for_user(user=request.user, instance_id=instance_id)
         return presenters.instance(instance, selectors.instance_open_tasks(instance=instance))
 
 
 class InstanceDetailApi(APIView):
-    def get(self, request, instance_id: int):
+    def get(self, request, instance_id: str):
         return Response(InstanceListApi._render(request, instance_id))
 
 
 class InstanceEventsApi(APIView):
-    def get(self, request, instance_id: int):
+    def get(self, request, instance_id: str):
         instance = selectors.instance_get_for_user(user=request.user, instance_id=instance_id)
         return Response([presenters.event(e) for e in selectors.instance_events(instance=instance)])
 
@@ -98,29 +96,29 @@ class TaskListApi(APIView):
 
 
 class TaskDetailApi(APIView):
-    def get(self, request, task_id: UUID):
+    def get(self, request, task_id: str):
         task = selectors.task_get_for_user(user=request.user, task_id=task_id)
         return Response(presenters.task(task, detail=True))
 
 
-def _task_response(request, task_id: UUID) -> Response:
+def _task_response(request, task_id: str) -> Response:
     task = selectors.task_get_for_user(user=request.user, task_id=task_id)
     return Response(presenters.task(task))
 
 
 class TaskClaimApi(APIView):
-    def post(self, request, task_id: UUID):
+    def post(self, request, task_id: str):
         services.task_claim(task_id=task_id, user=request.user)
         return _task_response(request, task_id)
 
 
 class TaskUnclaimApi(APIView):
-    def post(self, request, task_id: UUID):
+    def post(self, request, task_id: str):
         services.task_unclaim(task_id=task_id, user=request.user)
         return _task_response(request, task_id)
 
 
 class TaskCompleteApi(APIView):
-    def post(self, request, task_id: UUID):
+    def post(self, request, task_id: str):
         services.task_complete(task_id=task_id, user=request.user, data=_form_data(_body(request)))
         return _task_response(request, task_id)

@@ -37,7 +37,9 @@ def _visible_instances(user) -> QuerySet[ProcessInstance]:
     return instances.filter(Q(started_by=user) | Q(pk__in=touched))
 
 
-def instance_get_for_user(*, user, instance_id: int) -> ProcessInstance:
+def instance_get_for_user(*, user, instance_id: int | str) -> ProcessInstance:
+    if not (str(instance_id).isdigit() and len(str(instance_id)) < 19):  # fits a bigint
+        raise NotFound(f"Case {instance_id} does not exist or is not visible to you.")
     instance = (
         _visible_instances(user).filter(pk=instance_id)
         .select_related("definition", "started_by")
