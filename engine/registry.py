@@ -15,6 +15,7 @@ import json
 import re
 import tomllib
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from lxml import etree
@@ -39,7 +40,7 @@ class ProcessSource:
     forms: dict[str, object] = field(default_factory=dict)  # file name -> parsed JSON
     load_problems: tuple[str, ...] = ()
 
-    @property
+    @cached_property  # computed once per source: Engine.compiled() asks on every step
     def content_hash(self) -> str:
         body = asdict(self)
         body.pop("load_problems")
