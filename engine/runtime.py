@@ -27,11 +27,12 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from . import clock
+from . import clock, operations
 from .errors import EngineError, ScriptFailed, StateVersionUnsupported, TaskNotReady
+from .limits import TimeLimits
 from .registry import ProcessSource
 from .sandbox import script_engine
-from .types import ReadyTask, StepResult, WaitingTimer
+from .types import ReadyTask, StepResult, Thrown, WaitingTimer
 from .workdays import WorkCalendar
 
 
@@ -79,8 +80,12 @@ def parse(source: ProcessSource) -> CompiledProcess:
     return CompiledProcess(source)
 
 
+def _properties(task_spec) -> dict:
+    return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+
+
 def _form_names(task_spec) -> tuple[str | None, str | None]:
-    props = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+    props = _properties(task_spec)
     return props.get("formJsonSchemaFilename"), props.get("formUiSchemaFilename")
 
 
@@ -111,16 +116,36 @@ def _attached_to(timer_task) -> str | None:
 class Engine:
     """Runs process instances. Thread-safe; keep one per process (see :func:`default_engine`)."""
 
-    def __init__(self, calendar: WorkCalendar | None = None, extra_helpers: dict | None = None):
+    def __init__(
+        self,
+        calendar: WorkCalendar | None = None,
+        limits: TimeLimits | None = None,
+        extra_helpers: dict | None = None,
+    ):
         self.calendar = calendar or WorkCalendar()
+        self.limits = limits or TimeLimits()
         self.script_engine = script_engine({**self.helpers(), **(extra_helpers or {})})
         self._compiled: dict[str, CompiledProcess] = {}
         self._lock = threading.Lock()
 
     # -- functions that scripts and timer expressions may call by name --------
     def helpers(self) -> dict[str, Callable]:
-        cal = self.calendar
+        cal, limits = self.calendar, self.limits
+
+        def start_at(start: str | None) -> datetime:
+            moment = datetime.fromisoformat(start) if start else clock.now()
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=cal.tz)
+            return moment
+
         return {
+            "deadline": lambda *keys, start=None: limits.deadline(
+                cal, start_at(start), *keys
+            ).isoformat(),
+            "reminder": lambda *keys, start=None: limits.reminder(
+                cal, start_at(start), *keys
+            ).isoformat(),
+            "limit": lambda key: limits[key].amount,
             "now": lambda: clock.now().isoformat(),
             "in_minutes": lambda n: (clock.now() + timedelta(minutes=n)).isoformat(),
             "in_hours": lambda n: (clock.now() + timedelta(hours=n)).isoformat(),
@@ -154,7 +179,9 @@ class Engine:
         wf.script_engine = self.script_engine
         return wf
 
-    def _result(self, source: ProcessSource, wf: BpmnWorkflow, fired=()) -> StepResult:
+    def _result(
+        self, source: ProcessSource, wf: BpmnWorkflow, fired=(), effects=(), thrown=()
+    ) -> StepResult:
         dct = _SERIALIZER.to_dict(wf)
         dct["serializer_version"] = SERIALIZER_VERSION
         state = json.dumps(dct, ensure_ascii=False, separators=(",", ":"))
@@ -166,13 +193,15 @@ class Engine:
             ready=tuple(self._ready(source, wf, timers)),
             timers=timers,
             fired=tuple(fired),
+            effects=tuple(effects),
+            thrown=tuple(thrown),
             data=dict(wf.data if wf.is_completed() else (wf.last_task or wf.task_tree).data),
         )
 
     def _ready(self, source: ProcessSource, wf: BpmnWorkflow, timers) -> Iterable[ReadyTask]:
         due: dict[str, datetime] = {}
         for timer in timers:
-            if timer.attached_to and timer.due:
+            if timer.attached_to and timer.due and not timer.reminder:
                 due[timer.attached_to] = min(timer.due, due.get(timer.attached_to, timer.due))
         for task in wf.get_tasks(state=TaskState.READY, manual=True):
             spec = task.task_spec
@@ -200,17 +229,21 @@ class Engine:
                     name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
                     due=_timer_due(task),
                     attached_to=_attached_to(task),
+                    reminder=_properties(task.task_spec).get("timerKind") == "reminder",
                 )
 
-    def _run(self, action: Callable[[], None]) -> None:
-        try:
-            action()
-        except EngineError:
-            raise
-        except SpiffWorkflowException as err:
-            spec = getattr(getattr(err, "task", None), "task_spec", None)
-            element = getattr(spec, "bpmn_id", None) or getattr(err, "id", "") or "process"
-            raise ScriptFailed(element, str(err).split("\n")[0]) from err
+    def _run(self, wf: BpmnWorkflow, action: Callable[[], None]) -> tuple[list, list]:
+        """Run ``action``; return the service calls it made and the events it threw."""
+        with operations.recording() as effects:
+            try:
+                action()
+            except EngineError:
+                raise
+            except SpiffWorkflowException as err:
+                spec = getattr(getattr(err, "task", None), "task_spec", None)
+                element = getattr(spec, "bpmn_id", None) or getattr(err, "id", "") or "process"
+                raise ScriptFailed(element, str(err).split("\n")[0]) from err
+        return effects, [Thrown.of(event) for event in wf.get_events()]
 
     # -- the verbs ----------------------------------------------------------------
     def start(self, source: ProcessSource, data: dict | None = None) -> StepResult:
@@ -221,9 +254,13 @@ class Engine:
         wf.task_tree.data.update(data or {})
         for task in wf.get_tasks(state=TaskState.READY):
             task.data.update(data or {})
-        self._run(wf.do_engine_steps)
-        self._run(wf.refresh_timers)  # computes due times of timers that just started waiting
-        return self._result(source, wf)
+
+        def step():
+            wf.do_engine_steps()
+            wf.refresh_timers()  # computes due times of timers that just started waiting
+
+        effects, thrown = self._run(wf, step)
+        return self._result(source, wf, (), effects, thrown)
 
     def inspect(self, source: ProcessSource, state: str) -> StepResult:
         return self._result(source, self._load(source, state))
@@ -240,8 +277,8 @@ class Engine:
             wf.do_engine_steps()
             wf.refresh_timers()
 
-        self._run(step)
-        return self._result(source, wf)
+        effects, thrown = self._run(wf, step)
+        return self._result(source, wf, (), effects, thrown)
 
     def fire_due_timers(self, source: ProcessSource, state: str) -> StepResult:
         """Fire every timer due by :func:`engine.clock.now` and run the engine on."""
@@ -254,12 +291,12 @@ class Engine:
             wf.do_engine_steps()
             wf.refresh_timers()
 
-        self._run(step)
-        return self._result(source, wf, fired)
+        effects, thrown = self._run(wf, step)
+        return self._result(source, wf, fired, effects, thrown)
 
     def cancel(self, source: ProcessSource, state: str) -> StepResult:
         wf = self._load(source, state)
-        self._run(wf.cancel)
+        self._run(wf, wf.cancel)
         result = self._result(source, wf)
         return StepResult(state=result.state, status="cancelled", ready=(), timers=(),
                           data=result.data)  # fmt: skip

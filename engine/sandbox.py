@@ -14,6 +14,7 @@ come from managers, not from the public, and are validated before deployment.
 from __future__ import annotations
 
 import ast
+import json
 import operator
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -29,7 +30,9 @@ from RestrictedPython.Guards import (
 )
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 
+from . import operations
 from .errors import ScriptRefused
 
 _INPLACE = {
@@ -122,9 +125,24 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         )  # fmt: skip
         return True
 
-    def call_service(self, context, **kwargs):
-        raise ScriptRefused("Service tasks are not supported yet")
+    def call_service(self, context, operation_name=None, operation_params=None, **_):
+        params = {name: p["value"] for name, p in (operation_params or {}).items()}
+        return json.dumps(operations.call(operation_name, params), ensure_ascii=False)
+
+
+class SandboxScriptEngine(PythonScriptEngine):
+    """Reports a refused service call as an error of its task.
+
+    SpiffWorkflow's own ``call_service`` error path names a variable it never
+    set and hides the real message behind a ``NameError``.
+    """
+
+    def call_service(self, task, **kwargs):
+        try:
+            return self.environment.call_service(task.data, **kwargs)
+        except Exception as err:
+            raise WorkflowTaskException(str(err), task=task, exception=err) from err
 
 
 def script_engine(helpers: Mapping[str, Callable] | None = None) -> PythonScriptEngine:
-    return PythonScriptEngine(environment=SandboxEnvironment(helpers))
+    return SandboxScriptEngine(environment=SandboxEnvironment(helpers))

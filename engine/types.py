@@ -31,6 +31,28 @@ class WaitingTimer:
     name: str
     due: datetime | None  # None when the timer has not been evaluated yet
     attached_to: str | None = None  # the engine id of the task whose boundary it is on
+    reminder: bool = False  # a warning before the limit, not the limit: no due time
+
+
+@dataclass(frozen=True)
+class Thrown:
+    """An event a step threw that nothing in the process caught: the caller's to act on.
+
+    Escalations (``escalationCode`` = the role key to notify) and messages.
+    """
+
+    kind: str  # escalation | message | signal | error
+    code: str
+    name: str
+    payload: Any = None
+
+    @classmethod
+    def of(cls, event) -> Thrown:
+        definition = event.event_definition
+        kind = type(definition).__name__.removesuffix("EventDefinition").lower()
+        code = getattr(definition, "code", None) or getattr(definition, "name", None) or ""
+        return cls(kind=kind, code=str(code), name=str(definition.name or code),
+                   payload=event.payload)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -42,6 +64,8 @@ class StepResult:
     ready: tuple[ReadyTask, ...]
     timers: tuple[WaitingTimer, ...]
     fired: tuple[WaitingTimer, ...] = ()
+    effects: tuple[Any, ...] = ()  # operations.Effect: service calls to apply with the state
+    thrown: tuple[Thrown, ...] = ()
     data: dict[str, Any] = field(default_factory=dict)
 
     @property

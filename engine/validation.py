@@ -6,6 +6,7 @@ manager can fix the diagram without reading a traceback.
 
 from __future__ import annotations
 
+import ast
 import re
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -14,10 +15,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     DurationTimerEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import EscalationEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .errors import ProcessInvalid, ScriptRefused
 from .forms import schema_problems
+from .operations import OPERATIONS
 from .registry import KEY_PATTERN, LANGUAGES, ProcessSource
 from .roles import ROLE_KEYS
 from .runtime import CompiledProcess, Engine, parse
@@ -69,7 +73,25 @@ def _form_problems(source: ProcessSource, element: str, name: str, helpers) -> l
     return found
 
 
-def _script_problems(element: str, sources: list[tuple[str, str, bool]]) -> list[str]:
+LIMIT_HELPERS = ("deadline", "reminder", "limit")
+
+
+def _limit_problems(element: str, what: str, code: str, engine: Engine) -> list[str]:
+    """Time-limit names in calls such as ``deadline("repair.urgent_arrival")`` must exist."""
+    known = {limit.key for limit in engine.limits}
+    problems = []
+    for node in ast.walk(ast.parse(code.strip())):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in LIMIT_HELPERS):  # fmt: skip
+            for arg in node.args:
+                if isinstance(arg, ast.Constant) and arg.value not in known:
+                    problems.append(f"{element}: {what} names unknown time limit {arg.value!r}")
+    return problems
+
+
+def _script_problems(
+    element: str, sources: list[tuple[str, str, bool]], engine: Engine | None = None
+) -> list[str]:
     problems = []
     for what, code, is_expression in sources:
         try:
@@ -78,11 +100,48 @@ def _script_problems(element: str, sources: list[tuple[str, str, bool]]) -> list
             problems.append(f"{element}: {what} refused by the sandbox: {err}")
         except SyntaxError as err:
             problems.append(f"{element}: {what} is not valid Python: {err.msg}")
+        else:
+            if engine is not None:
+                problems += _limit_problems(element, what, code, engine)
     return problems
 
 
+def _service_problems(element: str, task_spec, engine: Engine) -> list[str]:
+    operation = OPERATIONS.get(task_spec.operation_name)
+    if operation is None:
+        return [
+            f"{element}: unknown service operation {task_spec.operation_name!r} "
+            f"(known: {', '.join(sorted(OPERATIONS))})"
+        ]
+    params, problems = {}, []
+    for name, param in task_spec.operation_params.items():
+        expression = param["value"]
+        found = _script_problems(element, [(f"parameter {name}", expression, True)], engine)
+        problems += found
+        try:
+            params[name] = ast.literal_eval(expression.strip()) if not found else None
+        except (ValueError, SyntaxError):
+            params[name] = f"<{expression}>"  # reads process data: checked when it runs
+    checked = {k: v for k, v in params.items() if not str(v).startswith("<")}
+    for problem in operation.problems(params):
+        if "status must be" not in problem or "status" in checked:
+            problems.append(f"{element}: {problem}")
+    return problems
+
+
+def _throw_problems(element: str, task_spec) -> list[str]:
+    event = getattr(task_spec, "event_definition", None)
+    if isinstance(task_spec, ThrowingEvent) and isinstance(event, EscalationEventDefinition):
+        if event.code not in ROLE_KEYS:
+            return [
+                f"{element}: escalation code {event.code!r} must be the role key to notify "
+                f"({', '.join(ROLE_KEYS)})"
+            ]
+    return []
+
+
 def _timer_problems(element: str, event: TimerEventDefinition, engine: Engine) -> list[str]:
-    problems = _script_problems(element, [("timer expression", event.expression, True)])
+    problems = _script_problems(element, [("timer expression", event.expression, True)], engine)
     if problems:
         return problems
     try:
@@ -141,7 +200,10 @@ def _task_problems(source: ProcessSource, task_spec, engine: Engine) -> list[str
         for cond, target in getattr(task_spec, "cond_task_specs", ())
         if cond is not None
     ]
-    problems += _script_problems(element, [s for s in scripts if s[1]])
+    problems += _script_problems(element, [s for s in scripts if s[1]], engine)
+    if hasattr(task_spec, "operation_name"):
+        problems += _service_problems(element, task_spec, engine)
+    problems += _throw_problems(element, task_spec)
     event = getattr(task_spec, "event_definition", None)
     if isinstance(event, TimerEventDefinition):
         problems += _timer_problems(element, event, engine)

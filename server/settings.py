@@ -3,8 +3,13 @@
 - ``DATABASE_URL``: defaults to SQLite in ``var/``; ``postgres://...`` for production.
 - ``PROPFLOW_SECRET_KEY``: required when ``PROPFLOW_DEBUG`` is off.
 - ``PROPFLOW_ALLOWED_HOSTS``: comma-separated.
+- ``PROPFLOW_TIME_LIMITS``: JSON, the site's time limits by name (engine/limits.py),
+  for example ``{"repair.urgent_arrival": 20, "complaint.level2": 2}``.
+- ``PROPFLOW_EXTRA_DAYS_OFF`` / ``PROPFLOW_EXTRA_WORKDAYS``: comma-separated ISO dates the
+  site adds to the business calendar (an announced 调休 the package does not know yet).
 """
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -115,6 +120,11 @@ REST_FRAMEWORK = {
 # Where process packages and forms are discovered.
 PROPFLOW_PROCESSES_DIR = Path(os.environ.get("PROPFLOW_PROCESSES_DIR", BASE_DIR / "processes"))
 PROPFLOW_FORMS_DIR = Path(os.environ.get("PROPFLOW_FORMS_DIR", BASE_DIR / "forms"))
+
+# The site's time limits (names and defaults in engine/limits.py) and calendar overrides.
+PROPFLOW_TIME_LIMITS = json.loads(os.environ.get("PROPFLOW_TIME_LIMITS") or "{}")
+PROPFLOW_EXTRA_DAYS_OFF = [d for d in os.environ.get("PROPFLOW_EXTRA_DAYS_OFF", "").split(",") if d]
+PROPFLOW_EXTRA_WORKDAYS = [d for d in os.environ.get("PROPFLOW_EXTRA_WORKDAYS", "").split(",") if d]
 
 LOGGING = {
     "version": 1,

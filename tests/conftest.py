@@ -42,10 +42,23 @@ def users(db):
     return made
 
 
+def make_units(*codes: str, status: str = "handed_over") -> None:
+    """Units in the registry (one site, one building), as the processes' start forms name them."""
+    from server.estate.models import Building, Site, Unit
+
+    site, _ = Site.objects.get_or_create(name="测试花园")
+    building, _ = Building.objects.get_or_create(site=site, name="1栋")
+    for code in codes:
+        Unit.objects.get_or_create(
+            code=code, defaults={"building": building, "floor": 1, "area_m2": 90, "status": status}
+        )
+
+
 @pytest.fixture
 def two_step(db):
     from server.flows import services
 
+    make_units("1-101", "1-1", "1")
     definition, _ = services.process_deploy(source=fixture_source())
     return definition
 

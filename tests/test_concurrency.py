@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from server.flows import services
 from server.flows.models import AuditEvent, HumanTask, ProcessInstance
-from tests.conftest import fixture_source
+from tests.conftest import fixture_source, make_units
 
 THREADS = 8
 
@@ -38,6 +38,7 @@ def race(n, action):
 @pytest.mark.django_db(transaction=True)
 def test_eight_people_completing_one_task_at_once_one_wins_the_rest_get_409():
     services.process_deploy(source=fixture_source())
+    make_units("1-101", "1-1", "1")
     group = Group.objects.get_or_create(name="frontdesk")[0]
     people = []
     for i in range(THREADS):
@@ -77,6 +78,7 @@ def test_a_person_and_a_timer_at_once_both_land_in_order():
     from engine import clock
 
     services.process_deploy(source=fixture_source())
+    make_units("1-101", "1-1", "1")
     desk = User.objects.create_user("desk", password="pw")
     desk.groups.add(Group.objects.get_or_create(name="frontdesk")[0])
     boss = User.objects.create_user("boss", password="pw")
@@ -119,6 +121,7 @@ def test_a_step_that_fails_mid_way_changes_nothing_and_the_connection_goes_on():
     source = fixture_source()
     broken = dataclasses.replace(source, bpmn=source.bpmn.replace("major == True", "1/0 == 1"))
     services.process_deploy(source=broken)
+    make_units("1")
     desk = User.objects.create_user("desk", password="pw")
     desk.groups.add(Group.objects.get_or_create(name="frontdesk")[0])
     instance = services.instance_start(process_key="two_step", started_by=desk, data={"unit": "1"})

@@ -11,7 +11,7 @@ import engine
 from server.flows import services
 from server.flows.errors import Invalid
 from server.flows.models import HumanTask, ProcessDefinition, ProcessInstance
-from tests.conftest import FORMS, PROCESSES, fixture_source
+from tests.conftest import FORMS, PROCESSES, fixture_source, make_units
 
 
 def with_bpmn(source, old, new):
@@ -92,6 +92,7 @@ def test_unchanged_content_is_a_no_op_and_changed_content_a_new_version(db, user
     first, created = services.process_deploy(source=fixture_source())
     again, created_again = services.process_deploy(source=fixture_source())
     assert (created, created_again, again.pk) == (True, False, first.pk)
+    make_units("1-101", "1-102")
     running = services.instance_start(process_key="two_step", started_by=users["frontdesk"],
                                       data={"unit": "1-101"})  # fmt: skip
 

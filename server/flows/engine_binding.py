@@ -6,12 +6,27 @@ Definitions are immutable, so a source read once stays right for the process's l
 from __future__ import annotations
 
 import threading
+from datetime import date
+
+from django.conf import settings
 
 from engine import Engine, ProcessSource
+from engine.limits import TimeLimits
+from engine.workdays import WorkCalendar
 
 from .models import ProcessDefinition
 
-_engine = Engine()
+
+def build_engine() -> Engine:
+    """The engine with the site's calendar overrides and time limits from the settings."""
+    calendar = WorkCalendar(
+        extra_days_off=frozenset(map(date.fromisoformat, settings.PROPFLOW_EXTRA_DAYS_OFF)),
+        extra_workdays=frozenset(map(date.fromisoformat, settings.PROPFLOW_EXTRA_WORKDAYS)),
+    )
+    return Engine(calendar=calendar, limits=TimeLimits(settings.PROPFLOW_TIME_LIMITS))
+
+
+_engine = build_engine()
 _sources: dict[int, ProcessSource] = {}
 _lock = threading.Lock()
 

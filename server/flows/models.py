@@ -145,7 +145,10 @@ class AuditEvent(models.Model):
         TASK_COMPLETED = "task_completed"
         TASK_CANCELLED = "task_cancelled"
         TIMER_FIRED = "timer_fired"
-        ESCALATED = "escalated"
+        ESCALATED = "escalated"  # to level 2 (cs_supervisor) or 3 (vice_gm)
+        NOTIFIED = "notified"  # a reminder or notice to another role
+        UNIT_STATUS_CHANGED = "unit_status_changed"
+        OWNER_FILE_UPDATED = "owner_file_updated"
         INSTANCE_CANCELLED = "instance_cancelled"
         INSTANCE_COMPLETED = "instance_completed"
 

@@ -14,10 +14,10 @@ from datetime import datetime
 from uuid import UUID
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
 import engine
-from engine import ProcessSource, StepResult
+from engine import ProcessSource, StepResult, clock
+from server.estate import services as estate
 
 from . import access
 from .batch import Batch, lock_with_children, step_transaction
@@ -26,6 +26,7 @@ from .errors import Conflict, Forbidden, Invalid, NotFound, ProcessFailed
 from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 
 Kind = AuditEvent.Kind
+ESCALATION_LEVELS = {"cs_supervisor": 2, "vice_gm": 3}  # domain.md: 接待人 → 客服主管 → 主管副总
 INSTANCE_STEP_FIELDS = (
     "state", "serializer_version", "status", "completed_at", "next_due_at", "event_seq",
     "updated_at",
@@ -42,6 +43,7 @@ class _Write:
         self.events: list[AuditEvent] = []
         self.new_tasks: list[HumanTask] = []
         self.changed_tasks: dict[int, tuple[HumanTask, set[str]]] = {}
+        self.batch = Batch()
 
     def event(self, kind: str, *, actor=None, task=None, data=None) -> None:
         self.instance.event_seq += 1
@@ -81,17 +83,34 @@ class _Write:
                 )  # fmt: skip
                 self.new_tasks.append(task)
                 self.event(Kind.TASK_CREATED, task=task, data={"role": task.role})
+        self._effects(result, actor)
         if result.status != instance.status and result.status != "running":
             instance.status = result.status
             instance.completed_at = self.now
             if result.status == ProcessInstance.Status.COMPLETED:
                 self.event(Kind.INSTANCE_COMPLETED, actor=actor)
 
+    def _effects(self, result: StepResult, actor) -> None:
+        """Apply the step's service calls and record the escalations it threw."""
+        today = self.now.astimezone(get_engine().calendar.tz).date()
+        for effect in result.effects:
+            try:
+                kind, data = estate.effect_apply(effect, batch=self.batch, today=today)
+            except estate.UnknownUnit as err:
+                raise ProcessFailed(f"{err} Nothing was changed.") from err
+            self.event(kind, actor=actor, data=data)
+        for thrown in result.thrown:
+            level = ESCALATION_LEVELS.get(thrown.code)
+            self.event(
+                Kind.ESCALATED if level else Kind.NOTIFIED,
+                data={"role": thrown.code, "level": level, "name": thrown.name},
+            )
+
     def flush(self, step=None) -> None:
         """Write everything in one batch (one round trip on PostgreSQL, COMMIT included)."""
         instance = self.instance
         instance.updated_at = self.now
-        batch = Batch()
+        batch = self.batch
         if instance.pk is None:
             instance.save(force_insert=True)  # its id is needed by every other row
             for row in (*self.new_tasks, *self.events):
@@ -124,7 +143,7 @@ def _locked(*, instance_id: int | None = None, task_id: UUID | None = None) -> I
         )  # fmt: skip
         if instance is None:
             raise NotFound("That process instance or task does not exist or is not visible to you.")
-        write = _Write(instance, open_tasks, timezone.now())
+        write = _Write(instance, open_tasks, clock.now())
         yield write
         write.flush(step)
 
@@ -213,8 +232,13 @@ def instance_start(*, process_key: str, started_by, data: dict | None) -> Proces
     if not set(source.start_roles) & access.user_roles(started_by):
         raise Forbidden(f"Your roles may not start {source.name('en')!r}.")
     data = _validated(source, source.start_form, data)
+    if source.business_key == "unit" and data.get("unit"):
+        try:
+            estate.unit_get(str(data["unit"]))
+        except estate.UnknownUnit as err:
+            raise Invalid("The form has errors; nothing was saved.", {"unit": [str(err)]}) from err
     result = _step(get_engine().start, source, data)
-    now = timezone.now()
+    now = clock.now()
     instance = ProcessInstance(
         definition=definition, process_key=definition.key,
         business_key=str(data.get(source.business_key, ""))[:128], status="running",
