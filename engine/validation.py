@@ -10,12 +10,12 @@ import ast
 import re
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import EscalationEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
     TimerEventDefinition,
 )
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import EscalationEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
@@ -131,12 +131,15 @@ def _service_problems(element: str, task_spec, engine: Engine) -> list[str]:
 
 def _throw_problems(element: str, task_spec) -> list[str]:
     event = getattr(task_spec, "event_definition", None)
-    if isinstance(task_spec, ThrowingEvent) and isinstance(event, EscalationEventDefinition):
-        if event.code not in ROLE_KEYS:
-            return [
-                f"{element}: escalation code {event.code!r} must be the role key to notify "
-                f"({', '.join(ROLE_KEYS)})"
-            ]
+    if (
+        isinstance(task_spec, ThrowingEvent)
+        and isinstance(event, EscalationEventDefinition)
+        and event.code not in ROLE_KEYS
+    ):
+        return [
+            f"{element}: escalation code {event.code!r} must be the role key to notify "
+            f"({', '.join(ROLE_KEYS)})"
+        ]
     return []
 
 
