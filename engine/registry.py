@@ -38,6 +38,7 @@ class ProcessSource:
     bpmn_name: str
     bpmn: str
     forms: dict[str, object] = field(default_factory=dict)  # file name -> parsed JSON
+    glossary: dict[str, str] = field(default_factory=dict)  # element id -> English name
     load_problems: tuple[str, ...] = ()
 
     @cached_property  # computed once per source: Engine.compiled() asks on every step
@@ -52,6 +53,7 @@ class ProcessSource:
             "key": self.key, "process_id": self.process_id, "names": self.names,
             "lanes": self.lanes, "start_form": self.start_form, "start_roles": self.start_roles,
             "business_key": self.business_key, "bpmn_name": self.bpmn_name,
+            "glossary": self.glossary,
         }  # fmt: skip
 
     @classmethod
@@ -113,6 +115,7 @@ def load_package(folder: Path, forms_dir: Path) -> ProcessSource:
         bpmn_name=bpmn_name,
         bpmn=bpmn,
         forms=forms,
+        glossary={str(k): str(v) for k, v in manifest.get("en", {}).items()},
         load_problems=tuple(problems),
     )
 

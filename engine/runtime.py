@@ -146,6 +146,7 @@ class Engine:
                 cal, start_at(start), *keys
             ).isoformat(),
             "limit": lambda key: limits[key].amount,
+            "is_past": lambda moment: start_at(moment) <= clock.now(),
             "now": lambda: clock.now().isoformat(),
             "in_minutes": lambda n: (clock.now() + timedelta(minutes=n)).isoformat(),
             "in_hours": lambda n: (clock.now() + timedelta(hours=n)).isoformat(),
@@ -210,6 +211,7 @@ class Engine:
                 id=str(task.id),
                 bpmn_id=spec.bpmn_id,
                 name=spec.bpmn_name or spec.bpmn_id,
+                name_en=source.glossary.get(spec.bpmn_id),
                 lane=spec.lane,
                 role=source.lanes.get(spec.lane) if spec.lane else None,
                 form=form,

@@ -19,7 +19,8 @@ class ReadyTask:
     form: str | None  # JSON Schema file name, resolved against the version's forms
     ui_form: str | None
     documentation: str | None
-    due: datetime | None = None  # the earliest timer on the task's boundary
+    due: datetime | None = None  # the earliest timer on the task's boundary, reminders aside
+    name_en: str | None = None  # the manifest's English gloss
 
 
 @dataclass(frozen=True)

@@ -191,6 +191,8 @@ def _task_problems(source: ProcessSource, task_spec, engine: Engine) -> list[str
             problems.append(f"{element}: human task is in no lane")
         elif task_spec.lane not in source.lanes:
             problems.append(f"{element}: lane {task_spec.lane!r} is not mapped to a role")
+        if not source.glossary.get(element):
+            problems.append(f"{element}: human task has no English name in process.toml [en]")
         props = (task_spec.extensions or {}).get("properties", {})
         for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
             if props.get(key):

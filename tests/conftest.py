@@ -80,3 +80,11 @@ def api(users):
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_source_cache():
+    """Definition ids come back after a test's rollback; the id-keyed source cache must not."""
+    from server.flows import engine_binding
+
+    engine_binding._sources.clear()

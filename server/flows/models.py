@@ -106,6 +106,7 @@ class HumanTask(models.Model):
     process_key = models.CharField(max_length=64)
     bpmn_id = models.CharField(max_length=128)
     name = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200, blank=True)
     role = models.CharField(max_length=64, blank=True)
     form = models.CharField(max_length=200, blank=True)
     ui_form = models.CharField(max_length=200, blank=True)

@@ -37,6 +37,7 @@ def task(task: HumanTask, *, detail: bool = False) -> dict:
         "business_key": task.instance.business_key,
         "bpmn_id": task.bpmn_id,
         "name": task.name,
+        "name_en": task.name_en or task.name,
         "role": task.role,
         "assignee": _user(task.assignee),
         "status": task.status,
@@ -70,6 +71,7 @@ def instance(instance: ProcessInstance, open_tasks: list[HumanTask]) -> dict:
             {
                 "id": t.pk,
                 "name": t.name,
+                "name_en": t.name_en or t.name,
                 "role": t.role,
                 "assignee": _user(t.assignee),
                 "status": t.status,

@@ -77,7 +77,8 @@ class _Write:
             if key not in self.open_tasks:
                 task = HumanTask(
                     id=UUID(r.id), instance=instance, process_key=instance.process_key,
-                    bpmn_id=r.bpmn_id, name=r.name, role=r.role or "", form=r.form or "",
+                    bpmn_id=r.bpmn_id, name=r.name, name_en=r.name_en or "", role=r.role or "",
+                    form=r.form or "",
                     ui_form=r.ui_form or "", documentation=r.documentation or "",
                     due_at=r.due, created_at=self.now,
                 )  # fmt: skip

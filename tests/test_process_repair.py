@@ -1,0 +1,193 @@
+"""Repair dispatch (报修 / 派工 / 维修), every path, on a fake clock (domain.md, process 3)."""
+
+import pytest
+
+from tests.conftest import make_units
+from tests.scenario import Case, deploy_all, local, unit_status
+
+SIGNED = "data:image/png;base64,iVBORw0KGgo="
+REQUEST = {
+    "reporter": "王先生", "phone": "13800000001", "unit": "1-101", "location": "厨房",
+    "channel": "phone", "description": "厨房水龙头漏水", "area": "in_unit",
+    "trade": "water_electric", "fault_kind": "other", "urgency": "ordinary",
+}  # fmt: skip
+DONE = {"outcome": "done", "work_done": "更换阀芯", "owner_signature": SIGNED}
+
+
+@pytest.fixture
+def repair(db, users):
+    deploy_all()
+    make_units("1-101")
+
+    def start(at="2026-11-23 09:00", **changes):
+        return Case(users, "repair", as_="frontdesk", data={**REQUEST, **changes}, at=local(at))
+
+    return start
+
+
+def test_ordinary_repair_from_request_to_satisfied_return_visit(repair):
+    case = repair()
+    assert case.open() == {"dispatch": "dispatcher"}
+
+    case.now = local("2026-11-23 09:10")
+    case.complete("dispatch", as_="dispatcher", data={
+        "technician": "李师傅", "requirements": "带阀芯", "appointment_at": "2026-11-23T14:00:00+08:00",
+    })  # fmt: skip
+    assert case.open() == {"arrive": "technician"}
+    assert case.due("arrive") == local("2026-11-23 14:30")  # the agreed time and 30 minutes' grace
+
+    assert case.advance_to(local("2026-11-23 13:50")) == 0
+    case.complete("arrive", as_="technician", claim=True)
+    assert case.open() == {"repair_work": "technician"}
+    assert case.due("repair_work") == local("2026-11-30 09:00")  # "other faults": 5 working days
+
+    case.now = local("2026-11-23 15:00")
+    case.complete("repair_work", as_="technician", data=DONE)
+    assert case.open() == {"return_visit": "dispatcher"}
+    assert case.due("return_visit") == local("2026-11-24 15:00")
+
+    case.now = local("2026-11-24 10:00")
+    case.complete("return_visit", as_="dispatcher", data={"satisfaction": "satisfied"})
+
+    assert case.status == "completed"
+    assert case.completed() == ["dispatch", "arrive", "repair_work", "return_visit"]
+    assert (case.data["late"], case.data["first_time_pass"]) == (False, True)
+    assert case.escalations() == []
+    kinds = [e.kind for e in case.events()]
+    assert kinds == [
+        "instance_started", "task_created",
+        "task_completed", "task_created",
+        "task_claimed", "task_completed", "task_created",
+        "task_completed", "task_created",
+        "task_completed", "instance_completed",
+    ]  # fmt: skip
+    assert unit_status("1-101") == "handed_over"  # a repair does not change the unit
+
+
+def test_urgent_repair_not_dispatched_then_not_on_site_reaches_level_2_then_level_3(repair):
+    case = repair(urgency="urgent")
+    assert case.open() == {"dispatch_urgent": "dispatcher"}
+    assert case.due("dispatch_urgent") == local("2026-11-23 09:10")
+
+    assert case.advance(minutes=11) == 1  # 09:11: nobody dispatched it
+    assert case.escalations() == [("cs_supervisor", 2, "通知客服中心主管")]
+
+    case.complete("dispatch_urgent", as_="dispatcher", data={
+        "technician": "李师傅", "requirements": "立即处理",
+    })  # fmt: skip
+    assert case.due("arrive") == local("2026-11-23 09:30")  # 30 minutes from the call
+
+    assert case.advance_to(local("2026-11-23 09:31")) == 1
+    assert case.escalations()[1:] == [("cs_supervisor", 2, "通知客服中心主管")]
+    assert case.advance_to(local("2026-11-23 10:01")) == 1
+    assert case.escalations()[2:] == [("vice_gm", 3, "通知主管副总经理")]
+    assert case.open() == {"arrive": "technician"}  # the technician must still go
+
+    case.complete("arrive", as_="technician")
+    case.complete("repair_work", as_="technician", data=DONE)
+    case.complete("return_visit", as_="dispatcher", data={"satisfaction": "neutral"})
+    assert case.status == "completed"
+    fired = [e.data["timer"] for e in case.events("timer_fired")]
+    assert fired == ["dispatch_urgent_late", "arrival_late", "arrival_very_late"]
+
+
+def test_unsatisfied_return_visit_sends_the_same_case_back_to_dispatch(repair):
+    case = repair()
+    case.complete("dispatch", as_="dispatcher", data={
+        "technician": "李师傅", "requirements": "-", "appointment_at": "2026-11-23T14:00:00+08:00",
+    })  # fmt: skip
+    case.complete("arrive", as_="technician")
+    case.complete("repair_work", as_="technician", data=DONE)
+    case.complete("return_visit", as_="dispatcher", data={"satisfaction": "unsatisfied"})
+
+    assert case.open() == {"dispatch": "dispatcher"}
+    assert case.data["rework_count"] == 1
+
+    case.complete("dispatch", as_="dispatcher", data={
+        "technician": "张师傅", "requirements": "返修", "appointment_at": "2026-11-24T10:00:00+08:00",
+    })  # fmt: skip
+    assert case.due("arrive") == local("2026-11-24 10:30")
+    case.complete("arrive", as_="technician")
+    case.complete("repair_work", as_="technician", data=DONE)
+    case.complete("return_visit", as_="dispatcher", data={"satisfaction": "satisfied"})
+    assert case.status == "completed"
+    assert case.data["first_time_pass"] is False  # counts against the first-time pass rate
+    assert case.completed().count("repair_work") == 2
+
+
+def test_a_job_the_technician_cannot_handle_goes_up_to_the_supervisor_and_is_redispatched(
+    repair,
+):
+    case = repair(urgency="urgent")
+    case.complete(
+        "dispatch_urgent", as_="dispatcher", data={"technician": "李", "requirements": "-"}
+    )
+    case.complete("arrive", as_="technician")
+    case.complete("repair_work", as_="technician",
+                  data={"outcome": "cannot_handle", "work_done": "需要专业电工"})  # fmt: skip
+
+    assert case.open() == {"coordinate": "cs_supervisor"}
+    assert case.escalations() == [("cs_supervisor", 2, "通知客服中心主管")]
+
+    case.complete("coordinate", as_="cs_supervisor", data={"decision": "改派外部电工"})
+    assert case.open() == {"dispatch_urgent": "dispatcher"}
+
+
+def test_paid_work_the_owner_declines_ends_without_repair(repair):
+    case = repair(paid=True)
+    case.complete("dispatch", as_="dispatcher", data={
+        "technician": "李", "requirements": "-", "appointment_at": "2026-11-23T14:00:00+08:00",
+    })  # fmt: skip
+    case.complete("arrive", as_="technician")
+    assert case.open() == {"fee_consent": "technician"}
+
+    case.complete("fee_consent", as_="technician", data={
+        "cause": "阀芯老化", "method": "更换", "fee": 80, "owner_consents": False,
+    })  # fmt: skip
+    assert case.status == "completed"
+    assert "repair_work" not in case.completed()
+
+
+def test_paid_work_goes_on_once_the_owner_consents(repair):
+    case = repair(paid=True)
+    case.complete("dispatch", as_="dispatcher", data={
+        "technician": "李", "requirements": "-", "appointment_at": "2026-11-23T14:00:00+08:00",
+    })  # fmt: skip
+    case.complete("arrive", as_="technician")
+    case.complete("fee_consent", as_="technician", data={
+        "cause": "阀芯老化", "method": "更换", "fee": 80, "owner_consents": True,
+    })  # fmt: skip
+    assert case.open() == {"repair_work": "technician"}
+
+
+def test_warranty_repairs_go_to_the_original_contractor_and_engineering_verifies(repair):
+    case = repair(in_warranty=True)
+    assert case.open() == {"warranty_handover": "engineering"}
+    case.complete("warranty_handover", as_="engineering", data={
+        "contractor": "某建筑公司", "scheduled_at": "2026-11-24T09:00:00+08:00",
+    })  # fmt: skip
+    case.complete("warranty_verify", as_="engineering",
+                  data={"verified": True, "owner_signature": SIGNED})  # fmt: skip
+    assert case.open() == {"return_visit": "dispatcher"}
+
+
+def test_a_common_area_door_repair_has_two_working_days_and_a_late_one_counts_as_late(repair):
+    case = repair(unit="", area="common", location="2栋大堂", fault_kind="doors_windows")
+    case.complete("dispatch", as_="dispatcher", data={
+        "technician": "李", "requirements": "-", "appointment_at": "2026-11-23T10:00:00+08:00",
+    })  # fmt: skip
+    case.complete("arrive", as_="technician")
+    assert case.due("repair_work") == local("2026-11-25 09:00")
+
+    assert case.advance_to(local("2026-11-25 09:01")) == 1
+    assert case.escalations() == [("cs_supervisor", 2, "通知客服中心主管")]
+    case.complete("repair_work", as_="technician", data=DONE)
+    assert case.data["late"] is True  # 超过规定时间,办得再好也要视为没有办好
+
+
+def test_an_in_unit_request_needs_the_unit(repair, api):
+    response = api("frontdesk").post(
+        "/api/instances/", {"process": "repair", "data": {**REQUEST, "unit": ""}}, format="json"
+    )
+    assert response.status_code == 400
+    assert "unit" in response.json()["errors"]

@@ -1,0 +1,58 @@
+"""Every package in processes/ is deployable, complete and drawn."""
+
+import re
+
+import pytest
+from django.conf import settings
+from lxml import etree
+
+import engine
+from engine import layout
+from engine.roles import ROLE_KEYS
+
+SOURCES = engine.discover(settings.PROPFLOW_PROCESSES_DIR, settings.PROPFLOW_FORMS_DIR)
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+HUMAN = (f"{BPMN}userTask", f"{BPMN}manualTask")
+
+
+def by_key(key: str) -> engine.ProcessSource:
+    return next(s for s in SOURCES if s.key == key)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.key)
+def test_the_package_validates(source):
+    assert engine.problems(source) == []
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.key)
+def test_every_lane_maps_to_a_role_and_every_human_task_sits_in_one(source):
+    root = etree.fromstring(source.bpmn.encode())
+    lanes = root.findall(f".//{BPMN}lane")
+    assert lanes, "a process of the domain has lanes"
+    in_lanes = set()
+    for lane in lanes:
+        assert source.lanes.get(lane.get("name")) in ROLE_KEYS, lane.get("name")
+        in_lanes |= {ref.text.strip() for ref in lane.findall(f"{BPMN}flowNodeRef")}
+    for task in root.iter(*HUMAN):
+        assert task.get("id") in in_lanes, f"{task.get('id')} is in no lane"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.key)
+def test_every_form_exists_and_every_element_has_a_chinese_name_and_an_english_gloss(source):
+    root = etree.fromstring(source.bpmn.encode())
+    for name in [source.start_form, *engine.registry.referenced_forms(source.bpmn)]:
+        assert name in source.forms, f"form {name} is missing"
+        assert engine.schema_problems(source.forms[name]) == []
+        assert source.forms[name].get("x-title-en"), f"form {name} has no English title"
+    named = [el for el in root.iter() if isinstance(el.tag, str) and el.get("name") is not None
+             and el.tag.startswith(BPMN) and el.getparent().tag == f"{BPMN}process"]  # fmt: skip
+    for el in named:
+        if el.tag.endswith(("sequenceFlow", "laneSet")):
+            continue
+        assert re.search(r"[\u4e00-\u9fff]", el.get("name")), f"{el.get('id')}: name not Chinese"
+        assert source.glossary.get(el.get("id")), f"{el.get('id')}: no English gloss in [en]"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.key)
+def test_every_diagram_has_layout(source):
+    assert layout.missing(source.bpmn.encode()) == []
