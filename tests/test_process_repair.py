@@ -14,6 +14,12 @@ REQUEST = {
 DONE = {"outcome": "done", "work_done": "更换阀芯", "owner_signature": SIGNED}
 
 
+def dispatch(case, appointment_at: str) -> None:
+    case.complete("dispatch", as_="dispatcher", data={
+        "technician": "李师傅", "requirements": "带阀芯", "appointment_at": appointment_at,
+    })  # fmt: skip
+
+
 @pytest.fixture
 def repair(db, users):
     deploy_all()
@@ -30,9 +36,7 @@ def test_ordinary_repair_from_request_to_satisfied_return_visit(repair):
     assert case.open() == {"dispatch": "dispatcher"}
 
     case.now = local("2026-11-23 09:10")
-    case.complete("dispatch", as_="dispatcher", data={
-        "technician": "李师傅", "requirements": "带阀芯", "appointment_at": "2026-11-23T14:00:00+08:00",
-    })  # fmt: skip
+    dispatch(case, "2026-11-23T14:00:00+08:00")
     assert case.open() == {"arrive": "technician"}
     assert case.due("arrive") == local("2026-11-23 14:30")  # the agreed time and 30 minutes' grace
 
@@ -93,9 +97,7 @@ def test_urgent_repair_not_dispatched_then_not_on_site_reaches_level_2_then_leve
 
 def test_unsatisfied_return_visit_sends_the_same_case_back_to_dispatch(repair):
     case = repair()
-    case.complete("dispatch", as_="dispatcher", data={
-        "technician": "李师傅", "requirements": "-", "appointment_at": "2026-11-23T14:00:00+08:00",
-    })  # fmt: skip
+    dispatch(case, "2026-11-23T14:00:00+08:00")
     case.complete("arrive", as_="technician")
     case.complete("repair_work", as_="technician", data=DONE)
     case.complete("return_visit", as_="dispatcher", data={"satisfaction": "unsatisfied"})
@@ -103,9 +105,7 @@ def test_unsatisfied_return_visit_sends_the_same_case_back_to_dispatch(repair):
     assert case.open() == {"dispatch": "dispatcher"}
     assert case.data["rework_count"] == 1
 
-    case.complete("dispatch", as_="dispatcher", data={
-        "technician": "张师傅", "requirements": "返修", "appointment_at": "2026-11-24T10:00:00+08:00",
-    })  # fmt: skip
+    dispatch(case, "2026-11-24T10:00:00+08:00")
     assert case.due("arrive") == local("2026-11-24 10:30")
     case.complete("arrive", as_="technician")
     case.complete("repair_work", as_="technician", data=DONE)
@@ -135,9 +135,7 @@ def test_a_job_the_technician_cannot_handle_goes_up_to_the_supervisor_and_is_red
 
 def test_paid_work_the_owner_declines_ends_without_repair(repair):
     case = repair(paid=True)
-    case.complete("dispatch", as_="dispatcher", data={
-        "technician": "李", "requirements": "-", "appointment_at": "2026-11-23T14:00:00+08:00",
-    })  # fmt: skip
+    dispatch(case, "2026-11-23T14:00:00+08:00")
     case.complete("arrive", as_="technician")
     assert case.open() == {"fee_consent": "technician"}
 
@@ -150,9 +148,7 @@ def test_paid_work_the_owner_declines_ends_without_repair(repair):
 
 def test_paid_work_goes_on_once_the_owner_consents(repair):
     case = repair(paid=True)
-    case.complete("dispatch", as_="dispatcher", data={
-        "technician": "李", "requirements": "-", "appointment_at": "2026-11-23T14:00:00+08:00",
-    })  # fmt: skip
+    dispatch(case, "2026-11-23T14:00:00+08:00")
     case.complete("arrive", as_="technician")
     case.complete("fee_consent", as_="technician", data={
         "cause": "阀芯老化", "method": "更换", "fee": 80, "owner_consents": True,
@@ -173,9 +169,7 @@ def test_warranty_repairs_go_to_the_original_contractor_and_engineering_verifies
 
 def test_a_common_area_door_repair_has_two_working_days_and_a_late_one_counts_as_late(repair):
     case = repair(unit="", area="common", location="2栋大堂", fault_kind="doors_windows")
-    case.complete("dispatch", as_="dispatcher", data={
-        "technician": "李", "requirements": "-", "appointment_at": "2026-11-23T10:00:00+08:00",
-    })  # fmt: skip
+    dispatch(case, "2026-11-23T10:00:00+08:00")
     case.complete("arrive", as_="technician")
     assert case.due("repair_work") == local("2026-11-25 09:00")
 
