@@ -27,6 +27,9 @@ from .roles import ROLE_KEYS
 from .runtime import CompiledProcess, Engine, parse
 from .sandbox import compile_expression, compile_script
 
+# Escalation codes: "level2" and "level3" move a case up the chain of domain.md
+# (cs_supervisor, then vice_gm); a role key sends that role a notice.
+ESCALATION_CODES = ("level2", "level3", *ROLE_KEYS)
 ISO_LIKE = re.compile(r"^(R\d*/)?P[0-9YMWDTHS.]+$|^\d{4}-\d{2}-\d{2}")
 
 
@@ -134,11 +137,11 @@ def _throw_problems(element: str, task_spec) -> list[str]:
     if (
         isinstance(task_spec, ThrowingEvent)
         and isinstance(event, EscalationEventDefinition)
-        and event.code not in ROLE_KEYS
+        and event.code not in ESCALATION_CODES
     ):
         return [
-            f"{element}: escalation code {event.code!r} must be the role key to notify "
-            f"({', '.join(ROLE_KEYS)})"
+            f"{element}: escalation code {event.code!r} must be level2, level3 or the role key "
+            f"to notify ({', '.join(ROLE_KEYS)})"
         ]
     return []
 

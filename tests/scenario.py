@@ -96,10 +96,13 @@ class Case:
         found = AuditEvent.objects.filter(instance_id=self.id).order_by("seq")
         return [e for e in found if not kinds or e.kind in kinds]
 
-    def escalations(self) -> list[tuple[str, int | None, str]]:
-        """(role, level, name) of every escalation and notice, in order."""
-        return [(e.data["role"], e.data["level"], e.data["name"])
-                for e in self.events("escalated", "notified")]  # fmt: skip
+    def escalations(self) -> list[tuple[int, str]]:
+        """(level, role) of every escalation up the chain, in order."""
+        return [(e.data["level"], e.data["role"]) for e in self.events("escalated")]
+
+    def notices(self) -> list[str]:
+        """The roles sent a notice (a reminder or a late warning), in order."""
+        return [e.data["role"] for e in self.events("notified")]
 
     def completed(self) -> list[str]:
         """BPMN ids of the completed tasks, in order."""

@@ -26,7 +26,9 @@ from .errors import Conflict, Forbidden, Invalid, NotFound, ProcessFailed
 from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 
 Kind = AuditEvent.Kind
-ESCALATION_LEVELS = {"cs_supervisor": 2, "vice_gm": 3}  # domain.md: 接待人 → 客服主管 → 主管副总
+# Escalation codes thrown by BPMN: domain.md's chain 接待人 → 客服主管 → 主管副总经理.
+# Any other code is the role key of a notice (engine/validation.py checks them).
+ESCALATION_LEVELS = {"level2": (2, "cs_supervisor"), "level3": (3, "vice_gm")}
 INSTANCE_STEP_FIELDS = (
     "state", "serializer_version", "status", "completed_at", "next_due_at", "event_seq",
     "updated_at",
@@ -101,11 +103,11 @@ class _Write:
                 raise ProcessFailed(f"{err} Nothing was changed.") from err
             self.event(kind, actor=actor, data=data)
         for thrown in result.thrown:
-            level = ESCALATION_LEVELS.get(thrown.code)
-            self.event(
-                Kind.ESCALATED if level else Kind.NOTIFIED,
-                data={"role": thrown.code, "level": level, "name": thrown.name},
-            )
+            if thrown.code in ESCALATION_LEVELS:
+                level, role = ESCALATION_LEVELS[thrown.code]
+                self.event(Kind.ESCALATED, data={"role": role, "level": level, "name": thrown.name})
+            else:
+                self.event(Kind.NOTIFIED, data={"role": thrown.code, "name": thrown.name})
 
     def flush(self, step=None) -> None:
         """Write everything in one batch (one round trip on PostgreSQL, COMMIT included)."""
