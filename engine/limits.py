@@ -39,8 +39,7 @@ class Limit:
             return calendar.add_working_days(start, self.amount)
         if self.unit == "percent":
             raise EngineError(f"{self.key} is a share, not a time limit")
-        end = calendar.end_of_working_day(start)
-        return calendar.end_of_working_day(calendar.add_working_days(end, self.amount))
+        return calendar.add_working_days(calendar.end_of_working_day(start), self.amount)
 
     def describe(self, language: str = "en") -> str:
         units = {
