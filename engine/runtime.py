@@ -147,12 +147,14 @@ class Engine:
             ).isoformat(),
             "limit": lambda key: limits[key].amount,
             "is_past": lambda moment: start_at(moment) <= clock.now(),
+            "is_before": lambda a, b: start_at(a) < start_at(b),
             "now": lambda: clock.now().isoformat(),
             "in_minutes": lambda n: (clock.now() + timedelta(minutes=n)).isoformat(),
             "in_hours": lambda n: (clock.now() + timedelta(hours=n)).isoformat(),
             "in_days": lambda n: (clock.now() + timedelta(days=n)).isoformat(),
             "due_in_working_days": lambda n: cal.add_working_days(clock.now(), n).isoformat(),
             "end_of_working_day": lambda: cal.end_of_working_day(clock.now()).isoformat(),
+            "next_working_day": lambda: cal.next_working_day_start(clock.now()).isoformat(),
             "is_working_day": lambda: cal.is_working_day(clock.now().astimezone(cal.tz).date()),
         }
 

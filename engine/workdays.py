@@ -33,6 +33,7 @@ class WorkCalendar:
 
     extra_days_off: frozenset[date] = field(default_factory=frozenset)
     extra_workdays: frozenset[date] = field(default_factory=frozenset)
+    start_of_day: time = time(8, 30)
     end_of_day: time = time(17, 30)
     tz: ZoneInfo = SITE_TIMEZONE
 
@@ -66,3 +67,10 @@ class WorkCalendar:
             while not self.is_working_day(day):
                 day += timedelta(days=1)
         return datetime.combine(day, self.end_of_day, self.tz).astimezone(ZoneInfo("UTC"))
+
+    def next_working_day_start(self, moment: datetime) -> datetime:
+        """The start of the first working day after the day ``moment`` falls in."""
+        day = moment.astimezone(self.tz).date() + timedelta(days=1)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return datetime.combine(day, self.start_of_day, self.tz).astimezone(ZoneInfo("UTC"))

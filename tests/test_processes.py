@@ -56,3 +56,9 @@ def test_every_form_exists_and_every_element_has_a_chinese_name_and_an_english_g
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.key)
 def test_every_diagram_has_layout(source):
     assert layout.missing(source.bpmn.encode()) == []
+
+
+def test_the_five_processes_of_the_domain_are_all_here():
+    assert sorted(s.key for s in SOURCES) == [
+        "complaint", "move_in", "move_out", "renovation", "repair",
+    ]  # fmt: skip
