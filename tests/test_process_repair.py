@@ -86,6 +86,7 @@ def test_urgent_repair_not_dispatched_then_not_on_site_reaches_level_2_then_leve
     assert case.advance_to(local("2026-11-23 10:01")) == 1
     assert case.escalations() == [(2, "cs_supervisor"), (3, "vice_gm")]
     assert case.open() == {"arrive": "technician"}  # the technician must still go
+    assert case.due("arrive") == local("2026-11-23 09:30")  # overdue since then
 
     case.complete("arrive", as_="technician")
     case.complete("repair_work", as_="technician", data=DONE)

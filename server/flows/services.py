@@ -73,7 +73,9 @@ class _Write:
             if key not in ready:
                 self.change_task(task, status=HumanTask.Status.CANCELLED, completed_at=self.now)
                 self.event(Kind.TASK_CANCELLED, task=task, data={"reason": "left by the process"})
-            elif ready[key].due != task.due_at:
+            elif ready[key].due and (task.due_at is None or ready[key].due < task.due_at):
+                # A task's due time is the first limit it had: a limit that fired (and left
+                # the task open) keeps the task overdue from then on.
                 self.change_task(task, due_at=ready[key].due)
         for key, r in ready.items():
             if key not in self.open_tasks:

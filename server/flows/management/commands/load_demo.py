@@ -7,6 +7,7 @@ from django.db import transaction
 
 from engine.roles import ROLES
 from server.estate.models import Building, Resident, Site, Unit
+from server.flows import demo
 
 DEMO_PASSWORD = "propflow"
 OWNERS = [
@@ -34,6 +35,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             self._users()
             self._estate()
+        cases = demo.load_cases()
+        if cases:
+            self.stdout.write(f"Demo cases: {cases} (every process, some escalated or overdue)")
         self.stdout.write(f"Demo users (password {DEMO_PASSWORD!r}):")
         self.stdout.write("  admin (superuser), " + ", ".join(r.key for r in ROLES))
 
@@ -55,15 +59,17 @@ class Command(BaseCommand):
         owner_names = iter(OWNERS)
         for b in (1, 2):
             building, _ = Building.objects.get_or_create(site=site, name=f"{b}栋")
-            for floor in (1, 2, 3):
+            for floor in (1, 2, 3, 4):
                 for room in (1, 2):
                     status = Unit.Status.OCCUPIED if room == 1 else Unit.Status.HANDED_OVER
+                    if floor == 4:  # new units, for the move-in demo
+                        status = Unit.Status.NOT_HANDED_OVER
                     unit, created = Unit.objects.get_or_create(
                         code=f"{b}-{floor}0{room}",
                         defaults={"building": building, "floor": floor,
                                   "area_m2": 89 + 10 * room, "status": status},
                     )  # fmt: skip
-                    if created:
+                    if created and floor < 4:
                         name = next(owner_names)
                         Resident.objects.create(
                             unit=unit, name=name, phone=f"1380000{b}{floor}{room}{len(name):02d}"
