@@ -54,6 +54,7 @@ def source():
         names={"zh-hans": "基准", "en": "Benchmark"}, lanes={"客服专员": "frontdesk"},
         start_form=None, start_roles=["frontdesk"], business_key="unit",
         bpmn_name="bench_linear.bpmn", bpmn=linear_bpmn(TASKS),
+        glossary={f"task_{i}": f"Step {i}" for i in range(1, TASKS + 1)},
     )  # fmt: skip
 
 
