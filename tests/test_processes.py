@@ -1,5 +1,6 @@
 """Every package in processes/ is deployable, complete and drawn."""
 
+import dataclasses
 import re
 
 import pytest
@@ -62,3 +63,28 @@ def test_the_five_processes_of_the_domain_are_all_here():
     assert sorted(s.key for s in SOURCES) == [
         "complaint", "move_in", "move_out", "renovation", "repair",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('value="&quot;vacant&quot;"', 'value="&quot;sold&quot;"',
+         "set_vacant: unit_set_status: status must be one of"),
+        ('id="owner_file_move_out"', 'id="owner_file_delete"',
+         "record_move_out: unknown service operation 'owner_file_delete'"),
+        ('escalationCode="frontdesk"', 'escalationCode="boss"',
+         "notify_arrears: escalation code 'boss' must be level2, level3 or the role key"),
+        ('deadline("move_out.arrears_reminder")', 'deadline("move_out.arrears")',
+         "arrears_reminder: timer expression names unknown time limit 'move_out.arrears'"),
+        ('<spiffworkflow:parameter id="unit" type="str" value="unit"/>\n'
+         '            <spiffworkflow:parameter id="moved_out"',
+         '<spiffworkflow:parameter id="moved_out"',
+         "record_move_out: owner_file_move_out needs unit"),
+    ],
+)  # fmt: skip
+def test_a_broken_service_task_escalation_or_limit_is_named_at_validation(old, new, message):
+    source = by_key("move_out")
+    assert old in source.bpmn
+    broken = dataclasses.replace(source, bpmn=source.bpmn.replace(old, new))
+    found = engine.problems(broken)
+    assert any(p.startswith(message) for p in found), found
