@@ -125,6 +125,8 @@ PROPFLOW_FORMS_DIR = Path(os.environ.get("PROPFLOW_FORMS_DIR", BASE_DIR / "forms
 PROPFLOW_TIME_LIMITS = json.loads(os.environ.get("PROPFLOW_TIME_LIMITS") or "{}")
 PROPFLOW_EXTRA_DAYS_OFF = [d for d in os.environ.get("PROPFLOW_EXTRA_DAYS_OFF", "").split(",") if d]
 PROPFLOW_EXTRA_WORKDAYS = [d for d in os.environ.get("PROPFLOW_EXTRA_WORKDAYS", "").split(",") if d]
+# `manage.py fire_timers --as-of` moves cases forward in time: rehearsal copies only.
+PROPFLOW_ALLOW_AS_OF = os.environ.get("PROPFLOW_ALLOW_AS_OF", "1" if DEBUG else "0") == "1"
 
 LOGGING = {
     "version": 1,

@@ -335,3 +335,24 @@ def task_complete(*, task_id: UUID, user, data: dict | None) -> HumanTask:
         write.event(Kind.TASK_COMPLETED, actor=user, task=task, data={"data": data})
         write.apply(result, actor=user)
     return task
+
+
+def timers_fire_due(*, as_of: datetime | None = None, limit: int = 500) -> list[int]:
+    """Fire the timers of every running instance due by ``as_of`` (default: now).
+
+    Returns the ids of the instances whose timers fired. Each instance goes through
+    :func:`instance_fire_timers`, under its row lock: an instance another sweep or
+    worker is firing right now waits for it and then finds nothing left to fire, so a
+    timer fires once however many sweeps race.
+    """
+    moment = as_of or clock.now()
+    due = list(
+        ProcessInstance.objects.filter(status="running", next_due_at__lte=moment)
+        .order_by("next_due_at").values_list("pk", flat=True)[:limit]
+    )  # fmt: skip
+    fired = []
+    with clock.frozen(moment):
+        for instance_id in due:
+            if instance_fire_timers(instance_id=instance_id):
+                fired.append(instance_id)
+    return fired
