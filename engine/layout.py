@@ -147,11 +147,12 @@ def layout(xml: bytes) -> bytes:
             w, h = SIZES[kinds[node]]
             cx, cy = LEFT + col * COLUMN + COLUMN / 2, lane_top[lane] + row * ROW + ROW / 2
             box[node] = (cx - w / 2, cy - h / 2, w, h)
-    for i, (boundary, host) in enumerate(hosts.items()):
+    on_host: dict[str, int] = defaultdict(int)
+    for boundary, host in hosts.items():
         hx, hy, hw, hh = box[host]
-        k = [b for b, h in hosts.items() if h == host].index(boundary)
+        k = on_host[host]
+        on_host[host] += 1
         box[boundary] = (hx + hw - 28 - k * 40, hy + hh - 18, 36, 36)
-        del i
 
     diagram = etree.SubElement(root, _q(BPMNDI, "BPMNDiagram"), id=f"Diagram_{pid}")
     plane = etree.SubElement(diagram, _q(BPMNDI, "BPMNPlane"), id=f"Plane_{pid}",

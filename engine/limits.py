@@ -41,18 +41,6 @@ class Limit:
             raise EngineError(f"{self.key} is a share, not a time limit")
         return calendar.add_working_days(calendar.end_of_working_day(start), self.amount)
 
-    def describe(self, language: str = "en") -> str:
-        units = {
-            "en": {"minutes": "minutes", "hours": "hours", "days": "days",
-                   "working_days": "working days", "working_day_end": "working days (to 17:30)",
-                   "percent": "%"},
-            "zh-hans": {"minutes": "分钟", "hours": "小时", "days": "天", "percent": "%",
-                        "working_days": "个工作日", "working_day_end": "个工作日(至下班)"},
-        }  # fmt: skip
-        if self.unit == "working_day_end" and self.amount == 0:
-            return "当日下班前" if language == "zh-hans" else "by the end of the working day"
-        return f"{self.amount} {units.get(language, units['en'])[self.unit]}"
-
 
 def _l(key, amount, unit, zh, en, source) -> Limit:
     return Limit(key, amount, unit, zh, en, source)

@@ -18,6 +18,7 @@ from typing import Any
 from .errors import EngineError
 
 UNIT_STATUSES = ("not_handed_over", "handed_over", "renovating", "occupied", "vacant")
+UNCHECKED = object()  # a parameter read from process data: known only when the task runs
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,12 @@ class Operation:
         unknown = sorted(set(params) - set(self.required) - set(self.optional))
         if unknown:
             found.append(f"{self.name} takes no parameter {', '.join(unknown)}")
-        if self.name == "unit_set_status" and params.get("status") not in UNIT_STATUSES:
+        status = params.get("status")
+        if (
+            self.name == "unit_set_status"
+            and status is not UNCHECKED
+            and status not in UNIT_STATUSES
+        ):
             found.append(
                 f"unit_set_status: status must be one of {', '.join(UNIT_STATUSES)}, "
                 f"not {params.get('status')!r}"

@@ -21,7 +21,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .errors import ProcessInvalid, ScriptRefused
 from .forms import schema_problems
-from .operations import OPERATIONS
+from .operations import OPERATIONS, UNCHECKED
 from .registry import KEY_PATTERN, LANGUAGES, ProcessSource
 from .roles import ROLE_KEYS
 from .runtime import CompiledProcess, Engine, parse
@@ -122,14 +122,10 @@ def _service_problems(element: str, task_spec, engine: Engine) -> list[str]:
         found = _script_problems(element, [(f"parameter {name}", expression, True)], engine)
         problems += found
         try:
-            params[name] = ast.literal_eval(expression.strip()) if not found else None
+            params[name] = ast.literal_eval(expression.strip()) if not found else UNCHECKED
         except (ValueError, SyntaxError):
-            params[name] = f"<{expression}>"  # reads process data: checked when it runs
-    checked = {k: v for k, v in params.items() if not str(v).startswith("<")}
-    for problem in operation.problems(params):
-        if "status must be" not in problem or "status" in checked:
-            problems.append(f"{element}: {problem}")
-    return problems
+            params[name] = UNCHECKED  # reads process data: checked when it runs
+    return problems + [f"{element}: {problem}" for problem in operation.problems(params)]
 
 
 def _throw_problems(element: str, task_spec) -> list[str]:

@@ -45,6 +45,14 @@ def patrol(case, finding="ok", **data):
     case.complete("patrol", as_="frontdesk", data={"finding": finding, **data})
 
 
+def to_inspection(case):
+    """The works begin, finish at once, and the owner applies for acceptance."""
+    to_works(case)
+    patrol(case, "works_finished")
+    case.complete("acceptance_apply", as_="frontdesk",
+                  data={"finished_on": "2026-11-23", "as_built_drawings": [DRAWING]})  # fmt: skip
+
+
 def test_an_approved_renovation_from_application_to_refund(renovation):
     case = renovation()
     assert case.open() == {"review": "engineering"}
@@ -168,10 +176,7 @@ def test_a_change_of_works_is_checked_for_seven_working_days_notice(renovation):
 
 def test_a_failed_inspection_is_rectified_and_inspected_again_until_it_passes(renovation):
     case = renovation()
-    to_works(case)
-    patrol(case, "works_finished")
-    case.complete("acceptance_apply", as_="frontdesk",
-                  data={"finished_on": "2026-11-23", "as_built_drawings": [DRAWING]})  # fmt: skip
+    to_inspection(case)
     case.complete(
         "inspection",
         as_="engineering",
@@ -194,10 +199,7 @@ def test_a_failed_inspection_is_rectified_and_inspected_again_until_it_passes(re
 
 def test_a_late_refund_notifies_at_seven_working_days_and_escalates_at_fifteen(renovation):
     case = renovation()
-    to_works(case)
-    patrol(case, "works_finished")
-    case.complete("acceptance_apply", as_="frontdesk",
-                  data={"finished_on": "2026-11-23", "as_built_drawings": [DRAWING]})  # fmt: skip
+    to_inspection(case)
     case.complete("inspection", as_="engineering",
                   data={"passed": True, "frontdesk_inspector": "刘敏"})  # fmt: skip
     assert case.advance_to(local("2026-12-02 09:01")) == 1
