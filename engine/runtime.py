@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -113,6 +114,39 @@ def _attached_to(timer_task) -> str | None:
     return None
 
 
+def _late_task(task) -> str | None:
+    """The human task whose boundary timer led to ``task``, walking back along this step's
+    path; None when a person's action (a completed human task) comes first."""
+    ancestor = task.parent
+    while ancestor is not None and not ancestor.task_spec.manual:
+        if isinstance(getattr(ancestor.task_spec, "event_definition", None), TimerEventDefinition):
+            return _attached_to(ancestor)
+        ancestor = ancestor.parent
+    return None
+
+
+def _thrown(wf: BpmnWorkflow, since: float) -> list[Thrown]:
+    """The events the step threw that the process did not catch, each with the element that
+    threw it (matched by its event definition among the tasks completed since ``since``)."""
+    events = wf.get_events()
+    if not events:
+        return []
+    throwers = [
+        t for t in wf.get_tasks(state=TaskState.COMPLETED)
+        if t.last_state_change >= since and getattr(t.task_spec, "event_definition", None)
+    ]  # fmt: skip
+    throwers.sort(key=lambda t: t.last_state_change)
+    out = []
+    for event in events:
+        source = next(
+            (t for t in throwers if t.task_spec.event_definition is event.event_definition), None
+        )
+        if source is not None:
+            throwers.remove(source)
+        out.append(Thrown.of(event, source, _late_task(source) if source else None))
+    return out
+
+
 class Engine:
     """Runs process instances. Thread-safe; keep one per process (see :func:`default_engine`)."""
 
@@ -183,7 +217,7 @@ class Engine:
         return wf
 
     def _result(
-        self, source: ProcessSource, wf: BpmnWorkflow, fired=(), effects=(), thrown=()
+        self, source: ProcessSource, wf: BpmnWorkflow, fired=(), effects=(), thrown=(), before=()
     ) -> StepResult:
         dct = _SERIALIZER.to_dict(wf)
         dct["serializer_version"] = SERIALIZER_VERSION
@@ -196,6 +230,7 @@ class Engine:
             ready=tuple(self._ready(source, wf, timers)),
             timers=timers,
             fired=tuple(fired),
+            timers_before=tuple(before),
             effects=tuple(effects),
             thrown=tuple(thrown),
             data=dict(wf.data if wf.is_completed() else (wf.last_task or wf.task_tree).data),
@@ -238,6 +273,7 @@ class Engine:
 
     def _run(self, wf: BpmnWorkflow, action: Callable[[], None]) -> tuple[list, list]:
         """Run ``action``; return the service calls it made and the events it threw."""
+        began = time.time()  # what Spiff stamps on each task's state change
         with operations.recording() as effects:
             try:
                 action()
@@ -247,7 +283,7 @@ class Engine:
                 spec = getattr(getattr(err, "task", None), "task_spec", None)
                 element = getattr(spec, "bpmn_id", None) or getattr(err, "id", "") or "process"
                 raise ScriptFailed(element, str(err).split("\n")[0]) from err
-        return effects, [Thrown.of(event) for event in wf.get_events()]
+        return effects, _thrown(wf, began)
 
     # -- the verbs ----------------------------------------------------------------
     def start(self, source: ProcessSource, data: dict | None = None) -> StepResult:
@@ -275,6 +311,7 @@ class Engine:
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise TaskNotReady(f"Task {task_id} is not ready to be completed")
         task.set_data(**data)
+        before = tuple(self._timers(wf))
 
         def step():
             task.run()
@@ -282,13 +319,14 @@ class Engine:
             wf.refresh_timers()
 
         effects, thrown = self._run(wf, step)
-        return self._result(source, wf, (), effects, thrown)
+        return self._result(source, wf, (), effects, thrown, before)
 
     def fire_due_timers(self, source: ProcessSource, state: str) -> StepResult:
         """Fire every timer due by :func:`engine.clock.now` and run the engine on."""
         wf = self._load(source, state)
         moment = clock.now()
-        fired = [t for t in self._timers(wf) if t.due is not None and t.due <= moment]
+        before = tuple(self._timers(wf))
+        fired = [t for t in before if t.due is not None and t.due <= moment]
 
         def step():
             wf.refresh_timers()
@@ -296,11 +334,12 @@ class Engine:
             wf.refresh_timers()
 
         effects, thrown = self._run(wf, step)
-        return self._result(source, wf, fired, effects, thrown)
+        return self._result(source, wf, fired, effects, thrown, before)
 
     def cancel(self, source: ProcessSource, state: str) -> StepResult:
         wf = self._load(source, state)
+        before = tuple(self._timers(wf))
         self._run(wf, wf.cancel)
         result = self._result(source, wf)
         return StepResult(state=result.state, status="cancelled", ready=(), timers=(),
-                          data=result.data)  # fmt: skip
+                          timers_before=before, data=result.data)  # fmt: skip

@@ -46,14 +46,21 @@ class Thrown:
     code: str
     name: str
     payload: Any = None
+    element: str | None = None  # the BPMN id of the event that threw it
+    element_name: str | None = None
+    # The engine id of the human task whose boundary timer led to the throw: the late task.
+    late_task: str | None = None
 
     @classmethod
-    def of(cls, event) -> Thrown:
+    def of(cls, event, source_task=None, late_task: str | None = None) -> Thrown:
         definition = event.event_definition
         kind = type(definition).__name__.removesuffix("EventDefinition").lower()
         code = getattr(definition, "code", None) or getattr(definition, "name", None) or ""
+        spec = source_task.task_spec if source_task is not None else None
         return cls(kind=kind, code=str(code), name=str(definition.name or code),
-                   payload=event.payload)  # fmt: skip
+                   payload=event.payload, element=spec.bpmn_id if spec else None,
+                   element_name=(spec.bpmn_name or spec.bpmn_id) if spec else None,
+                   late_task=late_task)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,9 @@ class StepResult:
     ready: tuple[ReadyTask, ...]
     timers: tuple[WaitingTimer, ...]
     fired: tuple[WaitingTimer, ...] = ()
+    # The timers waiting before the step: with ``timers``, what the caller's schedule must
+    # drop, add or move (nothing, for most steps).
+    timers_before: tuple[WaitingTimer, ...] = ()
     effects: tuple[Any, ...] = ()  # operations.Effect: service calls to apply with the state
     thrown: tuple[Thrown, ...] = ()
     data: dict[str, Any] = field(default_factory=dict)

@@ -7,6 +7,14 @@
   for example ``{"repair.urgent_arrival": 20, "complaint.level2": 2}``.
 - ``PROPFLOW_EXTRA_DAYS_OFF`` / ``PROPFLOW_EXTRA_WORKDAYS``: comma-separated ISO dates the
   site adds to the business calendar (an announced 调休 the package does not know yet).
+- ``CELERY_BROKER_URL``: ``redis://...`` or ``amqp://...``; unset, the web process itself
+  sweeps and fires timers in a thread (the embedded default, see ``manage.py serve``).
+- ``PROPFLOW_SWEEP_SECONDS`` (2), ``PROPFLOW_TIMER_LEASE_SECONDS`` (60): how often timers are
+  swept; how long a claimed timer waits for its worker before the next sweep hands it out again.
+- ``PROPFLOW_EMAIL_BACKEND`` (console), ``PROPFLOW_EMAIL_HOST`` / ``_PORT`` / ``_USER`` /
+  ``_PASSWORD`` / ``_USE_TLS``, ``PROPFLOW_EMAIL_FROM``: notification email;
+  ``PROPFLOW_EMAIL_BACKEND=smtp`` sends through the host given.
+- ``PROPFLOW_SITE_URL``: the address links in notifications start with.
 """
 
 import json
@@ -127,6 +135,45 @@ PROPFLOW_EXTRA_DAYS_OFF = [d for d in os.environ.get("PROPFLOW_EXTRA_DAYS_OFF", 
 PROPFLOW_EXTRA_WORKDAYS = [d for d in os.environ.get("PROPFLOW_EXTRA_WORKDAYS", "").split(",") if d]
 # `manage.py fire_timers --as-of` moves cases forward in time: rehearsal copies only.
 PROPFLOW_ALLOW_AS_OF = os.environ.get("PROPFLOW_ALLOW_AS_OF", "1" if DEBUG else "0") == "1"
+
+# Notifications: links point here; email goes through Django's email framework.
+PROPFLOW_SITE_URL = os.environ.get("PROPFLOW_SITE_URL", "http://127.0.0.1:8000")
+_EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+}
+_email_backend = os.environ.get("PROPFLOW_EMAIL_BACKEND", "console")
+EMAIL_BACKEND = _EMAIL_BACKENDS.get(_email_backend, _email_backend)
+EMAIL_FILE_PATH = os.environ.get("PROPFLOW_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+EMAIL_HOST = os.environ.get("PROPFLOW_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("PROPFLOW_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("PROPFLOW_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("PROPFLOW_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("PROPFLOW_EMAIL_USE_TLS", "0") == "1"
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("PROPFLOW_EMAIL_FROM", "propflow@localhost")
+
+# Timers: the database holds them (flows.Timer); a sweep every few seconds claims the due
+# ones and hands each instance to a worker. With no broker, the web process does both.
+PROPFLOW_SWEEP_SECONDS = float(os.environ.get("PROPFLOW_SWEEP_SECONDS", "2"))
+PROPFLOW_TIMER_LEASE_SECONDS = float(os.environ.get("PROPFLOW_TIMER_LEASE_SECONDS", "60"))
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL  # the embedded mode runs tasks in-process
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("PROPFLOW_QUEUE", "propflow")
+CELERY_TASK_IGNORE_RESULT = True
+# A worker takes one message at a time and acknowledges it when done: a pool process that
+# dies hands its message back at once. The timer rows are the safety net either way.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "sweep": {"task": "propflow.sweep", "schedule": PROPFLOW_SWEEP_SECONDS,
+              "options": {"expires": max(PROPFLOW_SWEEP_SECONDS * 5, 10)}},
+}  # fmt: skip
 
 LOGGING = {
     "version": 1,

@@ -143,8 +143,9 @@ def test_completing_a_task_costs_a_fixed_number_of_queries(
     users["frontdesk"]._propflow_roles = frozenset({"frontdesk"})
 
     # One query locks the instance and reads its open tasks; one batch writes the task update,
-    # the next task, the audit events and the instance. PostgreSQL takes the batch in one call,
-    # SQLite one statement at a time. Plus the savepoint pair of the test's transaction.
-    expected = 4 if connection.vendor == "postgresql" else 7
+    # the next task, its timer row, the audit events and the instance. PostgreSQL takes the
+    # batch in one call, SQLite one statement at a time. Plus the savepoint pair of the test's
+    # transaction.
+    expected = 4 if connection.vendor == "postgresql" else 8
     with django_assert_num_queries(expected):
         services.task_complete(task_id=task.pk, user=users["frontdesk"], data={"summary": "x"})

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from engine import clock
-from server.flows import services
+from server.flows import services, timers
 from server.flows.models import AuditEvent
 from tests.conftest import make_units
 from tests.scenario import deploy_all, local
@@ -24,7 +24,9 @@ def urgent_repair(user):
         return services.instance_start(process_key="repair", started_by=user, data=REQUEST)
 
 
-def test_fire_timers_as_of_a_moment_fires_what_is_due_once(db, users, settings, capsys):
+# A sweep hands out what it claimed once its claim commits: these tests commit for real.
+@pytest.mark.django_db(transaction=True)
+def test_fire_timers_as_of_a_moment_fires_what_is_due_once(users, settings, capsys):
     settings.PROPFLOW_ALLOW_AS_OF = True
     case = urgent_repair(users["frontdesk"])
 
@@ -44,10 +46,11 @@ def test_fire_timers_as_of_is_refused_outside_a_rehearsal_copy(db, settings):
         call_command("fire_timers", as_of="2026-11-23T09:11")
 
 
-def test_a_sweep_without_a_moment_fires_what_is_due_now(db, users):
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_without_a_moment_fires_what_is_due_now(users):
     case = urgent_repair(users["frontdesk"])
-    assert services.timers_fire_due(as_of=CALLED + timedelta(minutes=5)) == []
-    assert services.timers_fire_due() == [case.pk]  # the real now is long past 09:10
+    assert timers.fire_due(as_of=CALLED + timedelta(minutes=5)) == []
+    assert timers.fire_due() == [case.pk]  # the real now is long past 09:10
 
 
 @pytest.mark.postgres
@@ -59,7 +62,7 @@ def test_eight_sweeps_racing_fire_each_timer_once():
     user.groups.add(Group.objects.get_or_create(name="frontdesk")[0])
     case = urgent_repair(user)
 
-    fired = race(8, lambda i: services.timers_fire_due(as_of=CALLED + timedelta(minutes=31)))
+    fired = race(8, lambda i: timers.fire_due(as_of=CALLED + timedelta(minutes=31)))
 
     assert sorted(len(f) for f in fired) == [0] * 7 + [1]
     kinds = list(AuditEvent.objects.filter(instance=case).values_list("kind", flat=True))

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
+from .models import AuditEvent, HumanTask, Notification, ProcessDefinition, ProcessInstance, Timer
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -24,8 +24,7 @@ class ProcessDefinitionAdmin(ReadOnlyAdmin):
 
 @admin.register(ProcessInstance)
 class ProcessInstanceAdmin(ReadOnlyAdmin):
-    list_display = ("id", "process_key", "business_key", "status", "started_by", "started_at",
-                    "next_due_at")  # fmt: skip
+    list_display = ("id", "process_key", "business_key", "status", "started_by", "started_at")
     list_filter = ("process_key", "status")
     search_fields = ("business_key",)
     exclude = ("state",)
@@ -40,4 +39,21 @@ class HumanTaskAdmin(ReadOnlyAdmin):
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("instance", "seq", "kind", "at", "actor", "task")
+    list_filter = ("kind",)
+
+
+@admin.register(Timer)
+class TimerAdmin(ReadOnlyAdmin):
+    """What is scheduled, what a worker holds now, and what keeps failing (last_error)."""
+
+    list_display = ("instance", "name", "reminder", "due_at", "claimed_until", "attempts",
+                    "last_error")  # fmt: skip
+    list_filter = ("reminder",)
+    ordering = ("due_at",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("id", "recipient", "kind", "instance", "task", "created_at", "read_at",
+                    "emailed_at", "email_error")  # fmt: skip
     list_filter = ("kind",)

@@ -65,7 +65,10 @@ class Batch:
     def __init__(self):
         self.statements: list[tuple[str, list]] = []
 
-    def insert(self, objs: list[models.Model]) -> None:
+    def insert(self, objs: list[models.Model], *, on_conflict: tuple[str, ...] = (),
+               update: tuple[str, ...] = ()) -> None:  # fmt: skip
+        """Insert ``objs``; with ``on_conflict`` (field names of a unique constraint), rows
+        already there get the new values of the fields in ``update`` instead."""
         if not objs:
             return
         meta = objs[0]._meta
@@ -76,8 +79,33 @@ class Batch:
             f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
             f"VALUES {', '.join([row] * len(objs))}"
         )
+        if on_conflict:
+            target = ", ".join(qn(meta.get_field(n).column) for n in on_conflict)
+            columns = [qn(meta.get_field(n).column) for n in update]
+            sets = ", ".join(f"{c} = excluded.{c}" for c in columns)
+            sql += f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
         params = [f.get_db_prep_save(f.pre_save(o, True), connection) for o in objs for f in fields]
         self.statements.append((sql, params))
+
+    def delete(self, model, **equal) -> None:
+        """Delete the rows of ``model`` whose fields equal the values given; a list value
+        matches any of its items."""
+        meta, qn = model._meta, connection.ops.quote_name
+        clauses, params = [], []
+        for name, value in equal.items():
+            field = meta.get_field(name)
+            values = value if isinstance(value, list | tuple | set) else [value]
+            if not values:
+                return
+            prep = [field.get_db_prep_value(v, connection) for v in values]
+            if len(prep) == 1:
+                clauses.append(f"{qn(field.column)} = %s")
+            else:
+                clauses.append(f"{qn(field.column)} IN ({', '.join(['%s'] * len(prep))})")
+            params += prep
+        self.statements.append(
+            (f"DELETE FROM {qn(meta.db_table)} WHERE {' AND '.join(clauses)}", params)
+        )
 
     def update(self, obj: models.Model, names) -> None:
         meta = obj._meta

@@ -72,7 +72,6 @@ class ProcessInstance(models.Model):
     started_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
-    next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     event_seq = models.PositiveIntegerField(default=0)  # the last audit sequence number used
 
     class Meta:
@@ -133,6 +132,83 @@ class HumanTask(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.process_key} #{self.instance_id})"
+
+
+class Timer(models.Model):
+    """A timer an instance waits on: the durable schedule that sweeps claim due work from.
+
+    Written with the instance's state in the same transaction, so the two never disagree;
+    the broker only carries "fire instance N now" and losing a message loses nothing.
+    """
+
+    instance = models.ForeignKey(
+        ProcessInstance, on_delete=models.CASCADE, related_name="timers", db_index=False
+    )  # the (instance, task_id) constraint indexes it
+    task_id = models.UUIDField()  # the engine's id of the waiting timer event
+    bpmn_id = models.CharField(max_length=128)
+    name = models.CharField(max_length=200)
+    reminder = models.BooleanField(default=False)
+    attached_to = models.UUIDField(null=True, blank=True)  # the human task it watches
+    due_at = models.DateTimeField()
+    # Claimed by a sweep and handed to a worker until then; a worker that dies leaves the
+    # claim to run out, and the next sweep after that hands the timer out again.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["instance", "task_id"], name="timer_instance_task"),
+        ]
+        indexes = [models.Index(fields=["due_at"], name="timer_due")]
+
+    def __str__(self):
+        return f"{self.name} of #{self.instance_id} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """An escalation or reminder for one person: read in the app, and sent by email.
+
+    ``data`` holds the facts (process, unit, task, how late); the text is rendered from
+    them in the reader's language (:mod:`server.flows.messages`). Rows with an ``email``
+    and no ``emailed_at`` are the outbox.
+    """
+
+    class Kind(models.TextChoices):
+        ESCALATION = "escalation"
+        NOTICE = "notice"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )  # the (recipient, read_at) index covers it
+    instance = models.ForeignKey(
+        ProcessInstance, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    task = models.ForeignKey(
+        HumanTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
+    )  # fmt: skip
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    email = models.CharField(max_length=254, blank=True)  # the address when it was written
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_inbox"),
+            models.Index(
+                fields=["created_at"], name="notification_outbox",
+                condition=models.Q(emailed_at__isnull=True) & ~models.Q(email=""),
+            ),
+        ]  # fmt: skip
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.kind} for {self.recipient_id} on #{self.instance_id}"
 
 
 class AuditEvent(models.Model):

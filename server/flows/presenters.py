@@ -66,7 +66,6 @@ def instance(instance: ProcessInstance, open_tasks: list[HumanTask]) -> dict:
         "started_by": _user(instance.started_by),
         "started_at": _time(instance.started_at),
         "completed_at": _time(instance.completed_at),
-        "next_due_at": _time(instance.next_due_at),
         "tasks": [
             {
                 "id": t.pk,

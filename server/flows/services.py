@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from uuid import UUID
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 
 import engine
 from engine import ProcessSource, StepResult, clock
@@ -23,16 +25,17 @@ from . import access
 from .batch import Batch, lock_with_children, step_transaction
 from .engine_binding import get_engine, source_for
 from .errors import Conflict, Forbidden, Invalid, NotFound, ProcessFailed
-from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
+from .models import AuditEvent, HumanTask, Notification, ProcessDefinition, ProcessInstance, Timer
 
 Kind = AuditEvent.Kind
 # Escalation codes thrown by BPMN: domain.md's chain 接待人 → 客服主管 → 主管副总经理.
 # Any other code is the role key of a notice (engine/validation.py checks them).
 ESCALATION_LEVELS = {"level2": (2, "cs_supervisor"), "level3": (3, "vice_gm")}
 INSTANCE_STEP_FIELDS = (
-    "state", "serializer_version", "status", "completed_at", "next_due_at", "event_seq",
-    "updated_at",
+    "state", "serializer_version", "status", "completed_at", "event_seq", "updated_at",
 )  # fmt: skip
+# A timer whose due time moved (a cycle's next round) is due afresh: its claim and errors go.
+TIMER_MOVED_FIELDS = ("due_at", "claimed_until", "attempts", "last_error")
 
 
 class _Write:
@@ -45,7 +48,9 @@ class _Write:
         self.events: list[AuditEvent] = []
         self.new_tasks: list[HumanTask] = []
         self.changed_tasks: dict[int, tuple[HumanTask, set[str]]] = {}
+        self.notifications: list[Notification] = []
         self.batch = Batch()
+        self.result: StepResult | None = None
 
     def event(self, kind: str, *, actor=None, task=None, data=None) -> None:
         self.instance.event_seq += 1
@@ -65,7 +70,7 @@ class _Write:
         instance = self.instance
         instance.engine_state = result.state
         instance.serializer_version = engine.SERIALIZER_VERSION
-        instance.next_due_at = result.next_due
+        self.result = result
         ready = {r.id: r for r in result.ready}
         for key, task in list(self.open_tasks.items()):
             if task.status != HumanTask.Status.OPEN:
@@ -105,11 +110,65 @@ class _Write:
                 raise ProcessFailed(f"{err} Nothing was changed.") from err
             self.event(kind, actor=actor, data=data)
         for thrown in result.thrown:
+            name = thrown.element_name or thrown.name
             if thrown.code in ESCALATION_LEVELS:
                 level, role = ESCALATION_LEVELS[thrown.code]
-                self.event(Kind.ESCALATED, data={"role": role, "level": level, "name": thrown.name})
+                self.event(Kind.ESCALATED, data={"role": role, "level": level, "name": name})
+                self.notify(Notification.Kind.ESCALATION, role, thrown, level=level)
             else:
-                self.event(Kind.NOTIFIED, data={"role": thrown.code, "name": thrown.name})
+                self.event(Kind.NOTIFIED, data={"role": thrown.code, "name": name})
+                self.notify(Notification.Kind.NOTICE, thrown.code, thrown)
+
+    def notify(self, kind: str, role: str, thrown, *, level: int | None = None) -> None:
+        """A notification for each active holder of ``role`` and the late task's assignee.
+
+        It points at the late task (the one whose timer fired), else at a task this step
+        gave the role, else at the case.
+        """
+        tasks = {str(t.pk): t for t in (*self.open_tasks.values(), *self.new_tasks)}
+        late = tasks.get(thrown.late_task or "")
+        target = late or next((t for t in self.new_tasks if t.role == role), None)
+        source = source_for(self.instance.definition_id)
+        event = thrown.element_name or thrown.name
+        data = {
+            "process": self.instance.process_key,
+            "process_name": [source.name("zh-hans"), source.name("en")],
+            "unit": self.instance.business_key,
+            "event": [event, source.glossary.get(thrown.element or "") or event],
+            "role": role,
+            "level": level,
+            "late": late is not None,
+            "task_name": [target.name, target.name_en or target.name] if target else None,
+            "due_at": target.due_at.isoformat() if target and target.due_at else None,
+        }
+        who = Q(groups__name=role)
+        if late is not None and late.assignee_id:
+            who |= Q(pk=late.assignee_id)
+        for user in User.objects.filter(who, is_active=True).distinct().order_by("pk"):
+            self.notifications.append(Notification(
+                recipient=user, instance=self.instance, task=target, kind=kind, data=data,
+                created_at=self.now, email=user.email or "",
+            ))  # fmt: skip
+
+    def _sync_timers(self) -> None:
+        """Bring the instance's timer rows in line with the engine: usually nothing to do."""
+        result = self.result
+        if result is None:
+            return
+        before = {t.task_id: t for t in result.timers_before if t.due is not None}
+        after = {t.task_id: t for t in result.timers if t.due is not None}
+        if gone := [UUID(key) for key in before.keys() - after.keys()]:
+            self.batch.delete(Timer, instance=self.instance.pk, task_id=gone)
+        rows = [
+            Timer(
+                instance=self.instance, task_id=UUID(key), bpmn_id=t.bpmn_id, name=t.name,
+                reminder=t.reminder, attached_to=UUID(t.attached_to) if t.attached_to else None,
+                due_at=t.due,
+            )
+            for key, t in after.items()
+            if key not in before or before[key].due != t.due
+        ]  # fmt: skip
+        self.batch.insert(rows, on_conflict=("instance", "task_id"), update=TIMER_MOVED_FIELDS)
 
     def flush(self, step=None) -> None:
         """Write everything in one batch (one round trip on PostgreSQL, COMMIT included)."""
@@ -118,7 +177,7 @@ class _Write:
         batch = self.batch
         if instance.pk is None:
             instance.save(force_insert=True)  # its id is needed by every other row
-            for row in (*self.new_tasks, *self.events):
+            for row in (*self.new_tasks, *self.events, *self.notifications):
                 row.instance_id = instance.pk
         else:
             batch.update(instance, INSTANCE_STEP_FIELDS)
@@ -126,6 +185,8 @@ class _Write:
             batch.update(task, names)
         batch.insert(self.new_tasks)
         batch.insert(self.events)
+        batch.insert(self.notifications)
+        self._sync_timers()
         batch.run(step)
 
 
@@ -258,7 +319,13 @@ def instance_start(*, process_key: str, started_by, data: dict | None) -> Proces
 
 
 def instance_fire_timers(*, instance_id: int) -> int:
-    """Fire the instance's due timers through the write path; returns how many fired."""
+    """Fire the instance's due timers through the write path; returns how many fired.
+
+    An instance with no timer row due (another worker fired it a moment ago) costs one
+    indexed read, not a load of its state.
+    """
+    if not Timer.objects.filter(instance_id=instance_id, due_at__lte=clock.now()).exists():
+        return 0
     with _locked(instance_id=instance_id) as write:
         if write.instance.status != ProcessInstance.Status.RUNNING:
             return 0
@@ -335,24 +402,3 @@ def task_complete(*, task_id: UUID, user, data: dict | None) -> HumanTask:
         write.event(Kind.TASK_COMPLETED, actor=user, task=task, data={"data": data})
         write.apply(result, actor=user)
     return task
-
-
-def timers_fire_due(*, as_of: datetime | None = None, limit: int = 500) -> list[int]:
-    """Fire the timers of every running instance due by ``as_of`` (default: now).
-
-    Returns the ids of the instances whose timers fired. Each instance goes through
-    :func:`instance_fire_timers`, under its row lock: an instance another sweep or
-    worker is firing right now waits for it and then finds nothing left to fire, so a
-    timer fires once however many sweeps race.
-    """
-    moment = as_of or clock.now()
-    due = list(
-        ProcessInstance.objects.filter(status="running", next_due_at__lte=moment)
-        .order_by("next_due_at").values_list("pk", flat=True)[:limit]
-    )  # fmt: skip
-    fired = []
-    with clock.frozen(moment):
-        for instance_id in due:
-            if instance_fire_timers(instance_id=instance_id):
-                fired.append(instance_id)
-    return fired

@@ -1,4 +1,7 @@
-"""Fire every timer that is due now (one sweep), or as of a moment for rehearsals."""
+"""One sweep, fired in this process: every timer due now, or due by a moment for rehearsals.
+
+The same claim and write path as the Celery workers; safe to run beside them.
+"""
 
 from datetime import datetime
 
@@ -6,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from server.flows import services
+from server.flows import notifications, timers
 
 
 class Command(BaseCommand):
@@ -33,5 +36,8 @@ class Command(BaseCommand):
                 raise CommandError(f"--as-of {as_of!r} is not an ISO date and time") from err
             if timezone.is_naive(moment):
                 moment = timezone.make_aware(moment)
-        fired = services.timers_fire_due(as_of=moment)
+        fired = timers.fire_due(as_of=moment)
+        sent = notifications.deliver()
         self.stdout.write(f"Fired the due timers of {len(fired)} case(s).")
+        if sent:
+            self.stdout.write(f"Sent {sent} notification email(s).")

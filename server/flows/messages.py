@@ -1,0 +1,93 @@
+"""The words of a notification, in Chinese or English, from the facts it stores.
+
+What happened, in which process and unit, which task and how late (or how long
+until it is due, for a reminder), and the link to follow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+
+from .models import Notification
+
+LEVELS = {2: ("二级升级", "Level 2 escalation"), 3: ("三级升级", "Level 3 escalation")}
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    body: str
+    link: str
+
+
+def _pick(pair, language: str) -> str:
+    if not pair:
+        return ""
+    return pair[1] if language == "en" and len(pair) > 1 else pair[0]
+
+
+def _duration(minutes: int, language: str) -> str:
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if language == "en":
+        parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{mins} min"]
+        return " ".join(p for p in parts if p and (p != "0 min" or not (days or hours)))
+    parts = [f"{days}天" if days else "", f"{hours}小时" if hours else "", f"{mins}分钟"]
+    return "".join(p for p in parts if p and (p != "0分钟" or not (days or hours)))
+
+
+def lateness(n: Notification, language: str) -> str:
+    """ "12 min late" / "due in 3 h" as of when the notification was written."""
+    due = n.data.get("due_at")
+    if not due:
+        return ""
+    minutes = int((n.created_at - datetime.fromisoformat(due)).total_seconds() // 60)
+    if language == "en":
+        return f"{_duration(minutes, 'en')} late" if minutes >= 0 else (
+            f"due in {_duration(-minutes, 'en')}")  # fmt: skip
+    return f"已超时{_duration(minutes, 'zh')}" if minutes >= 0 else (
+        f"还有{_duration(-minutes, 'zh')}到期")  # fmt: skip
+
+
+def link(n: Notification) -> str:
+    base = settings.PROPFLOW_SITE_URL.rstrip("/")
+    if n.task_id:
+        return f"{base}/api/tasks/{n.task_id}/"
+    return f"{base}/api/instances/{n.instance_id}/"
+
+
+def render(n: Notification, language: str = "zh-hans") -> Message:
+    d, en = n.data, language == "en"
+    process, unit = _pick(d.get("process_name"), language), d.get("unit") or ""
+    task = _pick(d.get("task_name"), language)
+    if d.get("level") in LEVELS:
+        label = _pick(LEVELS[d["level"]], language)
+    else:
+        label = "Notice" if en else "提醒"
+    where = " · ".join(p for p in (process, unit) if p)
+    late = lateness(n, language)
+    subject = f"[{label}] {where}"
+    if task:
+        subject += f": {task}" if en else f"：{task}"
+        if late:
+            subject += f" ({late})" if en else f"（{late}）"
+    event = _pick(d.get("event"), language) if isinstance(d.get("event"), list) else d.get("event")
+    lines = [
+        f"{label}: {event}" if en else f"{label}：{event}",
+        (f"Case: {where} (#{n.instance_id})" if en else f"案件：{where}（#{n.instance_id}）"),
+    ]
+    if task:
+        lines.append(f"Task: {task}" + (f", {late}" if late else "") if en else
+                     f"任务：{task}" + (f"，{late}" if late else ""))  # fmt: skip
+    url = link(n)
+    lines.append(f"Open: {url}" if en else f"处理：{url}")
+    return Message(subject=subject, body="\n".join(lines), link=url)
+
+
+def email(n: Notification) -> tuple[str, str]:
+    """Subject and body of the email: Chinese first, then English."""
+    zh, en = render(n, "zh-hans"), render(n, "en")
+    return zh.subject, f"{zh.body}\n\n{en.body}\n"

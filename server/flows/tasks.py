@@ -1,0 +1,75 @@
+"""Celery tasks: thin wrappers over :mod:`.timers` and :mod:`.notifications`.
+
+``sweep`` (beat, every few seconds) claims due timers and enqueues ``fire`` for them in
+chunks, once its claim has committed; ``fire`` fires each instance through the one write
+path; ``deliver`` sends the notification emails waiting in the outbox. Every task is
+safe to run twice: what is done is found done.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from celery import shared_task
+from django.db import close_old_connections
+
+from . import notifications, timers
+
+log = logging.getLogger(__name__)
+
+CHUNK = 20  # instances per fire message: fewer messages, still spread over the workers
+
+
+def dispatch(instance_ids: list[int]) -> None:
+    for i in range(0, len(instance_ids), CHUNK):
+        fire.delay(instance_ids[i : i + CHUNK])
+
+
+@shared_task(name="propflow.sweep")
+def sweep() -> int:
+    claimed = timers.sweep(dispatch=dispatch)
+    if notifications.outbox().exists():
+        deliver.delay()
+    return claimed
+
+
+@shared_task(name="propflow.fire")
+def fire(instance_ids: list[int]) -> int:
+    fired = timers.fire(instance_ids)
+    if fired:
+        deliver.delay()
+    return len(fired)
+
+
+@shared_task(name="propflow.deliver")
+def deliver() -> int:
+    total = 0
+    while sent := notifications.deliver():
+        total += sent
+    return total
+
+
+class EmbeddedSweeper(threading.Thread):
+    """Beat and worker in one thread, for a site with no broker (``manage.py serve``).
+
+    Each round calls the same ``sweep`` task, whose ``fire`` and ``deliver`` run
+    in-process (``CELERY_TASK_ALWAYS_EAGER``): one code path in both modes.
+    """
+
+    def __init__(self, interval: float):
+        super().__init__(name="propflow-sweeper", daemon=True)
+        self.interval = interval
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.interval):
+            try:
+                sweep()
+            except Exception:  # a locked SQLite file, a broken definition: log, go on
+                log.exception("The embedded timer sweep failed; trying again")
+            finally:
+                close_old_connections()
+
+    def stop(self) -> None:
+        self.stopping.set()
