@@ -1,0 +1,135 @@
+"""Escalations and reminders notify people: an in-app record and an email from the outbox."""
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core import mail
+
+from server.flows import messages, notifications, services
+from server.flows.errors import NotFound
+from server.flows.models import Notification
+from tests.conftest import make_units
+from tests.scenario import Case, deploy_all, local
+from tests.test_process_repair import REQUEST
+
+
+@pytest.fixture
+def urgent(db, users):
+    deploy_all()
+    make_units("1-101")
+    for role, user in users.items():
+        user.email = f"{role}@example.com"
+        user.save()
+    return Case(users, "repair", as_="frontdesk", data={**REQUEST, "urgency": "urgent"},
+                at=local("2026-11-23 09:00"))  # fmt: skip
+
+
+def test_a_late_urgent_dispatch_notifies_the_supervisors_with_unit_task_and_lateness(urgent):
+    second = User.objects.create_user("second_supervisor", email="s2@example.com")
+    second.groups.add(Group.objects.get(name="cs_supervisor"))
+    User.objects.create_user("gone", is_active=False).groups.add(
+        Group.objects.get(name="cs_supervisor")
+    )
+
+    urgent.advance_to(local("2026-11-23 09:12"))  # due 09:10; the sweep came at 09:12
+
+    sent = Notification.objects.order_by("recipient__username")
+    assert [n.recipient.username for n in sent] == ["cs_supervisor", "second_supervisor"]
+    n = sent[0]
+    assert n.kind == "notice" and n.task.bpmn_id == "dispatch_urgent" and n.read_at is None
+    zh, en = messages.render(n, "zh-hans"), messages.render(n, "en")
+    assert zh.subject == "[提醒] 报修派工与维修 · 1-101：急修派工（已超时2分钟）"
+    assert en.subject == "[Notice] Repair dispatch · 1-101: Dispatch the urgent repair (2 min late)"
+    assert zh.link.endswith(f"/api/tasks/{n.task_id}/") and zh.link in zh.body
+
+    assert notifications.deliver() == 2
+    assert notifications.deliver() == 0  # sent once
+    assert sorted(m.to[0] for m in mail.outbox) == ["cs_supervisor@example.com", "s2@example.com"]
+    assert "已超时2分钟" in mail.outbox[0].body and "2 min late" in mail.outbox[0].body
+
+
+def test_a_level_2_escalation_also_notifies_the_late_tasks_assignee(urgent, users):
+    urgent.complete("dispatch_urgent", as_="dispatcher", data={
+        "technician": "李师傅", "requirements": "立即处理",
+    })  # fmt: skip
+    services.task_claim(task_id=urgent.task("arrive").pk, user=users["technician"])
+
+    urgent.advance_to(local("2026-11-23 09:45"))  # arrival was due at 09:30
+
+    level2 = Notification.objects.filter(kind="escalation")
+    assert sorted(n.recipient.username for n in level2) == ["cs_supervisor", "technician"]
+    n = level2.get(recipient=users["technician"])
+    assert n.data["level"] == 2 and n.task.bpmn_id == "arrive"
+    assert (
+        messages.render(n, "zh-hans").subject
+        == "[二级升级] 报修派工与维修 · 1-101：接单并到场（已超时15分钟）"
+    )
+    assert "1-101" in messages.render(n, "en").body
+
+
+def test_an_escalation_by_a_persons_decision_points_at_the_task_it_gives_the_role(urgent):
+    urgent.complete("dispatch_urgent", as_="dispatcher", data={
+        "technician": "李", "requirements": "-",
+    })  # fmt: skip
+    urgent.complete("arrive", as_="technician")
+    urgent.complete("repair_work", as_="technician",
+                    data={"outcome": "cannot_handle", "work_done": "需要专业电工"})  # fmt: skip
+
+    n = Notification.objects.get(kind="escalation")
+    assert n.task.bpmn_id == "coordinate" and n.data["late"] is False
+    assert n.data["event"] == ["上报客服中心主管：无法处理",
+                               "Escalate to the CS supervisor: cannot handle"]  # fmt: skip
+
+
+def test_people_mark_their_own_notifications_read_and_no_one_elses(urgent, users):
+    urgent.advance_to(local("2026-11-23 09:12"))
+    mine = Notification.objects.get(recipient=users["cs_supervisor"])
+
+    with pytest.raises(NotFound):
+        notifications.mark_read(user=users["frontdesk"], notification_ids=[mine.pk])
+    assert notifications.mark_read(user=users["cs_supervisor"], notification_ids=[mine.pk]) == 1
+    assert notifications.mark_read(user=users["cs_supervisor"]) == 0  # nothing left unread
+    mine.refresh_from_db()
+    assert mine.read_at is not None
+
+
+class RefusingBackend:
+    """An SMTP server that refuses: the one thing here that would leave the machine."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def open(self):
+        pass
+
+    def close(self):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("mail server down")
+
+
+def test_an_email_the_server_refuses_stays_in_the_outbox_with_the_reason(urgent, settings):
+    urgent.advance_to(local("2026-11-23 09:12"))
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+
+    assert notifications.deliver() == 0
+    n = Notification.objects.get()
+    assert n.emailed_at is None and n.email_attempts == 1 and "mail server down" in n.email_error
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert notifications.deliver() == 1 and len(mail.outbox) == 1
+
+
+def test_people_without_an_address_get_the_in_app_notification_only(urgent, users):
+    users["cs_supervisor"].email = ""
+    users["cs_supervisor"].save()
+    urgent.advance_to(local("2026-11-23 09:12"))
+
+    assert Notification.objects.filter(recipient=users["cs_supervisor"]).count() == 1
+    assert notifications.deliver() == 0 and mail.outbox == []
