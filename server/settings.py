@@ -93,7 +93,16 @@ DATABASES = {
         conn_max_age=int(os.environ.get("PROPFLOW_CONN_MAX_AGE", "60")),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A web or worker process that dies in the middle of a step (SIGKILL, a lost machine)
+    # leaves its transaction to PostgreSQL: check the client every few seconds, so a dead
+    # one's transaction is rolled back and its row locks freed promptly, not whenever the
+    # statement it waits on would have finished.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        "-c client_connection_check_interval="
+        + os.environ.get("PROPFLOW_PG_CLIENT_CHECK_MS", "2000")
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # BEGIN IMMEDIATE: writers queue for the lock instead of failing on upgrade.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
