@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core import mail
+from rest_framework.test import APIClient
 
 from server.flows import messages, notifications, services
 from server.flows.errors import NotFound
@@ -133,3 +134,30 @@ def test_people_without_an_address_get_the_in_app_notification_only(urgent, user
 
     assert Notification.objects.filter(recipient=users["cs_supervisor"]).count() == 1
     assert notifications.deliver() == 0 and mail.outbox == []
+
+
+def test_the_api_lists_only_the_callers_notifications_in_their_language(urgent, api):
+    urgent.advance_to(local("2026-11-23 09:12"))
+
+    body = api("cs_supervisor").get("/api/notifications/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert body["unread"] == 1
+    (n,) = body["results"]
+    assert n["subject"].startswith("[Notice] Repair dispatch · 1-101") and n["read_at"] is None
+    zh = api("cs_supervisor").get("/api/notifications/?unread=1").json()["results"][0]
+    assert zh["subject"].startswith("[提醒]")
+    assert api("frontdesk").get("/api/notifications/").json() == {"unread": 0, "results": []}
+    assert APIClient().get("/api/notifications/").status_code in (401, 403)
+
+    assert api("frontdesk").post("/api/notifications/read/", {"ids": [n["id"]]},
+                                 format="json").status_code == 404  # fmt: skip
+    bad = api("cs_supervisor").post("/api/notifications/read/", {"ids": "all"}, format="json")
+    assert bad.status_code == 400 and "ids" in bad.json()["errors"]
+    done = api("cs_supervisor").post("/api/notifications/read/", {}, format="json").json()
+    assert done == {"marked": 1, "unread": 0}
+    assert api("cs_supervisor").get("/api/notifications/?unread=1").json()["results"] == []
+
+
+def test_the_case_shows_the_timers_it_waits_on(urgent, api):
+    body = api("dispatcher").get(f"/api/instances/{urgent.id}/").json()
+    assert body["timers"] == [{"name": "急修未及时派工", "due_at": "2026-11-23T01:10:00+00:00",
+                               "reminder": False}]  # fmt: skip

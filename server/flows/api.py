@@ -6,6 +6,7 @@ Every error answers JSON ``{"detail": "...", "errors": {field: [messages]}}``.
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils import translation
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.request import Request
@@ -13,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import access, presenters, selectors, services
+from . import access, notifications, presenters, selectors, services
 from .errors import Invalid, ServiceError
 
 
@@ -74,7 +75,11 @@ class InstanceListApi(APIView):
     @staticmethod
     def _render(request, instance_id: str) -> dict:
         instance = selectors.instance_get_for_user(user=request.user, instance_id=instance_id)
-        return presenters.instance(instance, selectors.instance_open_tasks(instance=instance))
+        return presenters.instance(
+            instance,
+            selectors.instance_open_tasks(instance=instance),
+            selectors.instance_timers(instance=instance),
+        )
 
 
 class InstanceDetailApi(APIView):
@@ -122,3 +127,32 @@ class TaskCompleteApi(APIView):
     def post(self, request, task_id: str):
         services.task_complete(task_id=task_id, user=request.user, data=_form_data(_body(request)))
         return _task_response(request, task_id)
+
+
+class NotificationListApi(APIView):
+    """The caller's notifications, newest first (``?unread=1``: unread only), in the
+    request's language, with the unread count."""
+
+    def get(self, request):
+        unread_only = request.query_params.get("unread") in ("1", "true")
+        found = selectors.notification_list_for_user(user=request.user, unread_only=unread_only)
+        language = translation.get_language() or "zh-hans"
+        return Response({
+            "unread": selectors.notification_unread_count(user=request.user),
+            "results": [presenters.notification(n, language) for n in found[:100]],
+        })  # fmt: skip
+
+
+class NotificationReadApi(APIView):
+    """Mark notifications read: ``{"ids": [1, 2]}``, or ``{}`` for all of the caller's."""
+
+    def post(self, request):
+        ids = _body(request).get("ids")
+        if ids is not None and (not isinstance(ids, list) or not all(type(i) is int for i in ids)):
+            raise Invalid(
+                "Give the notifications as a list of ids.", {"ids": ["Must be a list of integers."]}
+            )
+        marked = notifications.mark_read(user=request.user, notification_ids=ids)
+        return Response(
+            {"marked": marked, "unread": selectors.notification_unread_count(user=request.user)}
+        )

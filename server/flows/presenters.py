@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from . import messages
 from .engine_binding import source_for
-from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
+from .models import AuditEvent, HumanTask, Notification, ProcessDefinition, ProcessInstance
 
 
 def _user(user) -> dict | None:
@@ -56,7 +57,7 @@ def task(task: HumanTask, *, detail: bool = False) -> dict:
     return body
 
 
-def instance(instance: ProcessInstance, open_tasks: list[HumanTask]) -> dict:
+def instance(instance: ProcessInstance, open_tasks: list[HumanTask], timers=()) -> dict:
     return {
         "id": instance.pk,
         "process": instance.process_key,
@@ -78,6 +79,25 @@ def instance(instance: ProcessInstance, open_tasks: list[HumanTask]) -> dict:
             }
             for t in open_tasks
         ],  # fmt: skip
+        "timers": [
+            {"name": t.name, "due_at": _time(t.due_at), "reminder": t.reminder} for t in timers
+        ],
+    }
+
+
+def notification(n: Notification, language: str) -> dict:
+    text = messages.render(n, language)
+    return {
+        "id": n.pk,
+        "kind": n.kind,
+        "level": n.data.get("level"),
+        "instance": n.instance_id,
+        "task": str(n.task_id) if n.task_id else None,
+        "subject": text.subject,
+        "body": text.body,
+        "link": text.link,
+        "created_at": _time(n.created_at),
+        "read_at": _time(n.read_at),
     }
 
 

@@ -8,7 +8,7 @@ from django.db.models import F, Q, QuerySet
 
 from . import access
 from .errors import Invalid, NotFound
-from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
+from .models import AuditEvent, HumanTask, Notification, ProcessDefinition, ProcessInstance, Timer
 
 
 def process_list() -> list[ProcessDefinition]:
@@ -91,3 +91,17 @@ def task_get_for_user(*, user, task_id: UUID) -> HumanTask:
     if task is None or not access.can_see_task(user, task):
         raise access.task_not_found(task_id)
     return task
+
+
+def instance_timers(*, instance: ProcessInstance) -> list[Timer]:
+    return list(Timer.objects.filter(instance=instance).order_by("due_at", "pk"))
+
+
+def notification_list_for_user(*, user, unread_only: bool = False) -> QuerySet[Notification]:
+    """The user's own notifications, newest first."""
+    mine = Notification.objects.filter(recipient=user).order_by("-created_at", "-pk")
+    return mine.filter(read_at__isnull=True) if unread_only else mine
+
+
+def notification_unread_count(*, user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

@@ -15,4 +15,6 @@ urlpatterns = [
     path("tasks/<str:task_id>/claim/", api.TaskClaimApi.as_view()),
     path("tasks/<str:task_id>/unclaim/", api.TaskUnclaimApi.as_view()),
     path("tasks/<str:task_id>/complete/", api.TaskCompleteApi.as_view()),
+    path("notifications/", api.NotificationListApi.as_view()),
+    path("notifications/read/", api.NotificationReadApi.as_view()),
 ]
