@@ -16,8 +16,9 @@ class Command(RunServer):
     def inner_run(self, *args, **options):
         if not settings.CELERY_BROKER_URL:
             EmbeddedSweeper(settings.PROPFLOW_SWEEP_SECONDS).start()
+            where = settings.EMAIL_BACKEND.rsplit(".", 2)[-2]  # console, smtp, filebased...
             self.stdout.write(
                 f"Timers: swept every {settings.PROPFLOW_SWEEP_SECONDS:g} s in this process "
-                "(no broker); notification email goes to this console."
+                f"(no broker); notification email: {where}."
             )
         super().inner_run(*args, **options)
