@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -17,3 +19,21 @@ def test_the_step_benchmark_runs_and_prints_its_ratios(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "ratio (c)/(a)" in done.stdout and "stored state per instance" in done.stdout
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("CELERY_BROKER_URL"), reason="needs CELERY_BROKER_URL")
+def test_the_timer_benchmark_runs_and_counts_no_duplicates(tmp_path):
+    from django.db import connection
+
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/propflow_smoke"
+    env = {**os.environ, "PROPFLOW_VAR_DIR": str(tmp_path), "DATABASE_URL": url}
+    done = subprocess.run(
+        [sys.executable, "bench/timers.py", "--burst", "20", "--steady", "10", "--window", "3",
+         "--floor", "5"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "duplicates 0" in done.stdout and "(3) floor, 5 fired" in done.stdout
+    assert "notifications 30, emailed 30" in done.stdout

@@ -150,3 +150,14 @@ def test_the_embedded_sweeper_fires_and_emails_with_no_broker(eager, settings):
     assert n.emailed_at is not None
     assert [m.to for m in mail.outbox] == [["boss@example.com"]]
     assert "1-101" in mail.outbox[0].subject
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_timer_left_on_a_finished_case_is_dropped_not_fired(urgent):
+    case = urgent()
+    type(case.instance).objects.filter(pk=case.id).update(status="cancelled")
+
+    with clock.frozen(local("2026-11-23 09:11")):
+        assert timers.fire_due() == []
+    assert rows(case.id) == []
+    assert not AuditEvent.objects.filter(instance_id=case.id, kind="timer_fired").exists()

@@ -328,6 +328,7 @@ def instance_fire_timers(*, instance_id: int) -> int:
         return 0
     with _locked(instance_id=instance_id) as write:
         if write.instance.status != ProcessInstance.Status.RUNNING:
+            write.batch.delete(Timer, instance=instance_id)  # nothing left to wait for
             return 0
         source = source_for(write.instance.definition_id)
         result = _step(get_engine().fire_due_timers, source, write.instance.engine_state)
