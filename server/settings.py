@@ -94,14 +94,17 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # A web or worker process that dies in the middle of a step (SIGKILL, a lost machine)
-    # leaves its transaction to PostgreSQL: check the client every few seconds, so a dead
-    # one's transaction is rolled back and its row locks freed promptly, not whenever the
-    # statement it waits on would have finished.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        "-c client_connection_check_interval="
-        + os.environ.get("PROPFLOW_PG_CLIENT_CHECK_MS", "2000")
-    )
+    # A web or worker process that dies in the middle of a step leaves its transaction to
+    # PostgreSQL. A killed process's socket closes and an idle session ends at once; a
+    # session blocked in a statement notices only if it checks its client (PostgreSQL 14+;
+    # PROPFLOW_PG_CLIENT_CHECK_MS=0 turns it off for older servers or poolers that refuse
+    # startup options); a lost machine is noticed by TCP keepalives within about a minute.
+    _check = os.environ.get("PROPFLOW_PG_CLIENT_CHECK_MS", "2000")
+    _options = "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
+    if _check not in ("", "0"):
+        _options += f" -c client_connection_check_interval={int(_check)}"
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["options"] = f"{_db_options.get('options', '')} {_options}".strip()
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # BEGIN IMMEDIATE: writers queue for the lock instead of failing on upgrade.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}

@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group, User
 from django.core import mail
 from rest_framework.test import APIClient
 
+from engine import clock
 from server.flows import messages, notifications, services
 from server.flows.errors import NotFound
 from server.flows.models import Notification
@@ -24,7 +25,7 @@ def urgent(db, users):
                 at=local("2026-11-23 09:00"))  # fmt: skip
 
 
-def test_a_late_urgent_dispatch_notifies_the_supervisors_with_unit_task_and_lateness(urgent):
+def test_a_late_urgent_dispatch_notifies_the_supervisors_with_unit_task_and_lateness(urgent, api):
     second = User.objects.create_user("second_supervisor", email="s2@example.com")
     second.groups.add(Group.objects.get(name="cs_supervisor"))
     User.objects.create_user("gone", is_active=False).groups.add(
@@ -40,7 +41,11 @@ def test_a_late_urgent_dispatch_notifies_the_supervisors_with_unit_task_and_late
     zh, en = messages.render(n, "zh-hans"), messages.render(n, "en")
     assert zh.subject == "[提醒] 报修派工与维修 · 1-101：急修派工（已超时2分钟）"
     assert en.subject == "[Notice] Repair dispatch · 1-101: Dispatch the urgent repair (2 min late)"
-    assert zh.link.endswith(f"/api/tasks/{n.task_id}/") and zh.link in zh.body
+    # The late task is the dispatchers'; the supervisor is sent to the case, theirs to see now.
+    assert zh.link.endswith(f"/api/instances/{urgent.id}/") and zh.link in zh.body
+
+    case = api("cs_supervisor").get(zh.link.removeprefix("http://127.0.0.1:8000"))
+    assert case.status_code == 200 and case.json()["tasks"][0]["name"] == "急修派工"
 
     assert notifications.deliver() == 2
     assert notifications.deliver() == 0  # sent once
@@ -65,6 +70,7 @@ def test_a_level_2_escalation_also_notifies_the_late_tasks_assignee(urgent, user
         == "[二级升级] 报修派工与维修 · 1-101：接单并到场（已超时15分钟）"
     )
     assert "1-101" in messages.render(n, "en").body
+    assert messages.link(n).endswith(f"/api/tasks/{n.task_id}/")  # the technician's own task
 
 
 def test_an_escalation_by_a_persons_decision_points_at_the_task_it_gives_the_role(urgent):
@@ -119,12 +125,32 @@ def test_an_email_the_server_refuses_stays_in_the_outbox_with_the_reason(urgent,
     urgent.advance_to(local("2026-11-23 09:12"))
     settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
 
-    assert notifications.deliver() == 0
+    with clock.frozen(local("2026-11-23 09:13")):
+        assert notifications.deliver() == 0
     n = Notification.objects.get()
     assert n.emailed_at is None and n.email_attempts == 1 and "mail server down" in n.email_error
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert notifications.deliver() == 1 and len(mail.outbox) == 1
+    with clock.frozen(local("2026-11-23 09:13:30")):
+        assert notifications.deliver() == 0  # it waits a minute before the next attempt
+    with clock.frozen(local("2026-11-23 09:14:01")):
+        assert notifications.deliver() == 1 and len(mail.outbox) == 1
+
+
+class DownBackend(RefusingBackend):
+    def open(self):
+        raise ConnectionRefusedError("no mail server")
+
+
+def test_a_mail_server_that_is_down_costs_one_attempt_each_with_growing_waits(urgent, settings):
+    urgent.advance_to(local("2026-11-23 09:12"))
+    settings.EMAIL_BACKEND = f"{__name__}.DownBackend"
+
+    for minute in ("09:13", "09:14", "09:15", "09:17", "09:21"):  # waits 1, 2, 4 minutes
+        with clock.frozen(local(f"2026-11-23 {minute}")):
+            notifications.deliver()
+    n = Notification.objects.get()
+    assert n.email_attempts == 4 and n.email_next_at == local("2026-11-23 09:29")
 
 
 def test_people_without_an_address_get_the_in_app_notification_only(urgent, users):

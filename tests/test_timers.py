@@ -80,10 +80,10 @@ def test_a_claimed_timer_is_not_handed_out_again_until_its_lease_runs_out(urgent
     at = local("2026-11-23 09:11")
 
     with clock.frozen(at):
-        assert timers.claim_due(dispatch=handed.append) == [case.id]
-        assert timers.claim_due(dispatch=handed.append) == []  # claimed: a worker has it
+        assert timers.claim_due(dispatch=handed.append) == ([case.id], 1)
+        assert timers.claim_due(dispatch=handed.append) == ([], 0)  # claimed: a worker has it
     with clock.frozen(at + timedelta(seconds=61)):  # the worker died: its claim ran out
-        assert timers.claim_due(dispatch=handed.append) == [case.id]
+        assert timers.claim_due(dispatch=handed.append) == ([case.id], 1)
     assert handed == [[case.id], [case.id]]
     assert Timer.objects.get(instance_id=case.id).attempts == 2
 
@@ -161,3 +161,16 @@ def test_a_timer_left_on_a_finished_case_is_dropped_not_fired(urgent):
         assert timers.fire_due() == []
     assert rows(case.id) == []
     assert not AuditEvent.objects.filter(instance_id=case.id, kind="timer_fired").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_counts_timers_not_cases_so_it_takes_every_due_one(urgent):
+    cases = [urgent(), urgent()]
+    for case in cases:
+        case.complete("dispatch_urgent", as_="dispatcher",
+                      data={"technician": "李", "requirements": "-"})  # fmt: skip
+    handed: list[list[int]] = []
+    # At 10:01 each case has two due timers (not on site at 09:30, still not at 10:00).
+    timers.sweep(dispatch=handed.extend, as_of=local("2026-11-23 10:01"), batch=2)
+    assert Timer.objects.filter(claimed_until__isnull=True).count() == 0  # all 4 claimed
+    assert set(handed) == {c.id for c in cases}

@@ -148,9 +148,12 @@ class NotificationReadApi(APIView):
 
     def post(self, request):
         ids = _body(request).get("ids")
-        if ids is not None and (not isinstance(ids, list) or not all(type(i) is int for i in ids)):
+        if ids is not None and (
+            not isinstance(ids, list) or not all(type(i) is int and 0 < i < 2**63 for i in ids)
+        ):
             raise Invalid(
-                "Give the notifications as a list of ids.", {"ids": ["Must be a list of integers."]}
+                "Give the notifications as a list of ids.",
+                {"ids": ["Must be a list of notification ids."]},
             )
         marked = notifications.mark_read(user=request.user, notification_ids=ids)
         return Response(

@@ -53,8 +53,11 @@ def lateness(n: Notification, language: str) -> str:
 
 
 def link(n: Notification) -> str:
+    """The task, when it is the recipient's to work (their role's, or assigned to them);
+    else the case, which every recipient may open (the late task is often another role's)."""
     base = settings.PROPFLOW_SITE_URL.rstrip("/")
-    if n.task_id:
+    task = n.task
+    if task is not None and (task.role == n.data.get("role") or task.assignee_id == n.recipient_id):
         return f"{base}/api/tasks/{n.task_id}/"
     return f"{base}/api/instances/{n.instance_id}/"
 

@@ -196,6 +196,7 @@ class Notification(models.Model):
     emailed_at = models.DateTimeField(null=True, blank=True)
     email_attempts = models.PositiveSmallIntegerField(default=0)
     email_error = models.TextField(blank=True)
+    email_next_at = models.DateTimeField(null=True, blank=True)  # after a refusal: not before
 
     class Meta:
         indexes = [

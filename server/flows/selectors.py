@@ -34,7 +34,9 @@ def _visible_instances(user) -> QuerySet[ProcessInstance]:
     touched = HumanTask.objects.filter(
         Q(role__in=roles) | Q(assignee=user) | Q(completed_by=user)
     ).values("instance_id")
-    return instances.filter(Q(started_by=user) | Q(pk__in=touched))
+    # A case escalated to someone is theirs to look into.
+    notified = Notification.objects.filter(recipient=user).values("instance_id")
+    return instances.filter(Q(started_by=user) | Q(pk__in=touched) | Q(pk__in=notified))
 
 
 def instance_get_for_user(*, user, instance_id: int | str) -> ProcessInstance:
@@ -99,7 +101,10 @@ def instance_timers(*, instance: ProcessInstance) -> list[Timer]:
 
 def notification_list_for_user(*, user, unread_only: bool = False) -> QuerySet[Notification]:
     """The user's own notifications, newest first."""
-    mine = Notification.objects.filter(recipient=user).order_by("-created_at", "-pk")
+    mine = (
+        Notification.objects.filter(recipient=user).select_related("task")
+        .order_by("-created_at", "-pk")
+    )  # fmt: skip
     return mine.filter(read_at__isnull=True) if unread_only else mine
 
 

@@ -47,6 +47,7 @@ class Migration(migrations.Migration):
                 ('emailed_at', models.DateTimeField(blank=True, null=True)),
                 ('email_attempts', models.PositiveSmallIntegerField(default=0)),
                 ('email_error', models.TextField(blank=True)),
+                ('email_next_at', models.DateTimeField(blank=True, null=True)),
                 ('instance', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='flows.processinstance')),
                 ('recipient', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('task', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='flows.humantask')),
