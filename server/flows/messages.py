@@ -30,13 +30,12 @@ def _pick(pair, language: str) -> str:
 
 
 def _duration(minutes: int, language: str) -> str:
+    """``1 d 2 h 5 min`` / ``1天2小时5分钟``; units that are zero are left out."""
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
-    if language == "en":
-        parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{mins} min"]
-        return " ".join(p for p in parts if p and (p != "0 min" or not (days or hours)))
-    parts = [f"{days}天" if days else "", f"{hours}小时" if hours else "", f"{mins}分钟"]
-    return "".join(p for p in parts if p and (p != "0分钟" or not (days or hours)))
+    units = (" d", " h", " min") if language == "en" else ("天", "小时", "分钟")
+    parts = [f"{n}{unit}" for n, unit in zip((days, hours, mins), units, strict=True) if n]
+    return (" " if language == "en" else "").join(parts) or f"0{units[2]}"
 
 
 def lateness(n: Notification, language: str) -> str:
@@ -77,7 +76,7 @@ def render(n: Notification, language: str = "zh-hans") -> Message:
         subject += f": {task}" if en else f"：{task}"
         if late:
             subject += f" ({late})" if en else f"（{late}）"
-    event = _pick(d.get("event"), language) if isinstance(d.get("event"), list) else d.get("event")
+    event = _pick(d.get("event"), language)
     lines = [
         f"{label}: {event}" if en else f"{label}：{event}",
         (f"Case: {where} (#{n.instance_id})" if en else f"案件：{where}（#{n.instance_id}）"),

@@ -52,7 +52,7 @@ def deliver(*, limit: int = 100) -> int:
     with transaction.atomic():
         batch = list(
             outbox().select_for_update(skip_locked=True, of=("self",))
-            .select_related("instance", "task").order_by("created_at")[:limit]
+            .select_related("task").order_by("created_at")[:limit]
         )  # fmt: skip
         if not batch:
             return 0
