@@ -5,14 +5,42 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 8000
 
-.PHONY: setup run test lint bench bench-timers worker beat clean
+.PHONY: setup run test lint bench bench-timers worker beat clean browser messages
+
+WEB    := server/web
+VENDOR := $(WEB)/frontend/node_modules/.package-lock.json
+MO     := $(WEB)/locale/zh_Hans/LC_MESSAGES/django.mo
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-setup: $(STAMP)
+# bpmn-js (the case diagram) and htmx, from the npm registry at the versions locked.
+$(VENDOR): $(WEB)/frontend/package-lock.json
+	cd $(WEB)/frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(MO): $(WEB)/locale/zh_Hans/LC_MESSAGES/django.po $(STAMP)
+	$(PY) manage.py compile_translations
+
+setup: $(STAMP) $(VENDOR) $(MO)
+
+# Debian's Chromium for the browser tests (root only; without it they skip, saying why).
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null \
+	  || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive \
+	       apt-get install -y -q --no-install-recommends chromium >/dev/null; } \
+	  || echo "Could not install chromium: the browser tests will be skipped"; \
+	else echo "No /usr/bin/chromium and not root: the browser tests will be skipped"; fi
+
+# Refresh the Chinese catalogue after changing the pages' English strings.
+messages: setup
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore='.venv/*' \
+	  --ignore='$(WEB)/frontend/*' --ignore='tests/*' --ignore='bench/*'
 
 run: setup
 	$(PY) manage.py migrate --noinput
@@ -25,7 +53,7 @@ lint: setup
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
 
-test: setup lint
+test: setup lint browser
 	$(PY) -m pytest
 
 bench: setup
@@ -43,4 +71,4 @@ beat: setup
 	$(VENV)/bin/celery -A server beat --loglevel=INFO
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache $(WEB)/frontend/node_modules $(MO)

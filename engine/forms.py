@@ -29,28 +29,49 @@ def schema_problems(schema: Any) -> list[str]:
     return []
 
 
-def _message(error) -> str:
+# Each message in English and Simplified Chinese: (en, zh).
+_MESSAGES = {
+    "required": ("This field is required.", "此项必填。"),
+    "enum": ("Must be one of: {}.", "必须是以下之一：{}。"),
+    "type": ("Must be of type {}.", "类型应为 {}。"),
+    "blank": ("This field may not be blank.", "此项不能为空。"),
+    "minLength": ("Must have at least {} characters.", "至少 {} 个字符。"),
+    "maxLength": ("Must have at most {} characters.", "最多 {} 个字符。"),
+    "minimum": ("Must be at least {}.", "不能小于 {}。"),
+    "maximum": ("Must be at most {}.", "不能大于 {}。"),
+    "format": ("Must be a valid {}.", "格式应为有效的 {}。"),
+    "pattern": ("Has the wrong format.", "格式不正确。"),
+    "const": ("Must be confirmed.", "必须确认此项。"),
+    "minItems": ("Needs at least {} items.", "至少需要 {} 项。"),
+    "maxItems": ("Takes at most {} items.", "最多 {} 项。"),
+    "extra": ("This field is not part of the form.", "此项不属于本表单。"),
+    "object": ("The form data must be a JSON object.", "表单数据必须是 JSON 对象。"),
+}
+
+
+def message(key: str, language: str = "en", *args) -> str:
+    """One of the form messages above in ``language`` (``zh-hans`` or ``en``)."""
+    en, zh = _MESSAGES[key]
+    return (zh if language.startswith("zh") else en).format(*args)
+
+
+def _message(error, language: str) -> str:
+    value = error.validator_value
     match error.validator:
-        case "required":
-            return "This field is required."
+        case "required" | "pattern":
+            return message(error.validator, language)
         case "enum":
-            return "Must be one of: " + ", ".join(map(str, error.validator_value)) + "."
-        case "type":
-            return f"Must be of type {error.validator_value}."
-        case "minLength" if error.validator_value == 1:
-            return "This field may not be blank."
-        case "minLength":
-            return f"Must have at least {error.validator_value} characters."
-        case "maxLength":
-            return f"Must have at most {error.validator_value} characters."
+            return message("enum", language, ", ".join(map(str, value)))
+        case "minLength" if value == 1:
+            return message("blank", language)
         case "minimum" | "exclusiveMinimum":
-            return f"Must be at least {error.validator_value}."
+            return message("minimum", language, value)
         case "maximum" | "exclusiveMaximum":
-            return f"Must be at most {error.validator_value}."
-        case "format":
-            return f"Must be a valid {error.validator_value}."
-        case "pattern":
-            return "Has the wrong format."
+            return message("maximum", language, value)
+        case "type" | "minLength" | "maxLength" | "format" | "minItems" | "maxItems":
+            return message(error.validator, language, value)
+        case "const" if value is True:
+            return message("const", language)
     return error.message
 
 
@@ -63,16 +84,19 @@ def _field(error) -> str:
     return ".".join(path) or "non_field_errors"
 
 
-def validate_form(schema: dict, data: Any) -> dict[str, list[str]]:
-    """Field-level messages for ``data`` against ``schema``; empty when it is valid."""
+def validate_form(schema: dict, data: Any, language: str = "en") -> dict[str, list[str]]:
+    """Field-level messages for ``data`` against ``schema`` in ``language``; empty when valid.
+
+    Keys are dotted paths (``owner.phone``, ``household.0.name``).
+    """
     if not isinstance(data, dict):
-        return {"non_field_errors": ["The form data must be a JSON object."]}
+        return {"non_field_errors": [message("object", language)]}
     errors: dict[str, list[str]] = {}
     for name in data.keys() - schema.get("properties", {}).keys():
-        errors.setdefault(name, []).append("This field is not part of the form.")
+        errors.setdefault(name, []).append(message("extra", language))
     validator = Draft202012Validator(schema, format_checker=_FORMAT_CHECKER)
     for error in validator.iter_errors(data):
-        errors.setdefault(_field(error), []).append(_message(error))
+        errors.setdefault(_field(error), []).append(_message(error, language))
     return errors
 
 

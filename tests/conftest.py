@@ -72,6 +72,7 @@ def api(users):
         c = APIClient()
         token, _ = Token.objects.get_or_create(user=users[role])
         c.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        c.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # messages in English unless a test asks
         return c
 
     return client

@@ -1,9 +1,10 @@
 """Who may see and do what. Every read and write asks these few functions.
 
 A task is visible to the holders of its role, its assignee, whoever completed
-it, and auditors. Acting on it needs the role or the assignment; auditors read
-and never act. What a user may not see answers "not found", exactly like what
-does not exist.
+it, supervisors (who reassign) and auditors. Acting on it needs the role or the
+assignment; auditors read and never act. Owner contact data shows only on cases
+the user has a task in (or started), and to auditors. What a user may not see
+answers "not found", exactly like what does not exist.
 """
 
 from __future__ import annotations
@@ -36,11 +37,21 @@ def is_auditor(user) -> bool:
     return bool(user_roles(user) & READ_ONLY_ROLES)
 
 
+SUPERVISOR_ROLES = frozenset({"cs_supervisor", "vice_gm", "property_manager"})
+
+
+def is_supervisor(user) -> bool:
+    """May reassign tasks and cancel cases."""
+    return bool(user_roles(user) & SUPERVISOR_ROLES)
+
+
 def can_see_task(user, task: HumanTask) -> bool:
+    """Supervisors see every task so they can hand it to someone; auditors read all."""
     return (
         task.role in user_roles(user)
         or user.pk in (task.assignee_id, task.completed_by_id)
         or is_auditor(user)
+        or is_supervisor(user)
     )
 
 
@@ -68,3 +79,27 @@ def check_can_act(user, task: HumanTask) -> None:
         raise Forbidden(f"Your roles let you read task {task.pk} but not act on it.")
     if task.assignee_id is not None:
         raise Conflict(f"Task {task.pk} is claimed by {task.assignee}; ask them or a supervisor.")
+
+
+# Form fields that hold owner contact data (names, phones, ID numbers, signatures, vehicles):
+# shown only to readers with a task in the case (see selectors.can_see_contacts).
+CONTACT_FIELDS = frozenset({
+    "complainant", "reporter", "resident", "owner", "owner_name", "household", "phone",
+    "emergency_contact", "vehicles", "documents", "contractor_phone",
+})  # fmt: skip
+CONTACT_WIDGETS = frozenset({"tel", "signature"})
+
+
+def contact_fields(schema: dict | None) -> frozenset[str]:
+    """The top-level fields of a form that hold contact data."""
+    props = (schema or {}).get("properties") or {}
+    return CONTACT_FIELDS | {
+        k for k, node in props.items()
+        if isinstance(node, dict) and node.get("x-widget") in CONTACT_WIDGETS
+    }  # fmt: skip
+
+
+def redact(data: dict, schema: dict | None) -> dict:
+    """``data`` with its contact fields withheld."""
+    hidden = contact_fields(schema)
+    return {k: ("***" if k in hidden else v) for k, v in data.items()}

@@ -51,14 +51,19 @@ def lateness(n: Notification, language: str) -> str:
         f"还有{_duration(-minutes, 'zh')}到期")  # fmt: skip
 
 
-def link(n: Notification) -> str:
-    """The task, when it is the recipient's to work (their role's, or assigned to them);
-    else the case, which every recipient may open (the late task is often another role's)."""
-    base = settings.PROPFLOW_SITE_URL.rstrip("/")
+def path(n: Notification) -> str:
+    """The task's page, when it is the recipient's to work (their role's, or assigned to
+    them); else the case's, which every recipient may open (the late task is often another
+    role's)."""
     task = n.task
     if task is not None and (task.role == n.data.get("role") or task.assignee_id == n.recipient_id):
-        return f"{base}/api/tasks/{n.task_id}/"
-    return f"{base}/api/instances/{n.instance_id}/"
+        return f"/tasks/{n.task_id}/"
+    return f"/cases/{n.instance_id}/"
+
+
+def link(n: Notification) -> str:
+    """:func:`path` on the site's address, for email."""
+    return settings.PROPFLOW_SITE_URL.rstrip("/") + path(n)
 
 
 def render(n: Notification, language: str = "zh-hans") -> Message:

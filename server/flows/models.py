@@ -73,6 +73,9 @@ class ProcessInstance(models.Model):
     updated_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
     event_seq = models.PositiveIntegerField(default=0)  # the last audit sequence number used
+    # The highest escalation the case reached (0: none, 2: 客服主管, 3: 主管副总经理): inboxes
+    # show it on every row without reading the audit trail.
+    escalation_level = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["status", "process_key"], name="instance_status_key")]
@@ -220,6 +223,7 @@ class AuditEvent(models.Model):
         TASK_CREATED = "task_created"
         TASK_CLAIMED = "task_claimed"
         TASK_UNCLAIMED = "task_unclaimed"
+        TASK_ASSIGNED = "task_assigned"  # by a supervisor, to a holder of the task's role
         TASK_COMPLETED = "task_completed"
         TASK_CANCELLED = "task_cancelled"
         TIMER_FIRED = "timer_fired"

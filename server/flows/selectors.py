@@ -6,6 +6,9 @@ from uuid import UUID
 
 from django.db.models import F, Q, QuerySet
 
+from engine import clock
+from server.estate.models import Resident
+
 from . import access
 from .errors import Invalid, NotFound
 from .models import AuditEvent, HumanTask, Notification, ProcessDefinition, ProcessInstance, Timer
@@ -61,26 +64,113 @@ def instance_open_tasks(*, instance: ProcessInstance) -> list[HumanTask]:
 
 
 def instance_events(*, instance: ProcessInstance) -> list[AuditEvent]:
-    return list(instance.events.select_related("actor").order_by("seq"))
+    return list(instance.events.select_related("actor", "task").order_by("seq"))
 
 
-TASK_SCOPES = ("mine", "available")
+TASK_SCOPES = ("inbox", "mine", "available", "all")
 
 
-def task_list_for_user(*, user, scope: str) -> QuerySet[HumanTask]:
-    """``mine``: open tasks assigned to me; ``available``: unclaimed open tasks of my roles."""
-    open_tasks = HumanTask.objects.filter(status=HumanTask.Status.OPEN)
-    if scope == "mine":
-        tasks = open_tasks.filter(assignee=user)
+def task_list_for_user(
+    *,
+    user,
+    scope: str = "inbox",
+    process: str = "",
+    unit: str = "",
+    overdue: bool = False,
+    search: str = "",
+) -> QuerySet[HumanTask]:
+    """Open tasks, overdue first, then by due time (no due time last).
+
+    ``inbox``: assigned to me, and my roles' unclaimed ones; ``mine``: assigned to me;
+    ``available``: my roles' unclaimed; ``all``: every open task I may see (my roles',
+    claimed or not; supervisors and auditors: everyone's). ``search`` matches the unit or
+    the name of its current owner in the registry.
+    """
+    roles = access.user_roles(user)
+    tasks = HumanTask.objects.filter(status=HumanTask.Status.OPEN)
+    if scope == "inbox":
+        tasks = tasks.filter(Q(assignee=user) | Q(assignee__isnull=True, role__in=roles))
+    elif scope == "mine":
+        tasks = tasks.filter(assignee=user)
     elif scope == "available":
-        tasks = open_tasks.filter(assignee__isnull=True, role__in=access.user_roles(user))
+        tasks = tasks.filter(assignee__isnull=True, role__in=roles)
+    elif scope == "all":
+        if not (access.is_supervisor(user) or access.is_auditor(user)):
+            tasks = tasks.filter(Q(assignee=user) | Q(role__in=roles))
     else:
         raise Invalid(
             f"Unknown scope {scope!r}.", {"scope": [f"Must be one of: {', '.join(TASK_SCOPES)}."]}
         )
+    if process:
+        tasks = tasks.filter(process_key=process)
+    if unit:
+        tasks = tasks.filter(instance__business_key=unit)
+    if overdue:
+        tasks = tasks.filter(due_at__lt=clock.now())
+    if search := search.strip():
+        owners = Resident.objects.filter(name__icontains=search, moved_out__isnull=True)
+        tasks = tasks.filter(
+            Q(instance__business_key__icontains=search)
+            | Q(instance__business_key__in=owners.values("unit__code"))
+        )
     return (
         tasks.select_related("instance", "assignee").defer("instance__state")
         .order_by(F("due_at").asc(nulls_last=True), "created_at", "pk")
+    )  # fmt: skip
+
+
+def process_names() -> dict[str, dict[str, str]]:
+    """Each deployed process's names by language (``{"repair": {"zh-hans": ..., "en": ...}}``),
+    from its newest version, in one query."""
+    names: dict[str, dict[str, str]] = {}
+    for key, manifest in ProcessDefinition.objects.order_by("key", "-version").values_list(
+        "key", "manifest"
+    ):
+        names.setdefault(key, manifest.get("names") or {})
+    return names
+
+
+def instance_list_for_user(
+    *, user, process: str = "", status: str = "", search: str = ""
+) -> QuerySet[ProcessInstance]:
+    """The cases I may open, newest first."""
+    instances = _visible_instances(user)
+    if process:
+        instances = instances.filter(process_key=process)
+    if status:
+        if status not in ProcessInstance.Status.values:
+            raise Invalid(
+                f"Unknown status {status!r}.",
+                {"status": [f"Must be one of: {', '.join(ProcessInstance.Status.values)}."]},
+            )
+        instances = instances.filter(status=status)
+    if search := search.strip():
+        owners = Resident.objects.filter(name__icontains=search, moved_out__isnull=True)
+        instances = instances.filter(
+            Q(business_key__icontains=search) | Q(business_key__in=owners.values("unit__code"))
+        )
+    return (
+        instances.select_related("started_by")
+        .defer("state").order_by("-started_at", "-pk")
+    )  # fmt: skip
+
+
+def can_see_contacts(*, user, instance: ProcessInstance) -> bool:
+    """Owner contact data shows on a case to auditors, to whoever started it, and to whoever
+    has a task in it (of their role, assigned to them, or done by them)."""
+    if access.is_auditor(user) or instance.started_by_id == user.pk:
+        return True
+    roles = access.user_roles(user)
+    return HumanTask.objects.filter(
+        Q(role__in=roles) | Q(assignee=user) | Q(completed_by=user), instance=instance
+    ).exists()
+
+
+def unit_people(*, code: str) -> list[Resident]:
+    """The unit's current residents, owners first (confidential: check can_see_contacts)."""
+    return list(
+        Resident.objects.filter(unit__code=code, moved_out__isnull=True)
+        .select_related("unit").order_by("kind", "pk")
     )  # fmt: skip
 
 

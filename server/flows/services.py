@@ -16,6 +16,7 @@ from uuid import UUID
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.utils import translation
 
 import engine
 from engine import ProcessSource, StepResult, clock
@@ -33,6 +34,7 @@ Kind = AuditEvent.Kind
 ESCALATION_LEVELS = {"level2": (2, "cs_supervisor"), "level3": (3, "vice_gm")}
 INSTANCE_STEP_FIELDS = (
     "state", "serializer_version", "status", "completed_at", "event_seq", "updated_at",
+    "escalation_level",
 )  # fmt: skip
 # A timer whose due time moved (a cycle's next round) is due afresh: its claim and errors go.
 TIMER_MOVED_FIELDS = ("due_at", "claimed_until", "attempts", "last_error")
@@ -114,6 +116,7 @@ class _Write:
             if thrown.code in ESCALATION_LEVELS:
                 level, role = ESCALATION_LEVELS[thrown.code]
                 self.event(Kind.ESCALATED, data={"role": role, "level": level, "name": name})
+                self.instance.escalation_level = max(self.instance.escalation_level, level)
                 self.notify(Notification.Kind.ESCALATION, role, thrown, level=level)
             else:
                 self.event(Kind.NOTIFIED, data={"role": thrown.code, "name": name})
@@ -234,7 +237,7 @@ def _validated(source: ProcessSource, form: str | None, data) -> dict:
             raise Invalid("This step has no form; send no data.", {"data": ["Must be empty."]})
         return {}
     schema = source.forms[form]
-    errors = engine.validate_form(schema, data)
+    errors = engine.validate_form(schema, data, translation.get_language() or "zh-hans")
     if errors:
         raise Invalid("The form has errors; nothing was saved.", errors)
     return engine.with_defaults(schema, data)
@@ -345,7 +348,7 @@ def instance_fire_timers(*, instance_id: int) -> int:
 
 def instance_cancel(*, instance_id: int, user, reason: str) -> ProcessInstance:
     """Cancel a running instance; only a supervisor or manager may."""
-    if not access.user_roles(user) & {"cs_supervisor", "vice_gm", "property_manager"}:
+    if not access.is_supervisor(user):
         raise Forbidden("Only a supervisor or manager may cancel a case.")
     if not reason.strip():
         raise Invalid("Say why the case is cancelled.", {"reason": ["This field is required."]})
@@ -386,6 +389,34 @@ def task_unclaim(*, task_id: UUID, user) -> HumanTask:
             raise Conflict(f"Task {task_id} is not claimed by you.")
         write.change_task(task, assignee=None)
         write.event(Kind.TASK_UNCLAIMED, actor=user, task=task)
+    return task
+
+
+def task_assign(*, task_id: UUID, user, assignee_id) -> HumanTask:
+    """A supervisor hands an open task to a holder of its role (claimed or not)."""
+    task_id = access.task_uuid(task_id)
+    if not access.is_supervisor(user):
+        raise Forbidden("Only a supervisor or manager may reassign a task.")
+    if type(assignee_id) is not int or not 0 < assignee_id < 2**63:
+        raise Invalid("Choose who takes the task.", {"assignee": ["Must be a user id."]})
+    with _locked(task_id=task_id) as write:
+        task = _task_under_lock(write, task_id)
+        if not access.can_see_task(user, task):
+            raise access.task_not_found(task_id)
+        if task.status != HumanTask.Status.OPEN:
+            raise Conflict(f"Task {task_id} is already {task.status}; nothing was changed.")
+        assignee = User.objects.filter(pk=assignee_id, is_active=True).first()
+        if assignee is None or task.role not in access.user_roles(assignee):
+            raise Invalid(
+                "That person does not hold the task's role.",
+                {"assignee": [f"Must be an active holder of the role {task.role!r}."]},
+            )
+        if task.assignee_id == assignee.pk:
+            return task
+        before = task.assignee_id
+        write.change_task(task, assignee=assignee)
+        write.event(Kind.TASK_ASSIGNED, actor=user, task=task,
+                    data={"to": assignee.pk, "from": before})  # fmt: skip
     return task
 
 

@@ -1,0 +1,14 @@
+"""What every page's frame shows: the user's roles, the unread count, the languages."""
+
+from server.flows import access, selectors
+
+
+def frame(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "unread": selectors.notification_unread_count(user=user),
+        "is_supervisor": access.is_supervisor(user),
+        "is_auditor": access.is_auditor(user),
+    }

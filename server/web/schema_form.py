@@ -1,0 +1,389 @@
+"""HTML forms from the JSON Schema documents in ``forms/``, and the posted form back to data.
+
+The schema stays the one source of truth: this module only decides widgets and turns
+strings and uploads into JSON values; checking is the engine's (``engine.validate_form``),
+so the API and the pages answer the same errors. Inputs are named by dotted paths
+(``owner.phone``, ``household.0.name``), which are also the keys of those errors, so every
+message lands beside its field. What was typed comes back as typed, even when it could
+not be read as a number; uploaded files come back as kept attachments.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+from engine.forms import message
+
+KEPT = ".kept"  # suffix of the inputs that carry files uploaded by an earlier submit
+BLANK_ROWS = 2  # empty rows offered under a list's filled ones
+MAX_UPLOAD = 5_000_000  # bytes per file, as the forms' data-url maxLength allows
+
+
+def _en(language: str) -> bool:
+    return language == "en"
+
+
+def label(node: dict, language: str, key: str = "title") -> str:
+    """A schema node's title (or description) in ``language``."""
+    if _en(language):
+        return node.get(f"x-{key}-en") or node.get(key) or ""
+    return node.get(key) or ""
+
+
+def enum_label(node: dict, value: Any, language: str) -> str:
+    titles = (node.get("x-enum-titles") or {}).get(str(value))
+    if titles:
+        return titles[1] if _en(language) and len(titles) > 1 else titles[0]
+    return str(value)
+
+
+def is_file(node: dict) -> bool:
+    return node.get("format") == "data-url" or node.get("x-widget") in ("files", "signature")
+
+
+def _is_file_list(node: dict) -> bool:
+    items = node.get("items")
+    return node.get("type") == "array" and isinstance(items, dict) and is_file(items)
+
+
+def _is_row_list(node: dict) -> bool:
+    items = node.get("items")
+    return node.get("type") == "array" and isinstance(items, dict) and items.get("type") == "object"
+
+
+@dataclass
+class Field:
+    name: str  # the input's name: a dotted path
+    label: str
+    widget: str  # text textarea tel number checkbox select date datetime file files group rows
+    required: bool = False
+    value: Any = ""  # the text to show; True/False for a checkbox; data-urls for files
+    errors: list[str] = field(default_factory=list)
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    help: str = ""
+    suffix: str = ""  # a unit after the input (元, 张)
+    attrs: dict[str, Any] = field(default_factory=dict)
+    children: list[Field] = field(default_factory=list)  # a group's fields
+    rows: list[list[Field]] = field(default_factory=list)  # a list's rows of fields
+    headers: list[str] = field(default_factory=list)
+
+
+# -- to HTML ---------------------------------------------------------------------------------
+
+
+def _widget(node: dict) -> str:
+    kind, widget, fmt = node.get("type"), node.get("x-widget"), node.get("format")
+    if _is_file_list(node):
+        return "files"
+    if is_file(node):
+        return "file"
+    if kind == "object":
+        return "group"
+    if _is_row_list(node):
+        return "rows"
+    if kind == "boolean":
+        return "checkbox"
+    if "enum" in node:
+        return "select"
+    if kind in ("number", "integer"):
+        return "number"
+    if fmt == "date":
+        return "date"
+    if fmt == "date-time" or widget == "datetime":
+        return "datetime"
+    if widget in ("textarea", "tel"):
+        return widget
+    return "text"
+
+
+def _attrs(node: dict, widget: str) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    if widget in ("text", "textarea", "tel") and "maxLength" in node:
+        attrs["maxlength"] = node["maxLength"]
+    if widget == "number":
+        attrs["step"] = "1" if node.get("type") == "integer" else "any"
+        for key, attr in (("minimum", "min"), ("maximum", "max")):
+            if key in node:
+                attrs[attr] = node[key]
+        attrs["inputmode"] = "numeric" if node.get("type") == "integer" else "decimal"
+    if widget == "tel":
+        attrs["inputmode"] = "tel"
+    if widget in ("file", "files"):
+        attrs["accept"] = "image/*" if node.get("x-widget") == "signature" else "image/*,.pdf"
+    return attrs
+
+
+def fields(
+    schema: dict, raw: dict[str, Any], errors: dict[str, list[str]], language: str
+) -> list[Field]:
+    """The form's fields holding ``raw`` (input name -> text, or data-urls for files)."""
+    return _fields(schema, "", raw, errors, language)
+
+
+def _fields(schema, prefix, raw, errors, language) -> list[Field]:
+    required = set(schema.get("required") or ())
+    out = []
+    for key, node in (schema.get("properties") or {}).items():
+        if not isinstance(node, dict):
+            continue
+        name = f"{prefix}{key}"
+        widget = _widget(node)
+        f = Field(
+            name=name, label=label(node, language) or key, widget=widget,
+            required=key in required or node.get("const") is True,
+            errors=list(errors.get(name, ())), help=label(node, language, "description"),
+            suffix=node.get("x-unit", ""), attrs=_attrs(node, widget),
+        )  # fmt: skip
+        if widget == "group":
+            f.children = _fields(node, f"{name}.", raw, errors, language)
+        elif widget == "rows":
+            item = node["items"]
+            f.headers = [label(n, language) or k for k, n in item.get("properties", {}).items()]
+            filled = sorted({int(k.split(".")[1]) for k in raw if _row_key(k, name)})
+            count = min(max(len(filled) + BLANK_ROWS, 1), node.get("maxItems", 20))
+            for row in range(count):
+                # a row's errors carry the row's index, which is its position when posted
+                f.rows.append(_fields(item, f"{name}.{row}.", raw, errors, language))
+            for key_err, messages in errors.items():  # errors about the list itself
+                if key_err.startswith(f"{name}.") and not key_err[len(name) + 1 :][:1].isdigit():
+                    f.errors.extend(messages)
+        elif widget == "select":
+            f.choices = [(str(v), enum_label(node, v, language)) for v in node["enum"]]
+            f.value = raw.get(name, "")
+        elif widget == "checkbox":
+            f.value = raw.get(name) in (True, "on", "true", "1")
+        elif widget in ("file", "files"):
+            kept = raw.get(name) or []
+            f.value = [kept] if isinstance(kept, str) else list(kept)
+        else:
+            f.value = raw.get(name, "")
+        out.append(f)
+    return out
+
+
+def _row_key(key: str, name: str) -> bool:
+    rest = key[len(name) + 1 :] if key.startswith(f"{name}.") else ""
+    return rest.split(".")[0].isdigit()
+
+
+def to_raw(schema: dict, data: dict) -> dict[str, Any]:
+    """Stored data as the inputs show it (to fill a form from defaults or earlier data)."""
+    raw: dict[str, Any] = {}
+    _to_raw(schema, data or {}, "", raw)
+    return raw
+
+
+def _to_raw(schema, data, prefix, raw) -> None:
+    for key, node in (schema.get("properties") or {}).items():
+        name = f"{prefix}{key}"
+        value = data.get(key, node.get("default") if isinstance(node, dict) else None)
+        if value is None or not isinstance(node, dict):
+            continue
+        widget = _widget(node)
+        if widget == "group" and isinstance(value, dict):
+            _to_raw(node, value, f"{name}.", raw)
+        elif widget == "rows" and isinstance(value, list):
+            for i, row in enumerate(value):
+                if isinstance(row, dict):
+                    _to_raw(node["items"], row, f"{name}.{i}.", raw)
+        elif widget == "datetime":
+            raw[name] = _local_input(value)
+        elif widget in ("file", "files", "checkbox"):
+            raw[name] = value
+        else:
+            raw[name] = str(value)
+
+
+# -- from the posted form ----------------------------------------------------------------
+
+
+def parse(schema: dict, post, files, language: str) -> tuple[dict, dict[str, Any], dict]:
+    """The posted form as (data for the engine, raw values to show again, reading errors).
+
+    Reading errors are what could not even be turned into a value (a number that is not
+    one, a file too large); the engine then checks the data against the schema.
+    """
+    data: dict = {}
+    raw: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    _parse(schema, "", post, files, data, raw, errors, language)
+    return data, raw, errors
+
+
+def _text(post, name: str) -> str:
+    return (post.get(name) or "").strip()
+
+
+def _parse(schema, prefix, post, files, data, raw, errors, language) -> None:
+    for key, node in (schema.get("properties") or {}).items():
+        if not isinstance(node, dict):
+            continue
+        name = f"{prefix}{key}"
+        widget = _widget(node)
+        if widget == "group":
+            inner: dict = {}
+            _parse(node, f"{name}.", post, files, inner, raw, errors, language)
+            if inner:
+                data[key] = inner
+        elif widget == "rows":
+            indexes = sorted({int(k.split(".")[1]) for k in post if _row_key(k, name)})
+            indexes += sorted(
+                {int(k.split(".")[1]) for k in files if _row_key(k, name)} - set(indexes)
+            )
+            rows = []
+            for i in indexes:
+                row: dict = {}
+                row_raw: dict[str, Any] = {}
+                row_errors: dict[str, list[str]] = {}
+                _parse(node["items"], f"{name}.{i}.", post, files, row, row_raw, row_errors,
+                       language)  # fmt: skip
+                if not any(v not in (False, [], "") for v in row.values()) and not row_errors:
+                    continue  # an empty row, left as offered
+                # renumber: the row's position in the list is its index in the errors
+                shift = f"{name}.{i}.", f"{name}.{len(rows)}."
+                raw.update({k.replace(*shift, 1): v for k, v in row_raw.items()})
+                errors.update({k.replace(*shift, 1): v for k, v in row_errors.items()})
+                rows.append(row)
+            if rows:
+                data[key] = rows
+        elif widget == "checkbox":
+            checked = post.get(name) in ("on", "true", "1")
+            raw[name] = checked
+            data[key] = checked
+        elif widget in ("file", "files"):
+            kept = [v for v in post.getlist(name + KEPT) if v.startswith("data:")]
+            for upload in files.getlist(name):
+                if upload.size > MAX_UPLOAD:
+                    errors.setdefault(name, []).append(_too_big(upload.name, language))
+                    continue
+                content = base64.b64encode(upload.read()).decode()
+                kind = upload.content_type or "application/octet-stream"
+                kept.append(f"data:{kind};base64,{content}")
+            if widget == "file":
+                kept = kept[-1:]
+                if kept:
+                    data[key] = raw[name] = kept[0]
+            elif kept:
+                data[key] = raw[name] = kept
+        else:
+            text = _text(post, name)
+            if not text:
+                continue
+            raw[name] = text
+            try:
+                data[key] = _value(node, widget, text)
+            except ValueError:
+                expected = node.get("type") if widget == "number" else node.get("format", "")
+                errors.setdefault(name, []).append(message("type", language, expected))
+
+
+def _too_big(filename: str, language: str) -> str:
+    mb = MAX_UPLOAD // 1_000_000
+    if _en(language):
+        return f"{filename} is larger than {mb} MB."
+    return f"{filename} 超过 {mb} MB。"
+
+
+def _value(node: dict, widget: str, text: str) -> Any:
+    if widget == "number":
+        if node.get("type") == "integer":
+            return int(text)
+        number = float(text)
+        return int(number) if number.is_integer() and "." not in text else number
+    if widget == "datetime":
+        local = datetime.fromisoformat(text)
+        if local.tzinfo is None:
+            local = local.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+        return local.isoformat()
+    if widget == "select":
+        for option in node["enum"]:
+            if str(option) == text:
+                return option
+    return text
+
+
+def _local_input(value) -> str:
+    """An ISO date-time as a ``datetime-local`` input shows it, in the site's time zone."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(ZoneInfo(settings.TIME_ZONE))
+    return moment.strftime("%Y-%m-%dT%H:%M")
+
+
+# -- showing recorded data ---------------------------------------------------------------
+
+
+@dataclass
+class Shown:
+    label: str
+    text: str = ""
+    files: list[tuple[str, str]] = field(default_factory=list)  # (path, media type)
+    hidden: bool = False  # confidential and not for this reader
+
+
+def describe(
+    schema: dict | None, data: dict, language: str, *, hide: frozenset[str] = frozenset()
+) -> list[Shown]:
+    """Recorded form data as labelled lines in ``language``; fields in ``hide`` (top-level
+    names) show as withheld."""
+    props = (schema or {}).get("properties") or {}
+    out = []
+    for key, value in data.items():
+        node = props.get(key) if isinstance(props.get(key), dict) else {}
+        shown = Shown(label=label(node, language) or key)
+        if key in hide:
+            shown.hidden = True
+        elif is_file(node) or _is_file_list(node):
+            values = value if isinstance(value, list) else [value]
+            shown.files = [
+                (f"{key}.{i}" if isinstance(value, list) else key, _media(v))
+                for i, v in enumerate(values) if isinstance(v, str)
+            ]  # fmt: skip
+        else:
+            shown.text = _text_of(node, value, language)
+        out.append(shown)
+    return out
+
+
+def _media(data_url: str) -> str:
+    return data_url[5:].split(";", 1)[0].split(",", 1)[0] if data_url.startswith("data:") else ""
+
+
+def _text_of(node: dict, value: Any, language: str) -> str:
+    if isinstance(value, bool):
+        return ("Yes" if value else "No") if _en(language) else ("是" if value else "否")
+    if "enum" in node:
+        return enum_label(node, value, language)
+    if isinstance(value, dict):
+        props = node.get("properties") or {}
+        return "；".join(
+            f"{label(props.get(k, {}), language) or k}: {_text_of(props.get(k, {}), v, language)}"
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        item = node.get("items") if isinstance(node.get("items"), dict) else {}
+        return " | ".join(_text_of(item, v, language) for v in value)
+    if node.get("format") == "date-time" or node.get("x-widget") == "datetime":
+        return _local_input(value).replace("T", " ")
+    suffix = node.get("x-unit", "")
+    return f"{value}{suffix}" if suffix else str(value)
+
+
+def data_url_content(data_url: str) -> tuple[str, bytes] | None:
+    """(media type, bytes) of a base64 data-url; None when it is not one."""
+    if not data_url.startswith("data:") or ";base64," not in data_url:
+        return None
+    head, body = data_url[5:].split(";base64,", 1)
+    try:
+        return head.split(";")[0] or "application/octet-stream", base64.b64decode(body)
+    except ValueError:
+        return None

@@ -1,0 +1,140 @@
+"""A case's audit events as a timeline a person reads, in their language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from engine.roles import ROLES
+from server.flows import access
+from server.flows.models import AuditEvent, ProcessInstance
+
+from . import schema_form
+
+Kind = AuditEvent.Kind
+ROLE_NAMES = {r.key: (r.name_zh, r.name_en) for r in ROLES}
+
+
+def _lang_en(language: str) -> bool:
+    return language == "en"
+
+
+def duration_text(minutes: int) -> str:
+    """ "due in 2 h 5 min" / "15 min late" in the active language."""
+    late = minutes < 0
+    minutes = abs(minutes)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(_("%(n)s d") % {"n": days})
+    if hours:
+        parts.append(_("%(n)s h") % {"n": hours})
+    if mins and not days:
+        parts.append(_("%(n)s min") % {"n": mins})
+    span = " ".join(parts) or _("%(n)s min") % {"n": 0}
+    return _("%(span)s late") % {"span": span} if late else _("due in %(span)s") % {"span": span}
+
+
+def status_label(status: str) -> str:
+    return {
+        ProcessInstance.Status.RUNNING: _("Running"),
+        ProcessInstance.Status.COMPLETED: _("Completed"),
+        ProcessInstance.Status.CANCELLED: _("Cancelled"),
+    }.get(status, status)
+
+
+def role_label(key: str, language: str) -> str:
+    names = ROLE_NAMES.get(key)
+    if not names:
+        return key
+    return names[1] if _lang_en(language) else names[0]
+
+
+def schema_of(event: AuditEvent, source) -> dict | None:
+    """The form whose data an event recorded (the start form, or the completed task's)."""
+    if event.kind == Kind.INSTANCE_STARTED:
+        return source.forms.get(source.start_form) if source.start_form else None
+    if event.kind == Kind.TASK_COMPLETED and event.task is not None and event.task.form:
+        return source.forms.get(event.task.form)
+    return None
+
+
+@dataclass
+class Entry:
+    event: AuditEvent
+    title: str
+    detail: str = ""
+    lines: list[schema_form.Shown] = field(default_factory=list)
+    important: bool = False
+
+
+def _task(event: AuditEvent, language: str) -> str:
+    task = event.task
+    if task is None:
+        return ""
+    return (task.name_en or task.name) if _lang_en(language) else task.name
+
+
+def entries(events, source, language: str, *, contacts: bool) -> list[Entry]:
+    """One entry per audit event; recorded form data labelled by its form, contact
+    fields withheld unless ``contacts``."""
+    out = []
+    for event in events:
+        data = event.data or {}
+        task = _task(event, language)
+        entry = Entry(event=event, title=event.kind)
+        match event.kind:
+            case Kind.INSTANCE_STARTED:
+                entry.title = _("Case started")
+            case Kind.TASK_CREATED:
+                entry.title = _("New task “%(task)s” for %(role)s") % {
+                    "task": task,
+                    "role": role_label(data.get("role", ""), language),
+                }
+            case Kind.TASK_CLAIMED:
+                entry.title = _("Claimed “%(task)s”") % {"task": task}
+            case Kind.TASK_UNCLAIMED:
+                entry.title = _("Handed back “%(task)s”") % {"task": task}
+            case Kind.TASK_ASSIGNED:
+                entry.title = _("Reassigned “%(task)s”") % {"task": task}
+            case Kind.TASK_COMPLETED:
+                entry.title = _("Completed “%(task)s”") % {"task": task}
+            case Kind.TASK_CANCELLED:
+                entry.title = _("“%(task)s” closed by the process") % {"task": task}
+            case Kind.TIMER_FIRED:
+                entry.title = _("Time limit reached: %(name)s") % {"name": data.get("name", "")}
+            case Kind.ESCALATED:
+                entry.title = _("Escalated to level %(level)s: %(role)s") % {
+                    "level": data.get("level"),
+                    "role": role_label(data.get("role", ""), language),
+                }
+                entry.important = True
+            case Kind.NOTIFIED:
+                entry.title = _("Reminder sent to %(role)s") % {
+                    "role": role_label(data.get("role", ""), language)
+                }
+            case Kind.UNIT_STATUS_CHANGED:
+                entry.title = _("Unit %(unit)s: %(from)s → %(to)s") % {
+                    "unit": data.get("unit", ""),
+                    "from": data.get("from", ""),
+                    "to": data.get("to", ""),
+                }
+            case Kind.OWNER_FILE_UPDATED:
+                entry.title = _("Owner file updated for unit %(unit)s") % {
+                    "unit": data.get("unit", "")
+                }
+            case Kind.INSTANCE_CANCELLED:
+                entry.title = _("Case cancelled")
+                entry.detail = str(data.get("reason", ""))
+                entry.important = True
+            case Kind.INSTANCE_COMPLETED:
+                entry.title = _("Case completed")
+        recorded = data.get("data")
+        if isinstance(recorded, dict) and recorded:
+            schema = schema_of(event, source)
+            hide = frozenset() if contacts else access.contact_fields(schema)
+            entry.lines = schema_form.describe(schema, recorded, language, hide=hide)
+        out.append(entry)
+    return out
