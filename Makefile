@@ -26,16 +26,19 @@ $(MO): $(WEB)/locale/zh_Hans/LC_MESSAGES/django.po $(STAMP)
 
 setup: $(STAMP) $(VENDOR) $(MO)
 
-# Debian's Chromium for the browser tests (root only; without it they skip, saying why).
+# Debian's Chromium (and CJK fonts, for readable screenshots) for the browser tests; root
+# only: without them the browser tests skip, saying why.
+BROWSER_PKGS := chromium fonts-noto-cjk
 browser:
-	@if [ -x /usr/bin/chromium ]; then :; \
+	@if dpkg -s $(BROWSER_PKGS) >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null \
-	  || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive \
-	       apt-get install -y -q --no-install-recommends chromium >/dev/null; } \
-	  || echo "Could not install chromium: the browser tests will be skipped"; \
-	else echo "No /usr/bin/chromium and not root: the browser tests will be skipped"; fi
+	  echo "Installing Debian's $(BROWSER_PKGS) for the browser tests"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q --no-install-recommends $(BROWSER_PKGS) >/dev/null 2>&1 \
+	  || { apt-get update -q >/dev/null && \
+	       apt-get install -y -q --no-install-recommends $(BROWSER_PKGS) >/dev/null; } \
+	  || echo "Could not install $(BROWSER_PKGS): the browser tests may be skipped"; \
+	else echo "No $(BROWSER_PKGS) and not root: the browser tests may be skipped"; fi
 
 # Refresh the Chinese catalogue after changing the pages' English strings.
 messages: setup
