@@ -157,7 +157,14 @@ def test_a_complaint_from_registration_in_chinese_to_return_visit(site):
     desk.locator("tbody tr", has_text="1-101").locator("a").first.click()
     expect(desk.get_by_test_id("status")).to_have_text("已办结")
     timeline = desk.get_by_test_id("timeline")
-    for step in ("案件登记", "完成「甄别有效投诉」", "认领", "完成「答复投诉人」", "完成「投诉回访」", "案件办结"):
+    for step in (
+        "案件登记",
+        "完成「甄别有效投诉」",
+        "认领",
+        "完成「答复投诉人」",
+        "完成「投诉回访」",
+        "案件办结",
+    ):
         expect(timeline).to_contain_text(step)
     expect(timeline.locator("li.task_completed")).to_have_count(4)
     expect(timeline).to_contain_text("陈女士")  # the front desk started it: contacts shown
@@ -208,5 +215,6 @@ def test_a_technician_completes_an_urgent_repair_on_a_phone(site, users):
     recorded = case.refresh()
     assert recorded.status == "running"  # on to the return visit
     work = case.events("task_completed")[-1].data["data"]
-    assert work["after_photos"] == ["data:image/png;base64," + __import__("base64").b64encode(
-        PNG).decode()] and re.match(r"data:image/png;base64,", work["owner_signature"])
+    assert work["after_photos"] == [
+        "data:image/png;base64," + __import__("base64").b64encode(PNG).decode()
+    ] and re.match(r"data:image/png;base64,", work["owner_signature"])
