@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 8000
 
-.PHONY: setup run test lint bench bench-timers worker beat clean browser messages
+.PHONY: setup run test lint bench bench-inbox bench-timers worker beat clean browser messages
 
 WEB    := server/web
 VENDOR := $(WEB)/frontend/node_modules/.package-lock.json
@@ -61,6 +61,10 @@ test: setup lint browser
 
 bench: setup
 	$(PY) bench/step.py
+
+# The inbox among 100,000 open tasks: DATABASE_URL=postgres://... (see docs/performance.md).
+bench-inbox: setup
+	$(PY) bench/inbox.py
 
 # Needs PostgreSQL and a broker: DATABASE_URL and CELERY_BROKER_URL (see docs/performance.md).
 bench-timers: setup

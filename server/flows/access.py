@@ -12,6 +12,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.utils.translation import gettext as _
 
 from engine.roles import READ_ONLY_ROLES, ROLE_KEYS
 
@@ -64,7 +65,14 @@ def task_uuid(task_id) -> UUID:
 
 
 def task_not_found(task_id) -> NotFound:
-    return NotFound(f"Task {task_id} does not exist or is not visible to you.")
+    return NotFound(_("Task %(id)s does not exist or is not visible to you.") % {"id": task_id})
+
+
+def already(task_id, status: str) -> str:
+    """The conflict of acting on a task that is no longer open."""
+    if status == HumanTask.Status.CANCELLED:
+        return _("Task %(id)s was closed by the process; nothing was changed.") % {"id": task_id}
+    return _("Task %(id)s is already completed; nothing was changed.") % {"id": task_id}
 
 
 def check_can_act(user, task: HumanTask) -> None:
@@ -72,13 +80,18 @@ def check_can_act(user, task: HumanTask) -> None:
     if not can_see_task(user, task):
         raise task_not_found(task.pk)
     if task.status != HumanTask.Status.OPEN:
-        raise Conflict(f"Task {task.pk} is already {task.status}; nothing was changed.")
+        raise Conflict(already(task.pk, task.status))
     if task.assignee_id == user.pk:
         return
     if task.role not in user_roles(user):
-        raise Forbidden(f"Your roles let you read task {task.pk} but not act on it.")
+        raise Forbidden(
+            _("Your roles let you read task %(id)s but not act on it.") % {"id": task.pk}
+        )
     if task.assignee_id is not None:
-        raise Conflict(f"Task {task.pk} is claimed by {task.assignee}; ask them or a supervisor.")
+        raise Conflict(
+            _("Task %(id)s is claimed by %(who)s; ask them or a supervisor.")
+            % {"id": task.pk, "who": task.assignee}
+        )
 
 
 # Form fields that hold owner contact data (names, phones, ID numbers, signatures, vehicles):

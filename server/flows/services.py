@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 import engine
 from engine import ProcessSource, StepResult, clock
@@ -239,7 +240,7 @@ def _validated(source: ProcessSource, form: str | None, data) -> dict:
     schema = source.forms[form]
     errors = engine.validate_form(schema, data, translation.get_language() or "zh-hans")
     if errors:
-        raise Invalid("The form has errors; nothing was saved.", errors)
+        raise Invalid(_("The form has errors; nothing was saved."), errors)
     return engine.with_defaults(schema, data)
 
 
@@ -305,7 +306,9 @@ def instance_start(*, process_key: str, started_by, data: dict | None) -> Proces
         try:
             estate.unit_get(str(data["unit"]))
         except estate.UnknownUnit as err:
-            raise Invalid("The form has errors; nothing was saved.", {"unit": [str(err)]}) from err
+            raise Invalid(
+                _("The form has errors; nothing was saved."), {"unit": [str(err)]}
+            ) from err
     result = _step(get_engine().start, source, data)
     now = clock.now()
     instance = ProcessInstance(
@@ -349,7 +352,7 @@ def instance_fire_timers(*, instance_id: int) -> int:
 def instance_cancel(*, instance_id: int, user, reason: str) -> ProcessInstance:
     """Cancel a running instance; only a supervisor or manager may."""
     if not access.is_supervisor(user):
-        raise Forbidden("Only a supervisor or manager may cancel a case.")
+        raise Forbidden(_("Only a supervisor or manager may cancel a case."))
     if not reason.strip():
         raise Invalid("Say why the case is cancelled.", {"reason": ["This field is required."]})
     with _locked(instance_id=instance_id) as write:
@@ -384,9 +387,9 @@ def task_unclaim(*, task_id: UUID, user) -> HumanTask:
         if not access.can_see_task(user, task):
             raise access.task_not_found(task_id)
         if task.status != HumanTask.Status.OPEN:
-            raise Conflict(f"Task {task_id} is already {task.status}; nothing was changed.")
+            raise Conflict(access.already(task_id, task.status))
         if task.assignee_id != user.pk:
-            raise Conflict(f"Task {task_id} is not claimed by you.")
+            raise Conflict(_("Task %(id)s is not claimed by you.") % {"id": task_id})
         write.change_task(task, assignee=None)
         write.event(Kind.TASK_UNCLAIMED, actor=user, task=task)
     return task
@@ -396,20 +399,24 @@ def task_assign(*, task_id: UUID, user, assignee_id) -> HumanTask:
     """A supervisor hands an open task to a holder of its role (claimed or not)."""
     task_id = access.task_uuid(task_id)
     if not access.is_supervisor(user):
-        raise Forbidden("Only a supervisor or manager may reassign a task.")
+        raise Forbidden(_("Only a supervisor or manager may reassign a task."))
     if type(assignee_id) is not int or not 0 < assignee_id < 2**63:
-        raise Invalid("Choose who takes the task.", {"assignee": ["Must be a user id."]})
+        raise Invalid(_("Choose who takes the task."), {"assignee": [_("Must be a user id.")]})
     with _locked(task_id=task_id) as write:
         task = _task_under_lock(write, task_id)
         if not access.can_see_task(user, task):
             raise access.task_not_found(task_id)
         if task.status != HumanTask.Status.OPEN:
-            raise Conflict(f"Task {task_id} is already {task.status}; nothing was changed.")
+            raise Conflict(access.already(task_id, task.status))
         assignee = User.objects.filter(pk=assignee_id, is_active=True).first()
         if assignee is None or task.role not in access.user_roles(assignee):
             raise Invalid(
-                "That person does not hold the task's role.",
-                {"assignee": [f"Must be an active holder of the role {task.role!r}."]},
+                _("That person does not hold the task's role."),
+                {
+                    "assignee": [
+                        _("Must be an active holder of the role %(role)s.") % {"role": task.role}
+                    ]
+                },
             )
         if task.assignee_id == assignee.pk:
             return task

@@ -1,0 +1,189 @@
+"""The inbox of one user with 200 open tasks among 100,000 (and as many done), server time.
+
+A throw-away copy of the configured database (DATABASE_URL; PostgreSQL is the point) gets
+the five processes, 5,000 units with their owners, and task rows written straight in bulk
+(the inbox reads rows only, never a workflow): 100,000 open tasks over every role, of which
+the benchmark user (a technician) has 150 unclaimed of their role and 50 claimed, plus
+100,000 completed ones. Then each page is asked for through Django's whole stack (session,
+middleware, query, template) in this process, and timed from request to rendered response.
+
+Run: make bench-inbox (or .venv/bin/python bench/inbox.py --open 100000).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+import uuid
+import zlib
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
+
+MINE_UNCLAIMED, MINE_CLAIMED = 150, 50
+
+
+def populate(open_tasks: int, done_tasks: int, units: int) -> dict:
+    from django.conf import settings
+    from django.contrib.auth.models import Group, User
+
+    import engine
+    from engine import clock
+    from engine.roles import ROLES
+    from server.estate.models import Building, Resident, Site, Unit
+    from server.flows import services
+    from server.flows.models import HumanTask, ProcessDefinition, ProcessInstance
+
+    for source in engine.discover(settings.PROPFLOW_PROCESSES_DIR, settings.PROPFLOW_FORMS_DIR):
+        services.process_deploy(source=source)
+    definitions = list(ProcessDefinition.objects.all())
+    me = User.objects.create_user("bench_technician", password="x")
+    me.groups.add(Group.objects.get_or_create(name="technician")[0])
+    others = [User.objects.create_user(f"staff{i}", password="x") for i in range(20)]
+
+    building = Building.objects.create(site=Site.objects.create(name="基准花园"), name="1栋")
+    Unit.objects.bulk_create(
+        Unit(building=building, code=f"{i // 100 + 1}-{i % 100 + 101}", floor=1, area_m2=90)
+        for i in range(units)
+    )
+    codes = list(Unit.objects.values_list("code", flat=True))
+    unit_ids = dict(Unit.objects.values_list("code", "pk"))
+    surnames = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+    Resident.objects.bulk_create(
+        Resident(unit_id=unit_ids[code], name=f"{surnames[i % 20]}业主{i}", phone="13800000000")
+        for i, code in enumerate(codes)
+    )
+
+    rng = random.Random(5)
+    now = clock.now()
+    state = zlib.compress(b"{}", 1)
+    other_roles = [r.key for r in ROLES if r.key not in ("technician", "auditor")]
+    total = open_tasks + done_tasks
+    cases = total // 4  # four tasks a case
+    batch = 5_000
+    for start in range(0, cases, batch):
+        ProcessInstance.objects.bulk_create(
+            ProcessInstance(
+                definition=(d := rng.choice(definitions)), process_key=d.key,
+                business_key=rng.choice(codes), status="running", state=state,
+                serializer_version="bench", started_by=me, started_at=now, updated_at=now,
+                escalation_level=rng.choice((0, 0, 0, 2, 3)),
+            )
+            for _ in range(min(batch, cases - start))
+        )  # fmt: skip
+    instances = list(ProcessInstance.objects.values_list("pk", "process_key"))
+
+    def task(i: int, *, role: str, status: str, assignee=None):
+        pk, key = instances[i // 4]
+        due = now + timedelta(minutes=rng.randint(-3 * 24 * 60, 7 * 24 * 60))
+        return HumanTask(
+            id=uuid.uuid4(), instance_id=pk, process_key=key, bpmn_id=f"task_{i % 4}",
+            name="处理任务", name_en="Handle", role=role, status=status, assignee=assignee,
+            due_at=due if rng.random() < 0.9 else None, created_at=now,
+            completed_at=now if status == "completed" else None,
+            completed_by=assignee if status == "completed" else None,
+        )  # fmt: skip
+
+    mine = set(rng.sample(range(open_tasks), MINE_UNCLAIMED + MINE_CLAIMED))
+    mine_claimed = set(list(mine)[:MINE_CLAIMED])
+    rows = []
+    for i in range(total):
+        if i >= open_tasks:
+            row = task(i, role=rng.choice(other_roles), status="completed",
+                       assignee=rng.choice(others))  # fmt: skip
+        elif i in mine_claimed:
+            row = task(i, role="technician", status="open", assignee=me)
+        elif i in mine:
+            row = task(i, role="technician", status="open")
+        elif rng.random() < 0.05:  # other technicians' claimed tasks: not in my inbox
+            row = task(i, role="technician", status="open", assignee=rng.choice(others))
+        else:
+            row = task(i, role=rng.choice(other_roles), status="open",
+                       assignee=rng.choice([None, None, *others]))  # fmt: skip
+        rows.append(row)
+        if len(rows) == batch:
+            HumanTask.objects.bulk_create(rows)
+            rows = []
+    HumanTask.objects.bulk_create(rows)
+    return {"user": me, "owner": Resident.objects.filter(unit__code=codes[7]).first().name}
+
+
+def timed(client, url: str, runs: int) -> tuple[list[float], int, int]:
+    from django.db import connection
+
+    for _ in range(3):
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    captured = []
+    with connection.execute_wrapper(
+        lambda execute, sql, *a: captured.append(sql) or execute(sql, *a)
+    ):
+        client.get(url)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - t0)
+    return times, len(captured), len(response.content)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--open", type=int, default=100_000, help="open tasks in all")
+    parser.add_argument("--done", type=int, default=100_000, help="completed tasks")
+    parser.add_argument("--units", type=int, default=5_000)
+    parser.add_argument("--runs", type=int, default=50, help="requests per page")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    call_command("collectstatic", interactive=False, verbosity=0)  # as production serves them
+
+    print(f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{connection.vendor}")  # fmt: skip
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        t0 = time.perf_counter()
+        made = populate(args.open, args.done, args.units)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        print(f"{args.open:,} open tasks ({MINE_UNCLAIMED + MINE_CLAIMED} the user's: "
+              f"{MINE_UNCLAIMED} to claim, {MINE_CLAIMED} claimed), {args.done:,} done, "
+              f"{args.units:,} units; written in {time.perf_counter() - t0:.0f} s")  # fmt: skip
+        client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+        client.force_login(made["user"])
+        pages = [
+            ("inbox, first page", "/"),
+            ("inbox, page 4", "/?page=4"),
+            ("inbox, overdue only", "/?overdue=1"),
+            ("inbox, search by owner", f"/?q={made['owner']}"),
+            ("inbox, search by unit", "/?q=3-1"),
+            ("API task list", "/api/tasks/"),
+        ]
+        for label, url in pages:
+            times, queries, size = timed(client, url, args.runs)
+            times.sort()
+            print(
+                f"{label:24} median {statistics.median(times) * 1000:6.1f} ms, "
+                f"p95 {times[int(len(times) * 0.95) - 1] * 1000:6.1f} ms, "
+                f"{queries} queries, {size // 1024} KiB"
+            )
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
