@@ -182,6 +182,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets shared by several fields of the API's answers, one name each.
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "server.flows.api_schema.ROLES",
+        "TaskStatusEnum": "server.flows.api_schema.TASK_STATUSES",
+        "InstanceStatusEnum": "server.flows.api_schema.INSTANCE_STATUSES",
+    },
 }
 
 # Where process packages and forms are discovered.

@@ -1,10 +1,19 @@
 """The REST contract, end to end: what users build on."""
 
+from datetime import datetime, timedelta
 from uuid import uuid4
 
+import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from engine import clock
+from server.flows import services
 from server.flows.models import AuditEvent, HumanTask, ProcessInstance
+from tests.conftest import make_units
+from tests.scenario import Case, deploy_all, local
+from tests.test_process_repair import DONE, REQUEST
 
 
 def start(api, unit="1-101"):
@@ -42,7 +51,9 @@ def test_token_login_then_the_whole_two_task_process_with_its_audit_trail(two_st
     supervisor = {"HTTP_AUTHORIZATION": "Token " + client.post(
         "/api/auth/token/", {"username": "cs_supervisor", "password": "pw"},
         content_type="application/json").json()["token"]}  # fmt: skip
-    [resolve] = client.get("/api/tasks/?scope=available", **supervisor).json()
+    available = client.get("/api/tasks/?scope=available", **supervisor).json()
+    assert (available["count"], available["page"], available["pages"]) == (1, 1, 1)
+    [resolve] = available["results"]
     assert (resolve["name"], resolve["role"], resolve["business_key"]) == (
         "处理",
         "cs_supervisor",
@@ -51,7 +62,8 @@ def test_token_login_then_the_whole_two_task_process_with_its_audit_trail(two_st
     assert resolve["due_at"] is not None  # the reminder timer on its boundary
     claimed = client.post(f"/api/tasks/{resolve['id']}/claim/", **supervisor)
     assert claimed.json()["assignee"]["username"] == "cs_supervisor"
-    assert client.get("/api/tasks/?scope=mine", **supervisor).json()[0]["id"] == resolve["id"]
+    mine = client.get("/api/tasks/?scope=mine", **supervisor).json()["results"]
+    assert [t["id"] for t in mine] == [resolve["id"]]
     done = client.post(
         f"/api/tasks/{resolve['id']}/complete/",
         {"data": {"resolution": "已维修", "satisfied": "satisfied"}},
@@ -213,3 +225,211 @@ def test_instances_are_visible_only_to_those_involved(two_step, api):
     assert api("technician").get(f"/api/instances/{instance_id}/").status_code == 404
     assert api("frontdesk").get(f"/api/instances/{instance_id}/").status_code == 200
     assert api("auditor").get(f"/api/instances/{instance_id}/events/").status_code == 200
+
+
+# -- lists, reassigning, cancelling, the diagram, contact data (issue 5) -------------------
+
+
+def complete(api, role, task_id, data):
+    response = api(role).post(f"/api/tasks/{task_id}/complete/", {"data": data}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_the_task_list_is_a_page_of_the_inbox_by_default_with_names_level_and_lateness(
+    two_step, api
+):
+    first, second = start(api, "1-101"), start(api, "1-1")
+    complete(api, "frontdesk", first["tasks"][0]["id"], {"summary": "漏水"})
+    ProcessInstance.objects.filter(pk=second["id"]).update(escalation_level=2)
+
+    inbox = api("frontdesk").get("/api/tasks/").json()
+    assert (inbox["count"], inbox["page"], inbox["pages"]) == (1, 1, 1)
+    [row] = inbox["results"]
+    assert row["id"] == second["tasks"][0]["id"] and row["business_key"] == "1-1"
+    assert row["process_name"] == {"zh-hans": "两步测试流程", "en": "Two-step test process"}
+    assert (row["escalation_level"], row["overdue"], row["due_at"]) == (2, False, None)
+
+    supervisor = api("cs_supervisor")
+    [resolve] = supervisor.get("/api/tasks/").json()["results"]  # the role's unclaimed one
+    assert resolve["overdue"] is False and resolve["due_at"] is not None
+    with clock.frozen(datetime.fromisoformat(resolve["due_at"]) + timedelta(minutes=1)):
+        late = supervisor.get("/api/tasks/?overdue=1").json()["results"]
+        assert [(t["id"], t["overdue"]) for t in late] == [(resolve["id"], True)]
+        detail = supervisor.get(f"/api/tasks/{resolve['id']}/").json()
+        assert detail["overdue"] is True and detail["process_name"]["en"].startswith("Two")
+    assert supervisor.get("/api/tasks/?overdue=true").json()["count"] == 0  # not yet late
+    assert api("frontdesk").get("/api/tasks/?scope=all").json()["count"] == 1
+
+
+def test_the_task_list_filters_by_process_unit_and_search_and_pages(two_step, api):
+    for unit in ("1-101", "1-1", "1", "1-101"):
+        start(api, unit)
+    frontdesk = api("frontdesk")
+
+    def units(query):
+        found = frontdesk.get(f"/api/tasks/?{query}").json()["results"]
+        return sorted(t["business_key"] for t in found)
+
+    assert units("unit=1-101") == ["1-101", "1-101"]
+    assert units("q=101") == ["1-101", "1-101"]
+    assert units("process=two_step&unit=1") == ["1"]
+    assert units("process=nope") == []
+    page = frontdesk.get("/api/tasks/?page_size=3&page=2").json()
+    assert (page["count"], page["page"], page["pages"], len(page["results"])) == (4, 2, 2, 1)
+    everything = frontdesk.get("/api/tasks/?page_size=3").json()["results"] + page["results"]
+    assert len({t["id"] for t in everything}) == 4
+    for query, field in (("page=3&page_size=3", "page"), ("page=0", "page"),
+                         ("page=x", "page"), ("page_size=101", "page_size"),
+                         ("page_size=0", "page_size"), ("overdue=yes", "overdue"),
+                         ("scope=nope", "scope")):  # fmt: skip
+        response = frontdesk.get(f"/api/tasks/?{query}")
+        assert response.status_code == 400, query
+        assert field in response.json()["errors"] and response.json()["detail"]
+
+
+def test_the_case_list_shows_the_cases_one_may_open_newest_first(two_step, api):
+    older, newer = start(api, "1-101"), start(api, "1-1")
+    complete(api, "frontdesk", older["tasks"][0]["id"], {"summary": "漏水"})
+
+    listed = api("frontdesk").get("/api/instances/").json()
+    assert (listed["count"], listed["pages"]) == (2, 1)
+    assert [c["id"] for c in listed["results"]] == [newer["id"], older["id"]]
+    row = listed["results"][1]
+    assert set(row) == {"id", "process", "process_name", "business_key", "status", "started_at",
+                        "completed_at", "escalation_level"}  # fmt: skip
+    assert row["process_name"]["zh-hans"] == "两步测试流程" and row["escalation_level"] == 0
+    supervisor = api("cs_supervisor").get("/api/instances/").json()["results"]
+    assert [c["id"] for c in supervisor] == [newer["id"], older["id"]]  # they oversee all
+    assert api("technician").get("/api/instances/").json() == {
+        "count": 0, "page": 1, "pages": 1, "results": []
+    }  # fmt: skip
+    assert api("auditor").get("/api/instances/?q=1-1&status=running").json()["count"] == 2
+    assert api("auditor").get("/api/instances/?q=1-101").json()["count"] == 1
+    assert api("auditor").get("/api/instances/?status=completed").json()["count"] == 0
+    bad = api("auditor").get("/api/instances/?status=lost")
+    assert bad.status_code == 400 and "status" in bad.json()["errors"]
+
+
+def test_a_supervisor_hands_a_task_to_a_holder_of_its_role(two_step, api, users):
+    task_id = start(api)["tasks"][0]["id"]
+    other = User.objects.create_user("frontdesk2", password="pw")
+    other.groups.add(users["frontdesk"].groups.get())
+    api("frontdesk").post(f"/api/tasks/{task_id}/claim/")
+
+    given = api("vice_gm").post(
+        f"/api/tasks/{task_id}/assign/", {"assignee": other.pk}, format="json"
+    )
+    assert given.status_code == 200
+    assert given.json()["assignee"] == {"id": other.pk, "username": "frontdesk2"}
+    event = AuditEvent.objects.get(kind="task_assigned")
+    assert event.actor == users["vice_gm"]
+    assert event.data == {"to": other.pk, "from": users["frontdesk"].pk}
+
+    mine = {"assignee": users["frontdesk"].pk}
+    refused = api("frontdesk").post(f"/api/tasks/{task_id}/assign/", mine, format="json")
+    assert refused.status_code == 403 and "supervisor" in refused.json()["detail"]
+    technician = {"assignee": users["technician"].pk}
+    wrong = api("vice_gm").post(f"/api/tasks/{task_id}/assign/", technician, format="json")
+    assert wrong.status_code == 400 and "assignee" in wrong.json()["errors"]
+
+
+def test_the_diagram_has_the_bpmn_and_the_open_and_done_tasks(two_step, api):
+    instance = start(api)
+    diagram = api("frontdesk").get(f"/api/instances/{instance['id']}/diagram/").json()
+    assert diagram["bpmn"].startswith("<?xml") and 'id="register"' in diagram["bpmn"]
+    assert (diagram["active"], diagram["done"]) == (["register"], [])
+
+    complete(api, "frontdesk", instance["tasks"][0]["id"], {"summary": "漏水"})
+    diagram = api("cs_supervisor").get(f"/api/instances/{instance['id']}/diagram/").json()
+    assert (diagram["active"], diagram["done"]) == (["resolve"], ["register"])
+    assert api("technician").get(f"/api/instances/{instance['id']}/diagram/").status_code == 404
+
+
+def test_a_supervisor_cancels_a_running_case_once_saying_why(two_step, api):
+    instance = start(api)
+    complete(api, "frontdesk", instance["tasks"][0]["id"], {"summary": "漏水"})
+    url = f"/api/instances/{instance['id']}/cancel/"
+
+    assert api("frontdesk").post(url, {"reason": "重复"}, format="json").status_code == 403
+    blank = api("cs_supervisor").post(url, {"reason": " "}, format="json")
+    assert blank.status_code == 400 and "reason" in blank.json()["errors"]
+    done = api("cs_supervisor").post(url, {"reason": "业主撤回"}, format="json")
+    assert done.status_code == 200
+    assert (done.json()["status"], done.json()["tasks"]) == ("cancelled", [])
+    again = api("cs_supervisor").post(url, {"reason": "业主撤回"}, format="json")
+    assert again.status_code == 409 and "already cancelled" in again.json()["detail"]
+    cancelled = AuditEvent.objects.get(kind="instance_cancelled")
+    assert cancelled.data == {"reason": "业主撤回"}
+
+
+@pytest.fixture
+def repair_case(db, users):
+    """A repair reported with the reporter's name and phone; its urgent dispatch ran late, so
+    the supervisors were told (they may read the case, not its contact data); then repaired
+    with the owner's signature."""
+    deploy_all()
+    make_units("1-101")
+    case = Case(users, "repair", as_="frontdesk", data={**REQUEST, "urgency": "urgent"},
+                at=local("2026-11-23 09:00"))  # fmt: skip
+    case.advance_to(local("2026-11-23 09:12"))
+    case.complete("dispatch_urgent", as_="dispatcher",
+                  data={"technician": "李师傅", "requirements": "立即处理"})  # fmt: skip
+    case.complete("arrive", as_="technician")
+    case.complete("repair_work", as_="technician", data=DONE)
+    return case
+
+
+def test_the_audit_trail_withholds_contact_data_from_readers_without_a_task_in_the_case(
+    repair_case, api
+):
+    url = f"/api/instances/{repair_case.id}/events/"
+
+    def recorded(role):
+        response = api(role).get(url)
+        assert response.status_code == 200
+        return {
+            e["kind"]: e["data"]["data"]
+            for e in response.json()
+            if e["kind"] in ("instance_started", "task_completed")
+        }  # last one by kind
+
+    hidden = recorded("cs_supervisor")  # notified of the late dispatch: reads, no task
+    assert recorded("vice_gm") == hidden  # oversees every case, has no task in this one
+    assert hidden["instance_started"]["reporter"] == "***"
+    assert hidden["instance_started"]["phone"] == "***"
+    assert hidden["instance_started"]["unit"] == "1-101"
+    assert hidden["task_completed"]["owner_signature"] == "***"
+    assert hidden["task_completed"]["work_done"] == "更换阀芯"
+    for role in ("frontdesk", "technician", "auditor"):  # started it, had a task, audits
+        shown = recorded(role)
+        assert shown["instance_started"]["phone"] == REQUEST["phone"]
+        assert shown["task_completed"]["owner_signature"] == DONE["owner_signature"]
+    stored = AuditEvent.objects.get(seq=1, instance_id=repair_case.id).data["data"]
+    assert stored["phone"] == REQUEST["phone"]  # withheld in the answer, kept in the trail
+
+
+def test_the_task_and_case_lists_cost_the_same_queries_for_3_rows_as_for_30(two_step, api, users):
+    frontdesk = api("frontdesk")
+
+    def start_cases(n):
+        for i in range(n):
+            instance = services.instance_start(
+                process_key="two_step", started_by=users["frontdesk"], data={"unit": "1-101"}
+            )
+            if i % 3 == 0:  # some claimed (the assignee is joined), some escalated
+                services.task_claim(task_id=instance.tasks.get().pk, user=users["frontdesk"])
+                ProcessInstance.objects.filter(pk=instance.pk).update(escalation_level=3)
+
+    def queries(path):
+        with CaptureQueriesContext(connection) as captured:
+            body = frontdesk.get(path).json()
+        return body["count"], len(captured)
+
+    start_cases(3)
+    tasks_3, cases_3 = queries("/api/tasks/?page_size=100"), queries("/api/instances/")
+    start_cases(27)
+    tasks_30, cases_30 = queries("/api/tasks/?page_size=100"), queries("/api/instances/")
+    assert (tasks_3[0], tasks_30[0], cases_3[0], cases_30[0]) == (3, 30, 3, 30)
+    assert tasks_3[1] == tasks_30[1] <= 6  # token, roles, count, page, process names
+    assert cases_3[1] == cases_30[1] <= 6

@@ -177,3 +177,13 @@ def test_a_notification_opens_its_page_and_is_read(web, users):
     )
     assert 'data-testid="unread"' not in c.get("/").content.decode()
     assert web("frontdesk").get(f"/notifications/{note.group(1)}/").status_code == 404
+
+
+def test_odd_input_answers_a_page_not_an_error(web, users):
+    c = web("frontdesk")
+    assert c.get("/?q=%00&unit=%00").status_code == 200
+    assert c.get("/cases/?q=%00&status=nonsense").status_code == 200
+    assert c.get("/cases/²/").status_code == 404
+    assert c.get("/?page=9999").status_code == 200
+    started = c.post("/start/complaint/", {**COMPLAINT, "description": "漏\x00水"})
+    assert started.status_code == 302

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from . import messages
+from datetime import datetime
+
+from engine import ProcessSource, clock
+
+from . import access, messages
 from .engine_binding import source_for
 from .models import AuditEvent, HumanTask, Notification, ProcessDefinition, ProcessInstance
 
@@ -30,7 +34,15 @@ def process(definition: ProcessDefinition, *, can_start: bool, detail: bool = Fa
     return body
 
 
-def task(task: HumanTask, *, detail: bool = False) -> dict:
+def task(
+    task: HumanTask,
+    *,
+    detail: bool = False,
+    process_names: dict[str, dict[str, str]] | None = None,
+    now: datetime | None = None,
+) -> dict:
+    """A task; ``process_names`` from selectors.process_names() (one query for a whole list)."""
+    now = now or clock.now()
     body = {
         "id": str(task.pk),
         "instance": task.instance_id,
@@ -44,6 +56,9 @@ def task(task: HumanTask, *, detail: bool = False) -> dict:
         "status": task.status,
         "due_at": _time(task.due_at),
         "created_at": _time(task.created_at),
+        "process_name": (process_names or {}).get(task.process_key, {}),
+        "escalation_level": task.instance.escalation_level,
+        "overdue": _overdue(task, now),
     }
     if detail:
         source = source_for(task.instance.definition_id)
@@ -55,6 +70,24 @@ def task(task: HumanTask, *, detail: bool = False) -> dict:
             completed_by=_user(task.completed_by),
         )
     return body
+
+
+def _overdue(task: HumanTask, now: datetime) -> bool:
+    return task.status == HumanTask.Status.OPEN and task.due_at is not None and task.due_at < now
+
+
+def instance_row(instance: ProcessInstance, process_names: dict[str, dict[str, str]]) -> dict:
+    """A case in a list: no tasks, no timers."""
+    return {
+        "id": instance.pk,
+        "process": instance.process_key,
+        "process_name": process_names.get(instance.process_key, {}),
+        "business_key": instance.business_key,
+        "status": instance.status,
+        "started_at": _time(instance.started_at),
+        "completed_at": _time(instance.completed_at),
+        "escalation_level": instance.escalation_level,
+    }
 
 
 def instance(instance: ProcessInstance, open_tasks: list[HumanTask], timers=()) -> dict:
@@ -82,6 +115,17 @@ def instance(instance: ProcessInstance, open_tasks: list[HumanTask], timers=()) 
         "timers": [
             {"name": t.name, "due_at": _time(t.due_at), "reminder": t.reminder} for t in timers
         ],
+        "process_name": source_for(instance.definition_id).names,
+        "escalation_level": instance.escalation_level,
+    }
+
+
+def diagram(source: ProcessSource, open_tasks: list[HumanTask], completed: list[str]) -> dict:
+    """The case's BPMN with its open tasks (``active``) and completed ones (``done``) by id."""
+    return {
+        "bpmn": source.bpmn,
+        "active": sorted({t.bpmn_id for t in open_tasks}),
+        "done": sorted(set(completed)),
     }
 
 
@@ -101,12 +145,28 @@ def notification(n: Notification, language: str) -> dict:
     }
 
 
-def event(event: AuditEvent) -> dict:
+def event(event: AuditEvent, *, withhold_contacts_of: ProcessSource | None = None) -> dict:
+    """An audit event; with ``withhold_contacts_of`` (the case's source), the contact fields
+    of the form data it recorded are withheld (for readers who may not see them)."""
+    data = event.data
+    recorded = data.get("data")
+    if withhold_contacts_of is not None and isinstance(recorded, dict):
+        schema = _recorded_form(event, withhold_contacts_of)
+        data = {**data, "data": access.redact(recorded, schema)}
     return {
         "seq": event.seq,
         "kind": event.kind,
         "at": _time(event.at),
         "actor": _user(event.actor),
         "task": str(event.task_id) if event.task_id else None,
-        "data": event.data,
+        "data": data,
     }
+
+
+def _recorded_form(event: AuditEvent, source: ProcessSource) -> dict | None:
+    """The form whose data an event recorded: the start form, or the completed task's."""
+    if event.kind == AuditEvent.Kind.INSTANCE_STARTED and source.start_form:
+        return source.forms.get(source.start_form)
+    if event.kind == AuditEvent.Kind.TASK_COMPLETED and event.task and event.task.form:
+        return source.forms.get(event.task.form)
+    return None

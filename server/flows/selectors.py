@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from engine import clock
 from server.estate.models import Resident
@@ -43,8 +44,11 @@ def _visible_instances(user) -> QuerySet[ProcessInstance]:
 
 
 def instance_get_for_user(*, user, instance_id: int | str) -> ProcessInstance:
-    if not (str(instance_id).isdigit() and len(str(instance_id)) < 19):  # fits a bigint
-        raise NotFound(f"Case {instance_id} does not exist or is not visible to you.")
+    text = str(instance_id)
+    if not (text.isascii() and text.isdigit() and len(text) < 19):  # fits a bigint
+        raise NotFound(
+            _("Case %(id)s does not exist or is not visible to you.") % {"id": instance_id}
+        )
     instance = (
         _visible_instances(user).filter(pk=instance_id)
         .select_related("definition", "started_by")
@@ -52,7 +56,9 @@ def instance_get_for_user(*, user, instance_id: int | str) -> ProcessInstance:
         .first()
     )  # fmt: skip
     if instance is None:
-        raise NotFound(f"Case {instance_id} does not exist or is not visible to you.")
+        raise NotFound(
+            _("Case %(id)s does not exist or is not visible to you.") % {"id": instance_id}
+        )
     return instance
 
 

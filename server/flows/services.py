@@ -212,7 +212,11 @@ def _locked(*, instance_id: int | None = None, task_id: UUID | None = None) -> I
             where=where, params=[param], step=step,
         )  # fmt: skip
         if instance is None:
-            raise NotFound("That process instance or task does not exist or is not visible to you.")
+            if task_id is not None:  # the same words as a task the caller may not see
+                raise access.task_not_found(task_id)
+            raise NotFound(
+                _("Case %(id)s does not exist or is not visible to you.") % {"id": instance_id}
+            )
         write = _Write(instance, open_tasks, clock.now())
         yield write
         write.flush(step)

@@ -217,7 +217,7 @@ def parse(schema: dict, post, files, language: str) -> tuple[dict, dict[str, Any
 
 
 def _text(post, name: str) -> str:
-    return (post.get(name) or "").strip()
+    return (post.get(name) or "").replace("\x00", "").strip()  # PostgreSQL refuses NUL
 
 
 def _parse(schema, prefix, post, files, data, raw, errors, language) -> None:

@@ -68,6 +68,11 @@ def _flag(value) -> bool:
     return value in ("1", "on", "true")
 
 
+def _param(q, name: str, limit: int = 100) -> str:
+    """A text parameter, trimmed, without NUL (which PostgreSQL refuses)."""
+    return q.get(name, "").replace("\x00", "").strip()[:limit]
+
+
 # -- inbox -------------------------------------------------------------------------------
 
 
@@ -84,8 +89,8 @@ def inbox(request):
     scopes = ["inbox", "mine", "available", "all"]
     scope = q.get("scope") if q.get("scope") in scopes else "inbox"
     filters = {
-        "process": q.get("process", ""), "unit": q.get("unit", "").strip(),
-        "overdue": _flag(q.get("overdue")), "search": q.get("q", "")[:100],
+        "process": _param(q, "process"), "unit": _param(q, "unit"),
+        "overdue": _flag(q.get("overdue")), "search": _param(q, "q"),
     }  # fmt: skip
     tasks = selectors.task_list_for_user(user=request.user, scope=scope, **filters)
     page = Paginator(tasks, PAGE_SIZE).get_page(q.get("page"))
@@ -335,8 +340,8 @@ def _after_start(request, instance: ProcessInstance, process: str):
 @login_required
 def case_list(request):
     q = request.GET
-    filters = {"process": q.get("process", ""), "status": q.get("status", ""),
-               "search": q.get("q", "")[:100]}  # fmt: skip
+    filters = {"process": _param(q, "process"), "status": _param(q, "status"),
+               "search": _param(q, "q")}  # fmt: skip
     try:
         cases = selectors.instance_list_for_user(user=request.user, **filters)
     except Invalid:

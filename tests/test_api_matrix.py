@@ -1,0 +1,380 @@
+"""Every endpoint against every kind of caller and every kind of bad input.
+
+The one case: a two-step case started by frontdesk whose first task is done, so its open
+task ("处理") belongs to cs_supervisor. For each endpoint: a role that may gets a 2xx; a
+role that may not gets 403, or 404 where it may not even see the thing (exactly like a
+thing that does not exist); no token gets 401; malformed input gets a JSON 400 or 404,
+never a 500.
+"""
+
+import re
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from server.flows import urls
+from server.flows.models import HumanTask, Notification
+
+
+@pytest.fixture
+def case(two_step, api, users):
+    frontdesk = api("frontdesk")
+    started = frontdesk.post(
+        "/api/instances/", {"process": "two_step", "data": {"unit": "1-101"}}, format="json"
+    ).json()
+    register = started["tasks"][0]["id"]
+    done = frontdesk.post(f"/api/tasks/{register}/complete/", {"data": {"summary": "漏水"}},
+                          format="json")  # fmt: skip
+    assert done.status_code == 200
+    resolve = HumanTask.objects.get(instance_id=started["id"], status="open")
+    notice = Notification.objects.create(
+        recipient=users["cs_supervisor"], instance_id=started["id"], task=resolve,
+        kind="notice", data={}, created_at=timezone.now(),
+    )  # fmt: skip
+    return SimpleNamespace(
+        instance=started["id"], task=str(resolve.pk), done_task=register, notice=notice.pk,
+        users=users,
+    )  # fmt: skip
+
+
+@dataclass
+class Endpoint:
+    method: str
+    path: str  # with {instance}, {task}, {key}: filled in from the case
+    ok: tuple[str, int]  # a role that may, and the status it gets
+    denied: tuple[str, int] | None = None  # a role that may not, and the status it gets
+    body: Any = None  # a valid body (a function of the case when it needs ids)
+    before: Any = None  # what must happen first: before(case, api)
+
+    def url(self, case, **changes) -> str:
+        ids = {"instance": case.instance, "task": case.task, "key": "two_step", **changes}
+        return "/api/" + self.path.format(**ids)
+
+    def payload(self, case):
+        return self.body(case) if callable(self.body) else self.body
+
+
+def _claim(case, api):
+    assert api("cs_supervisor").post(f"/api/tasks/{case.task}/claim/").status_code == 200
+
+
+ENDPOINTS = {
+    "processes_list": Endpoint("get", "processes/", ok=("nobody", 200)),
+    "processes_retrieve": Endpoint("get", "processes/{key}/", ok=("technician", 200)),
+    "instances_list": Endpoint("get", "instances/", ok=("frontdesk", 200)),
+    "instances_create": Endpoint(
+        "post", "instances/", ok=("frontdesk", 201), denied=("technician", 403),
+        body={"process": "two_step", "data": {"unit": "1-1"}},
+    ),
+    "instances_retrieve": Endpoint(
+        "get", "instances/{instance}/", ok=("frontdesk", 200), denied=("technician", 404)
+    ),
+    "instances_events": Endpoint(
+        "get", "instances/{instance}/events/", ok=("auditor", 200), denied=("technician", 404)
+    ),
+    "instances_diagram": Endpoint(
+        "get", "instances/{instance}/diagram/", ok=("cs_supervisor", 200),
+        denied=("technician", 404),
+    ),
+    "instances_cancel": Endpoint(
+        "post", "instances/{instance}/cancel/", ok=("vice_gm", 200), denied=("frontdesk", 403),
+        body={"reason": "业主撤回"},
+    ),
+    "tasks_list": Endpoint("get", "tasks/", ok=("cs_supervisor", 200)),
+    "tasks_retrieve": Endpoint(
+        "get", "tasks/{task}/", ok=("cs_supervisor", 200), denied=("technician", 404)
+    ),
+    "tasks_claim": Endpoint(
+        "post", "tasks/{task}/claim/", ok=("cs_supervisor", 200), denied=("technician", 404)
+    ),
+    "tasks_claim_read_only": Endpoint(
+        "post", "tasks/{task}/claim/", ok=("cs_supervisor", 200), denied=("auditor", 403)
+    ),
+    "tasks_unclaim": Endpoint(
+        "post", "tasks/{task}/unclaim/", ok=("cs_supervisor", 200), denied=("technician", 404),
+        before=_claim,
+    ),
+    "tasks_assign": Endpoint(
+        "post", "tasks/{task}/assign/", ok=("property_manager", 200), denied=("auditor", 403),
+        body=lambda case: {"assignee": case.users["cs_supervisor"].pk},
+    ),
+    "tasks_complete": Endpoint(
+        "post", "tasks/{task}/complete/", ok=("cs_supervisor", 200), denied=("technician", 404),
+        body={"data": {"resolution": "已维修", "satisfied": "satisfied"}},
+    ),
+    "tasks_complete_read_only": Endpoint(
+        "post", "tasks/{task}/complete/", ok=("cs_supervisor", 200), denied=("auditor", 403),
+        body={"data": {"resolution": "已维修", "satisfied": "satisfied"}},
+    ),
+    "notifications_list": Endpoint("get", "notifications/", ok=("cs_supervisor", 200)),
+    "notifications_read": Endpoint(
+        "post", "notifications/read/", ok=("cs_supervisor", 200), denied=("frontdesk", 404),
+        body=lambda case: {"ids": [case.notice]},
+    ),
+}  # fmt: skip
+
+
+def call(client: APIClient, method: str, url: str, body=None):
+    if method == "get":
+        return client.get(url)
+    return client.post(url, body, format="json") if body is not None else client.post(url)
+
+
+def assert_error(response, *statuses: int) -> dict:
+    """A refusal: one of ``statuses``, as JSON with a message."""
+    assert response.status_code in statuses, (response.status_code, response.content)
+    assert response["Content-Type"] == "application/json", response.content
+    body = response.json()
+    assert isinstance(body["detail"], str) and body["detail"]
+    return body
+
+
+def test_every_endpoint_is_in_the_matrix():
+    operations = {
+        (method, re.sub(r"<\w+:(\w+)>", "{}", p.pattern._route))
+        for p in urls.urlpatterns
+        for method in ("get", "post")
+        if hasattr(p.callback.view_class, method)
+    }
+    covered = {(e.method, re.sub(r"{\w+}", "{}", e.path)) for e in ENDPOINTS.values()}
+    assert covered == operations - {("post", "auth/token/")}  # the token: tested below
+
+
+@pytest.mark.parametrize("name", ENDPOINTS)
+def test_a_role_that_may_gets_a_2xx(name, case, api):
+    endpoint = ENDPOINTS[name]
+    if endpoint.before:
+        endpoint.before(case, api)
+    role, expected = endpoint.ok
+    response = call(api(role), endpoint.method, endpoint.url(case), endpoint.payload(case))
+    assert response.status_code == expected, response.content
+    assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("name", [n for n, e in ENDPOINTS.items() if e.denied])
+def test_a_role_that_may_not_is_refused_and_nothing_changes(name, case, api):
+    endpoint = ENDPOINTS[name]
+    if endpoint.before:
+        endpoint.before(case, api)
+    events = list(case_events(case))
+    role, expected = endpoint.denied
+    response = call(api(role), endpoint.method, endpoint.url(case), endpoint.payload(case))
+    assert_error(response, expected)
+    assert list(case_events(case)) == events
+
+
+def case_events(case):
+    from server.flows.models import AuditEvent
+
+    return AuditEvent.objects.filter(instance_id=case.instance).values_list("seq", "kind")
+
+
+@pytest.mark.parametrize("name", [n for n, e in ENDPOINTS.items() if "{task}" in e.path])
+def test_a_task_one_may_not_see_answers_exactly_like_a_missing_one(name, case, api):
+    endpoint = ENDPOINTS[name]
+    technician = api("technician")
+    missing = str(uuid4())
+    hidden = call(technician, endpoint.method, endpoint.url(case), endpoint.payload(case))
+    absent = call(technician, endpoint.method, endpoint.url(case, task=missing),
+                  endpoint.payload(case))  # fmt: skip
+    assert hidden.status_code == absent.status_code == 404
+    assert hidden.json() == {"detail": absent.json()["detail"].replace(missing, case.task)}
+
+
+@pytest.mark.parametrize("name", [n for n, e in ENDPOINTS.items() if "{instance}" in e.path])
+def test_a_case_one_may_not_see_answers_exactly_like_a_missing_one(name, case, api):
+    endpoint = ENDPOINTS[name]
+    technician = api("technician")
+    hidden = call(technician, endpoint.method, endpoint.url(case), endpoint.payload(case))
+    absent = call(technician, endpoint.method, endpoint.url(case, instance=987654),
+                  endpoint.payload(case))  # fmt: skip
+    assert hidden.status_code == absent.status_code == 404
+    assert hidden.json()["detail"].replace(str(case.instance), "987654") == absent.json()["detail"]
+
+
+@pytest.mark.parametrize("name", ENDPOINTS)
+@pytest.mark.parametrize("credentials", ["none", "bad token"])
+def test_no_valid_token_gets_401(name, credentials, case):
+    endpoint = ENDPOINTS[name]
+    client = APIClient()
+    if credentials == "bad token":
+        client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    response = call(client, endpoint.method, endpoint.url(case), endpoint.payload(case))
+    assert_error(response, 401)
+    assert response["WWW-Authenticate"] == "Token"
+
+
+# -- malformed input --------------------------------------------------------------------------
+
+NUL = "\x00"
+
+
+@dataclass
+class Bad:
+    method: str
+    path: str
+    status: int
+    body: Any = None  # a JSON value; a str is sent raw as application/json
+    role: str = "cs_supervisor"
+    errors: list[str] = field(default_factory=list)  # fields named in "errors"
+
+
+BAD = {
+    # paths: ids that are not ids
+    "process key unknown": Bad("get", "processes/nope/", 404),
+    "process key with NUL": Bad("get", "processes/two%00step/", 404),
+    "case id not a number": Bad("get", "instances/abc/", 404),
+    "case id negative": Bad("get", "instances/-1/events/", 404),
+    "case id past a bigint": Bad("get", "instances/99999999999999999999/diagram/", 404),
+    "case id unicode digits": Bad("get", "instances/²/", 404),
+    "cancel an unknown case": Bad("post", "instances/0/cancel/", 404, {"reason": "x"}),
+    "task id not a uuid": Bad("get", "tasks/12/", 404),
+    "task id unknown": Bad("post", f"tasks/{uuid4()}/claim/", 404),
+    "task id not a uuid, unclaim": Bad("post", "tasks/x/unclaim/", 404),
+    "task id not a uuid, complete": Bad("post", "tasks/x/complete/", 404, {"data": {}}),
+    "task id not a uuid, assign": Bad("post", "tasks/x/assign/", 404, {"assignee": 1}),
+    # query strings
+    "page zero": Bad("get", "tasks/?page=0", 400, errors=["page"]),
+    "page not a number": Bad("get", "instances/?page=two", 400, errors=["page"]),
+    "page past the last": Bad("get", "instances/?page=2", 400, errors=["page"]),
+    "page huge": Bad("get", "tasks/?page=99999999999999999999999", 400, errors=["page"]),
+    "page size too big": Bad("get", "tasks/?page_size=101", 400, errors=["page_size"]),
+    "page size negative": Bad("get", "instances/?page_size=-5", 400, errors=["page_size"]),
+    "unknown scope": Bad("get", "tasks/?scope=everyone", 400, errors=["scope"]),
+    "overdue not a flag": Bad("get", "tasks/?overdue=maybe", 400, errors=["overdue"]),
+    "unknown status": Bad("get", "instances/?status=lost", 400, errors=["status"]),
+    "unread not a flag": Bad("get", "notifications/?unread=2", 400, errors=["unread"]),
+    "search with NUL": Bad("get", "tasks/?q=a%00b", 400),
+    "unit with NUL": Bad("get", "tasks/?unit=%00", 400),
+    "process with NUL": Bad("get", "instances/?process=%00", 400),
+    # bodies that are not JSON objects
+    "start: not JSON": Bad("post", "instances/", 400, "{not json", role="frontdesk"),
+    "start: a list": Bad("post", "instances/", 400, [1, 2], role="frontdesk"),
+    "start: a string": Bad("post", "instances/", 400, '"start"', role="frontdesk"),
+    "start: NaN": Bad("post", "instances/", 400, '{"process": NaN}', role="frontdesk"),
+    "start: nested too deep": Bad("post", "instances/", 400, "[" * 100_000, role="frontdesk"),
+    "complete: not JSON": Bad("post", "tasks/{task}/complete/", 400, "{"),
+    "complete: a number": Bad("post", "tasks/{task}/complete/", 400, "5"),
+    "cancel: not JSON": Bad("post", "instances/{instance}/cancel/", 400, "]", role="vice_gm"),
+    "assign: not JSON": Bad("post", "tasks/{task}/assign/", 400, "{'a': 1}", role="vice_gm"),
+    "read: not JSON": Bad("post", "notifications/read/", 400, "{"),
+    # fields of the wrong type
+    "start: process a number": Bad(
+        "post", "instances/", 400, {"process": 5}, role="frontdesk", errors=["process"]
+    ),
+    "start: process missing": Bad("post", "instances/", 400, {}, role="frontdesk",
+                                  errors=["process"]),
+    "start: unknown process": Bad("post", "instances/", 404, {"process": "nope", "data": {}},
+                                  role="frontdesk"),
+    "start: process with NUL": Bad("post", "instances/", 400, {"process": "two" + NUL},
+                                   role="frontdesk"),
+    "start: data a list": Bad(
+        "post", "instances/", 400, {"process": "two_step", "data": []}, role="frontdesk",
+        errors=["data"],
+    ),
+    "start: unit a number": Bad(
+        "post", "instances/", 400, {"process": "two_step", "data": {"unit": 101}},
+        role="frontdesk", errors=["unit"],
+    ),
+    "start: unit with NUL": Bad(
+        "post", "instances/", 400, {"process": "two_step", "data": {"unit": "1-101" + NUL}},
+        role="frontdesk",
+    ),
+    "start: unit a lone surrogate": Bad(
+        "post", "instances/", 400, '{"process": "two_step", "data": {"unit": "\\ud800"}}',
+        role="frontdesk",
+    ),
+    "complete: data a string": Bad("post", "tasks/{task}/complete/", 400, {"data": "done"},
+                                   errors=["data"]),
+    "complete: wrong field types": Bad(
+        "post", "tasks/{task}/complete/", 400, {"data": {"resolution": 1, "satisfied": True}},
+        errors=["resolution", "satisfied"],
+    ),
+    "complete: text with NUL": Bad(
+        "post", "tasks/{task}/complete/", 400,
+        {"data": {"resolution": NUL, "satisfied": "satisfied"}},
+    ),
+    "cancel: reason a number": Bad("post", "instances/{instance}/cancel/", 400, {"reason": 1},
+                                   role="vice_gm", errors=["reason"]),
+    "cancel: reason missing": Bad("post", "instances/{instance}/cancel/", 400, {},
+                                  role="vice_gm", errors=["reason"]),
+    "assign: assignee a string": Bad("post", "tasks/{task}/assign/", 400, {"assignee": "5"},
+                                     role="vice_gm", errors=["assignee"]),
+    "assign: assignee true": Bad("post", "tasks/{task}/assign/", 400, {"assignee": True},
+                                 role="vice_gm", errors=["assignee"]),
+    "assign: assignee past a bigint": Bad(
+        "post", "tasks/{task}/assign/", 400, {"assignee": 2**70}, role="vice_gm",
+        errors=["assignee"],
+    ),
+    "assign: no such user": Bad("post", "tasks/{task}/assign/", 400, {"assignee": 99999},
+                                role="vice_gm", errors=["assignee"]),
+    "read: ids a string": Bad("post", "notifications/read/", 400, {"ids": "all"},
+                              errors=["ids"]),
+    "read: ids of zero": Bad("post", "notifications/read/", 400, {"ids": [0]}, errors=["ids"]),
+    "read: ids as floats": Bad("post", "notifications/read/", 400, {"ids": [1.0]},
+                               errors=["ids"]),
+    "read: too many ids": Bad("post", "notifications/read/", 400,
+                              {"ids": list(range(1, 40_000))}, errors=["ids"]),
+    "read: an unknown id": Bad("post", "notifications/read/", 404, {"ids": [2**62]}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", BAD)
+def test_malformed_input_gets_a_json_400_or_404_and_changes_nothing(name, case, api):
+    bad = BAD[name]
+    path = "/api/" + bad.path.format(instance=case.instance, task=case.task)
+    events = list(case_events(case))
+    client = api(bad.role)
+    if bad.method == "get":
+        response = client.get(path)
+    elif isinstance(bad.body, str):
+        response = client.post(path, bad.body, content_type="application/json")
+    else:
+        response = client.post(path, bad.body, format="json")
+    body = assert_error(response, bad.status)
+    for name in bad.errors:
+        assert name in body["errors"], body
+    assert list(case_events(case)) == events
+    assert HumanTask.objects.get(pk=case.task).status == "open"
+
+
+def test_a_body_that_is_not_json_gets_415_as_json(case, api):
+    response = api("cs_supervisor").post(
+        f"/api/tasks/{case.task}/complete/", "resolution=x", content_type="text/plain"
+    )
+    assert_error(response, 415)
+
+
+def test_a_method_an_endpoint_has_not_gets_405_as_json(case, api):
+    assert_error(api("frontdesk").delete(f"/api/instances/{case.instance}/"), 405)
+    assert_error(api("frontdesk").get(f"/api/tasks/{case.task}/claim/"), 405)
+
+
+# -- the token -------------------------------------------------------------------------------
+
+
+def test_the_token_endpoint_takes_a_username_and_password_and_nothing_else(users):
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    ok = client.post("/api/auth/token/", {"username": "frontdesk", "password": "pw"},
+                     format="json")  # fmt: skip
+    assert ok.status_code == 200 and len(ok.json()["token"]) == 40
+    form = client.post("/api/auth/token/", {"username": "frontdesk", "password": "pw"})
+    assert form.json() == ok.json()  # a form post too, and the same token each time
+
+    wrong = client.post("/api/auth/token/", {"username": "frontdesk", "password": "no"},
+                        format="json")  # fmt: skip
+    body = assert_error(wrong, 400)
+    assert body["detail"] == "Unable to log in with provided credentials."
+    assert "non_field_errors" in body["errors"]
+    missing = assert_error(client.post("/api/auth/token/", {}, format="json"), 400)
+    assert set(missing["errors"]) == {"username", "password"}
+    for raw in ("{", "[1]", '{"username": ["a"], "password": "pw"}',
+                '{"username": "a\\u0000", "password": "pw"}',
+                '{"username": "\\udc00", "password": "pw"}'):  # fmt: skip
+        response = client.post("/api/auth/token/", raw, content_type="application/json")
+        assert_error(response, 400)
