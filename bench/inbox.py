@@ -134,12 +134,29 @@ def timed(client, url: str, runs: int) -> tuple[list[float], int, int]:
     return times, len(captured), len(response.content)
 
 
+def show_queries(client, url: str) -> None:
+    from django.db import connection
+
+    def timing(execute, sql, params, many, context):
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            print(f"  {(time.perf_counter() - t0) * 1000:6.2f} ms  {sql[:150]}")
+
+    client.get(url)
+    with connection.execute_wrapper(timing):
+        client.get(url)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--open", type=int, default=100_000, help="open tasks in all")
     parser.add_argument("--done", type=int, default=100_000, help="completed tasks")
     parser.add_argument("--units", type=int, default=5_000)
     parser.add_argument("--runs", type=int, default=50, help="requests per page")
+    parser.add_argument("--queries", action="store_true", help="time each query of the inbox")
+    parser.add_argument("--keep", action="store_true", help="keep the database (test_...)")
     args = parser.parse_args()
 
     import django
@@ -173,6 +190,8 @@ def main():
             ("inbox, search by unit", "/?q=3-1"),
             ("API task list", "/api/tasks/"),
         ]
+        if args.queries:
+            show_queries(client, "/")
         for label, url in pages:
             times, queries, size = timed(client, url, args.runs)
             times.sort()
@@ -182,7 +201,8 @@ def main():
                 f"{queries} queries, {size // 1024} KiB"
             )
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if not args.keep:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -131,7 +131,13 @@ class HumanTask(models.Model):
             models.Index(fields=["instance", "status"], name="task_instance_status"),
             models.Index(fields=["status", "role", "due_at"], name="task_open_role"),
             models.Index(fields=["assignee", "status", "due_at"], name="task_assignee"),
-        ]
+            # The inbox's "to claim" half: only the open, unclaimed rows, so a role whose
+            # tasks are mostly claimed by others does not make every inbox read them all.
+            models.Index(
+                fields=["role", "due_at"], name="task_unclaimed",
+                condition=models.Q(status="open", assignee__isnull=True),
+            ),
+        ]  # fmt: skip
 
     def __str__(self):
         return f"{self.name} ({self.process_key} #{self.instance_id})"
