@@ -75,12 +75,17 @@ def already(task_id, status: str) -> str:
     return _("Task %(id)s is already completed; nothing was changed.") % {"id": task_id}
 
 
-def check_can_act(user, task: HumanTask) -> None:
-    """Raise unless ``user`` may claim or complete the open ``task`` now."""
+def check_open(user, task: HumanTask) -> None:
+    """Raise unless ``user`` may see ``task`` and it is still open."""
     if not can_see_task(user, task):
         raise task_not_found(task.pk)
     if task.status != HumanTask.Status.OPEN:
         raise Conflict(already(task.pk, task.status))
+
+
+def check_can_act(user, task: HumanTask) -> None:
+    """Raise unless ``user`` may claim or complete the open ``task`` now."""
+    check_open(user, task)
     if task.assignee_id == user.pk:
         return
     if task.role not in user_roles(user):

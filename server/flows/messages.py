@@ -29,7 +29,7 @@ def _pick(pair, language: str) -> str:
     return pair[1] if language == "en" and len(pair) > 1 else pair[0]
 
 
-def _duration(minutes: int, language: str) -> str:
+def duration(minutes: int, language: str) -> str:
     """``1 d 2 h 5 min`` / ``1天2小时5分钟``; units that are zero are left out."""
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
@@ -45,10 +45,10 @@ def lateness(n: Notification, language: str) -> str:
         return ""
     minutes = int((n.created_at - datetime.fromisoformat(due)).total_seconds() // 60)
     if language == "en":
-        return f"{_duration(minutes, 'en')} late" if minutes >= 0 else (
-            f"due in {_duration(-minutes, 'en')}")  # fmt: skip
-    return f"已超时{_duration(minutes, 'zh')}" if minutes >= 0 else (
-        f"还有{_duration(-minutes, 'zh')}到期")  # fmt: skip
+        return f"{duration(minutes, 'en')} late" if minutes >= 0 else (
+            f"due in {duration(-minutes, 'en')}")  # fmt: skip
+    return f"已超时{duration(minutes, 'zh')}" if minutes >= 0 else (
+        f"还有{duration(-minutes, 'zh')}到期")  # fmt: skip
 
 
 def path(n: Notification) -> str:

@@ -151,7 +151,7 @@ def event(event: AuditEvent, *, withhold_contacts_of: ProcessSource | None = Non
     data = event.data
     recorded = data.get("data")
     if withhold_contacts_of is not None and isinstance(recorded, dict):
-        schema = _recorded_form(event, withhold_contacts_of)
+        schema = recorded_form(event, withhold_contacts_of)
         data = {**data, "data": access.redact(recorded, schema)}
     return {
         "seq": event.seq,
@@ -163,7 +163,7 @@ def event(event: AuditEvent, *, withhold_contacts_of: ProcessSource | None = Non
     }
 
 
-def _recorded_form(event: AuditEvent, source: ProcessSource) -> dict | None:
+def recorded_form(event: AuditEvent, source: ProcessSource) -> dict | None:
     """The form whose data an event recorded: the start form, or the completed task's."""
     if event.kind == AuditEvent.Kind.INSTANCE_STARTED and source.start_form:
         return source.forms.get(source.start_form)

@@ -69,6 +69,12 @@ def instance_open_tasks(*, instance: ProcessInstance) -> list[HumanTask]:
     )  # fmt: skip
 
 
+def instance_done_steps(*, instance: ProcessInstance) -> list[str]:
+    """The BPMN ids of the case's completed tasks (for the diagram)."""
+    done = HumanTask.objects.filter(instance=instance, status=HumanTask.Status.COMPLETED)
+    return sorted(set(done.values_list("bpmn_id", flat=True)))
+
+
 def instance_events(*, instance: ProcessInstance) -> list[AuditEvent]:
     return list(instance.events.select_related("actor", "task").order_by("seq"))
 

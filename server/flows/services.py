@@ -388,10 +388,7 @@ def task_unclaim(*, task_id: UUID, user) -> HumanTask:
     task_id = access.task_uuid(task_id)
     with _locked(task_id=task_id) as write:
         task = _task_under_lock(write, task_id)
-        if not access.can_see_task(user, task):
-            raise access.task_not_found(task_id)
-        if task.status != HumanTask.Status.OPEN:
-            raise Conflict(access.already(task_id, task.status))
+        access.check_open(user, task)
         if task.assignee_id != user.pk:
             raise Conflict(_("Task %(id)s is not claimed by you.") % {"id": task_id})
         write.change_task(task, assignee=None)
@@ -408,10 +405,7 @@ def task_assign(*, task_id: UUID, user, assignee_id) -> HumanTask:
         raise Invalid(_("Choose who takes the task."), {"assignee": [_("Must be a user id.")]})
     with _locked(task_id=task_id) as write:
         task = _task_under_lock(write, task_id)
-        if not access.can_see_task(user, task):
-            raise access.task_not_found(task_id)
-        if task.status != HumanTask.Status.OPEN:
-            raise Conflict(access.already(task_id, task.status))
+        access.check_open(user, task)
         assignee = User.objects.filter(pk=assignee_id, is_active=True).first()
         if assignee is None or task.role not in access.user_roles(assignee):
             raise Invalid(

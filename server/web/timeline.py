@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from engine.roles import ROLES
-from server.flows import access
+from server.flows import access, messages, presenters
 from server.flows.models import AuditEvent, ProcessInstance
 
 from . import schema_form
@@ -20,21 +20,11 @@ def _lang_en(language: str) -> bool:
     return language == "en"
 
 
-def duration_text(minutes: int) -> str:
-    """ "due in 2 h 5 min" / "15 min late" in the active language."""
-    late = minutes < 0
-    minutes = abs(minutes)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = []
-    if days:
-        parts.append(_("%(n)s d") % {"n": days})
-    if hours:
-        parts.append(_("%(n)s h") % {"n": hours})
-    if mins and not days:
-        parts.append(_("%(n)s min") % {"n": mins})
-    span = " ".join(parts) or _("%(n)s min") % {"n": 0}
-    return _("%(span)s late") % {"span": span} if late else _("due in %(span)s") % {"span": span}
+def duration_text(minutes: int, language: str) -> str:
+    """ "due in 2 h 5 min" / "15 min late" (negative ``minutes``: late)."""
+    span = messages.duration(abs(minutes), language)
+    return _("%(span)s late") % {"span": span} if minutes < 0 else (
+        _("due in %(span)s") % {"span": span})  # fmt: skip
 
 
 def status_label(status: str) -> str:
@@ -50,15 +40,6 @@ def role_label(key: str, language: str) -> str:
     if not names:
         return key
     return names[1] if _lang_en(language) else names[0]
-
-
-def schema_of(event: AuditEvent, source) -> dict | None:
-    """The form whose data an event recorded (the start form, or the completed task's)."""
-    if event.kind == Kind.INSTANCE_STARTED:
-        return source.forms.get(source.start_form) if source.start_form else None
-    if event.kind == Kind.TASK_COMPLETED and event.task is not None and event.task.form:
-        return source.forms.get(event.task.form)
-    return None
 
 
 @dataclass
@@ -133,7 +114,7 @@ def entries(events, source, language: str, *, contacts: bool) -> list[Entry]:
                 entry.title = _("Case completed")
         recorded = data.get("data")
         if isinstance(recorded, dict) and recorded:
-            schema = schema_of(event, source)
+            schema = presenters.recorded_form(event, source)
             hide = frozenset() if contacts else access.contact_fields(schema)
             entry.lines = schema_form.describe(schema, recorded, language, hide=hide)
         out.append(entry)

@@ -22,18 +22,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from engine import clock
-from engine.roles import ROLES
-from server.flows import access, notifications, selectors, services
+from server.flows import access, notifications, presenters, selectors, services
 from server.flows.engine_binding import source_for
 from server.flows.errors import Invalid, NotFound, ServiceError
 from server.flows.messages import path as notification_path
 from server.flows.messages import render as render_notification
-from server.flows.models import AuditEvent, HumanTask, ProcessInstance
+from server.flows.models import HumanTask, ProcessInstance
 
 from . import schema_form, timeline
 
 PAGE_SIZE = 25
-ROLE_NAMES = {r.key: (r.name_zh, r.name_en) for r in ROLES}
 
 
 def language() -> str:
@@ -41,8 +39,7 @@ def language() -> str:
 
 
 def role_name(key: str) -> str:
-    names = ROLE_NAMES.get(key)
-    return (names[1] if language() == "en" else names[0]) if names else key
+    return timeline.role_label(key, language())
 
 
 def pick(names: dict, key: str = "") -> str:
@@ -80,7 +77,11 @@ def _due(task: HumanTask, now) -> dict | None:
     if task.due_at is None:
         return None
     minutes = int((task.due_at - now).total_seconds() // 60)
-    return {"at": task.due_at, "overdue": minutes < 0, "text": timeline.duration_text(minutes)}
+    return {
+        "at": task.due_at,
+        "overdue": minutes < 0,
+        "text": timeline.duration_text(minutes, language()),
+    }
 
 
 @login_required
@@ -214,16 +215,21 @@ def task_page(request, task_id):
         "process": source.name(lang), "role": role_name(task.role),
         "due": _due(task, clock.now()), "can_act": _can_act(request.user, task),
         "is_supervisor": access.is_supervisor(request.user),
-        "form": schema and {
-            "title": schema_form.label(schema, lang),
-            "help": schema_form.label(schema, lang, "description"),
-            "fields": schema_form.fields(schema, raw, errors, lang),
-            "errors": errors.get("non_field_errors", []),
-        },
+        "form": schema and _form(schema, raw, errors, lang),
         "candidates": _candidates(request.user, task),
         **_case_context(request.user, instance, source, lang),
     }  # fmt: skip
     return render(request, "web/task.html", context, status=status)
+
+
+def _form(schema: dict, raw: dict, errors: dict, lang: str) -> dict:
+    """What the form template draws: title, help, fields holding ``raw``, form-wide errors."""
+    return {
+        "title": schema_form.label(schema, lang),
+        "help": schema_form.label(schema, lang, "description"),
+        "fields": schema_form.fields(schema, raw, errors, lang),
+        "errors": errors.get("non_field_errors", []),
+    }
 
 
 def _candidates(user, task: HumanTask) -> list[User]:
@@ -234,16 +240,17 @@ def _candidates(user, task: HumanTask) -> list[User]:
     )
 
 
+def _next_task(user, instance: ProcessInstance) -> HumanTask | None:
+    """The case's first open task the user may work now."""
+    return next((t for t in selectors.instance_open_tasks(instance=instance) if _can_act(user, t)),
+                None)  # fmt: skip
+
+
 def _after_complete(request, task: HumanTask):
     """Straight on to the case's next task when it is the user's, else back to the inbox."""
     done = _("Done: “%(task)s”.") % {"task": task_name(task)}
-    roles = access.user_roles(request.user)
-    following = [
-        t for t in selectors.instance_open_tasks(instance=task.instance)
-        if t.assignee_id == request.user.pk or (t.assignee_id is None and t.role in roles)
-    ]  # fmt: skip
-    if following:
-        nxt = following[0]
+    nxt = _next_task(request.user, task.instance)
+    if nxt is not None:
         messages.success(request, done + " " + _("Next: “%(task)s”.") % {"task": task_name(nxt)})
         return redirect("web:task", task_id=nxt.pk)
     messages.success(request, done)
@@ -313,12 +320,7 @@ def start_form(request, key: str):
         )
     context = {
         "process": source.name(lang), "key": key,
-        "form": {
-            "title": schema_form.label(schema, lang),
-            "help": schema_form.label(schema, lang, "description"),
-            "fields": schema_form.fields(schema, raw, errors, lang),
-            "errors": errors.get("non_field_errors", []),
-        },
+        "form": _form(schema, raw, errors, lang),
     }  # fmt: skip
     return render(request, "web/start_form.html", context, status=status)
 
@@ -327,10 +329,9 @@ def _after_start(request, instance: ProcessInstance, process: str):
     messages.success(
         request, _("Case #%(id)s started: %(process)s.") % {"id": instance.pk, "process": process}
     )
-    roles = access.user_roles(request.user)
-    for t in selectors.instance_open_tasks(instance=instance):
-        if t.assignee_id == request.user.pk or (t.assignee_id is None and t.role in roles):
-            return redirect("web:task", task_id=t.pk)
+    nxt = _next_task(request.user, instance)
+    if nxt is not None:
+        return redirect("web:task", task_id=nxt.pk)
     return redirect("web:case", instance_id=instance.pk)
 
 
@@ -368,22 +369,16 @@ def case_page(request, instance_id: str):
     lang = language()
     source = source_for(instance.definition_id)
     open_tasks = selectors.instance_open_tasks(instance=instance)
-    context = _case_context(request.user, instance, source, lang)
-    done = sorted({e.task.bpmn_id for e in _completed(context)})
+    done = selectors.instance_done_steps(instance=instance)
     return render(request, "web/case.html", {
         "instance": instance, "process": source.name(lang),
         "status": timeline.status_label(instance.status),
         "tasks": [{"task": t, "name": task_name(t), "role": role_name(t.role),
                    "due": _due(t, clock.now())} for t in open_tasks],
         "timers": selectors.instance_timers(instance=instance),
-        "diagram": {"bpmn": source.bpmn, "active": sorted({t.bpmn_id for t in open_tasks}),
-                    "done": done},
-        **context,
+        "diagram": presenters.diagram(source, open_tasks, done),
+        **_case_context(request.user, instance, source, lang),
     })  # fmt: skip
-
-
-def _completed(context) -> list[AuditEvent]:
-    return [e.event for e in context["timeline"] if e.event.kind == AuditEvent.Kind.TASK_COMPLETED]
 
 
 @login_required
@@ -396,7 +391,7 @@ def case_file(request, instance_id: str, seq: int, path: str):
     event = next((e for e in selectors.instance_events(instance=instance) if e.seq == seq), None)
     data = (event.data.get("data") if event else None) or {}
     top, _sep, index = path.partition(".")
-    schema = timeline.schema_of(event, source_for(instance.definition_id)) if event else None
+    schema = presenters.recorded_form(event, source_for(instance.definition_id)) if event else None
     if top in access.contact_fields(schema) and not selectors.can_see_contacts(
         user=request.user, instance=instance
     ):
