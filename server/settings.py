@@ -96,9 +96,17 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("PROPFLOW_CONN_MAX_AGE", "60")),
+        # A kept connection the server closed meanwhile (a restart, an idle timeout, an
+        # operator's pg_terminate_backend) is replaced before a request uses it.
+        conn_health_checks=True,
     )
 }
+# The lock-and-read query of every step as a server-side prepared statement (planned once
+# per connection). Off by default: PgBouncer in transaction mode has no SQL PREPARE.
+PROPFLOW_PG_PREPARE = os.environ.get("PROPFLOW_PG_PREPARE", "0") == "1"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if os.environ.get("PROPFLOW_PG_DEFERRED_BEGIN", "1") == "1":
+        DATABASES["default"]["ENGINE"] = "server.db.postgresql"  # BEGIN rides on a statement
     # A web or worker process that dies in the middle of a step leaves its transaction to
     # PostgreSQL. A killed process's socket closes and an idle session ends at once; a
     # session blocked in a statement notices only if it checks its client (PostgreSQL 14+;

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from rest_framework.test import APIClient
 
 from server.flows import services
@@ -111,8 +111,7 @@ def test_a_person_and_a_timer_at_once_both_land_in_order():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_step_that_fails_mid_way_changes_nothing_and_the_connection_goes_on():
-    """Outside any atomic block BEGIN and COMMIT ride on the step's statements; a failure
-    between them must roll back and leave the connection usable."""
+    """A step that raises rolls its transaction back and leaves the connection usable."""
     import dataclasses
 
     from server.flows.errors import ProcessFailed
@@ -140,3 +139,78 @@ def test_a_step_that_fails_mid_way_changes_nothing_and_the_connection_goes_on():
     assert ProcessDefinition.objects.count() == 2
     claimed = services.task_claim(task_id=task.pk, user=desk)  # the same connection works on
     assert claimed.assignee == desk
+
+
+def _in_another_connection(query, params):
+    """Run ``query`` in a transaction of a fresh connection (a thread of its own); return its
+    rows, or the database error it raised."""
+    out = {}
+
+    def run():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(query, params)
+                out["rows"] = cursor.fetchall()
+        except DatabaseError as err:
+            out["error"] = err
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=30)
+    return out.get("error") or out["rows"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_step_on_commit_waits_for_the_commit_and_a_nested_atomic_keeps_the_lock(
+    users, monkeypatch
+):
+    """An effect handler written the ordinary Django way (a nested atomic, get_or_create,
+    on_commit) keeps the step one transaction under one lock."""
+    from server.estate import services as estate
+    from tests.scenario import Case, deploy_all, local
+    from tests.test_process_move_in import REGISTER, START
+
+    deploy_all()
+    make_units("2-301", status="not_handed_over")
+    case = Case(users, "move_in", as_="frontdesk", data=START, at=local("2026-11-23 09:00"))
+    table = ProcessInstance._meta.db_table
+    lock = f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE NOWAIT"
+    completions = (
+        f"SELECT count(*) FROM {AuditEvent._meta.db_table} "
+        "WHERE instance_id = %s AND kind = 'task_completed'"
+    )
+    seen = {}
+    real = estate.effect_apply
+
+    def effect_apply(effect, *, batch, today):
+        with transaction.atomic():  # a savepoint inside the step, not a commit
+            Group.objects.get_or_create(name="made-inside-a-step")
+        seen["in_step"] = connection.in_atomic_block
+        seen["lock_held"] = isinstance(_in_another_connection(lock, [case.id]), DatabaseError)
+        transaction.on_commit(
+            lambda: seen.setdefault("after", _in_another_connection(completions, [case.id]))
+        )
+        seen["before"] = "after" in seen
+        return real(effect, batch=batch, today=today)
+
+    monkeypatch.setattr(estate, "effect_apply", effect_apply)
+    case.complete("register", as_="frontdesk", data=REGISTER)
+
+    assert seen["in_step"] and seen["lock_held"], "the nested atomic released the lock"
+    assert seen["before"] is False, "on_commit ran before the step committed"
+    assert seen["after"] == [(1,)], "on_commit ran before the completion was visible"
+    assert Group.objects.filter(name="made-inside-a-step").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_write_batch_outside_a_transaction_is_refused():
+    from server.flows.batch import Batch, OutsideTransaction
+
+    batch = Batch()
+    batch.delete(Timer, instance=1)
+    with pytest.raises(OutsideTransaction):
+        batch.run()

@@ -3,62 +3,27 @@
 On PostgreSQL the statements of one change go to the server in one call; on
 SQLite (which takes one statement per call) they run one after another. Values
 are prepared by the model fields themselves, so they land exactly as the ORM
-would write them.
+would write them. Everything here runs inside the caller's ``transaction.atomic``
+block and refuses to run outside one: a batch is one step's writes, never a commit.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import weakref
-from collections.abc import Iterator
 
-from django.db import connection, models, transaction
-
-
-class _Step:
-    """One write transaction. ``begin`` and ``commit`` are SQL to prepend to the first
-    statement and append to the last one; empty when Django's atomic block does it."""
-
-    def __init__(self, piggyback: bool):
-        self.piggyback = piggyback
-        self.began = self.committed = False
-
-    def begin(self) -> str:
-        if not self.piggyback or self.began:
-            return ""
-        self.began = True
-        return "BEGIN; "
-
-    def commit(self) -> str:
-        return "; COMMIT" if self.piggyback and self.began else ""
+from django.conf import settings
+from django.db import connection, models
 
 
-@contextlib.contextmanager
-def step_transaction() -> Iterator[_Step]:
-    """A transaction for one step, in as few round trips as the database allows.
+class OutsideTransaction(RuntimeError):
+    """A step's write ran outside its atomic block: it would commit piecemeal."""
 
-    On PostgreSQL outside any atomic block, BEGIN travels with the first statement and
-    COMMIT with the last, so a step costs two round trips instead of four. Anywhere else
-    (SQLite, or inside a caller's atomic block) it is ``transaction.atomic()``.
-    """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        with transaction.atomic():
-            yield _Step(piggyback=False)
-        return
-    connection.ensure_connection()
-    step = _Step(piggyback=True)
-    try:
-        yield step
-    except BaseException:
-        if step.began and not step.committed:
-            with contextlib.suppress(Exception), connection.cursor() as cursor:
-                cursor.execute("ROLLBACK")
-        raise
-    if step.began and not step.committed:
-        with connection.cursor() as cursor:
-            cursor.execute("COMMIT")
+
+def check_in_transaction() -> None:
+    if not connection.in_atomic_block:
+        raise OutsideTransaction("A step writes only inside its transaction.atomic() block")
 
 
 class Batch:
@@ -117,17 +82,15 @@ class Batch:
         params.append(meta.pk.get_db_prep_value(obj.pk, connection))
         self.statements.append((sql, params))
 
-    def run(self, step: _Step | None = None) -> None:
-        """Run the statements; with a piggybacking ``step``, commit it in the same call."""
+    def run(self) -> None:
+        """Run the statements, in one call on PostgreSQL."""
+        check_in_transaction()
         if not self.statements:
             return
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 sql = ";\n".join(s for s, _ in self.statements)
-                commit = step.commit() if step else ""
-                cursor.execute(sql + commit, [p for _, params in self.statements for p in params])
-                if commit:
-                    step.committed = True
+                cursor.execute(sql, [p for _, params in self.statements for p in params])
             else:
                 for sql, params in self.statements:
                     cursor.execute(sql, params)
@@ -158,10 +121,11 @@ _PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _prepared(sql: str, params: list):
-    """On PostgreSQL, run ``sql`` as a server-side prepared statement, so it is planned once
-    per connection instead of once per step. Returns the SQL to send, its parameters and a
-    callback to call once it ran."""
-    if connection.vendor != "postgresql":
+    """With ``PROPFLOW_PG_PREPARE``, run ``sql`` as a server-side prepared statement, planned
+    once per connection instead of once per step. Off by default: a pooler in transaction
+    mode (PgBouncer) hands each transaction another server connection, where the statement
+    does not exist. Returns the SQL to send, its parameters and a callback for once it ran."""
+    if connection.vendor != "postgresql" or not settings.PROPFLOW_PG_PREPARE:
         return sql, params, lambda: None
     raw = connection.connection
     done = _PREPARED.setdefault(raw, set())
@@ -176,29 +140,34 @@ def _prepared(sql: str, params: list):
     return f"PREPARE {name} AS {numbered}; {execute}", params, lambda: done.add(name)
 
 
-def lock_with_children(
-    parent, child, *, fk: str, child_filter: str, where: str, params, step: _Step | None = None
-):
-    """Lock one ``parent`` row and read its ``child`` rows matching ``child_filter``, in one query.
+def lock_then_read(parent, child, *, fk: str, child_filter: str, where: str, params):
+    """Lock one ``parent`` row, then read it and its ``child`` rows matching ``child_filter``.
 
-    Returns ``(parent, [children])`` or ``(None, [])``. ``where`` is SQL on alias ``p``.
+    Returns ``(parent, [children])`` or ``(None, [])``. ``where`` is SQL on alias ``p``. On
+    PostgreSQL the read is a second statement sent in the same call as the lock: each
+    statement takes its own snapshot, so the read sees every row committed before the lock
+    was granted (a read in the locking statement itself would see rows as they were when it
+    began to wait). SQLite's writers are serialised by ``BEGIN IMMEDIATE`` instead.
     """
+    check_in_transaction()
     qn = connection.ops.quote_name
     p_cols, c_cols = (
         _columns(parent, "p", connection.vendor),
         _columns(child, "c", connection.vendor),
     )
     select = ", ".join(sql for _, sql, *_ in p_cols + c_cols)
+    table = qn(parent._meta.db_table)
     sql = (
-        f"SELECT {select} FROM {qn(parent._meta.db_table)} p "
+        f"SELECT {select} FROM {table} p "
         f"LEFT JOIN {qn(child._meta.db_table)} c ON c.{qn(fk)} = p.{qn(parent._meta.pk.column)}"
         f" AND {child_filter} WHERE {where}"
     )
-    if connection.features.has_select_for_update_of:
-        sql += " FOR UPDATE OF p"
-    sql, params, prepared = _prepared(sql, params)
+    sql, read_params, prepared = _prepared(sql, list(params))
+    if connection.features.has_select_for_update:
+        lock = f"SELECT 1 FROM {table} p WHERE {where} FOR UPDATE"
+        sql, read_params = f"{lock};\n{sql}", [*params, *read_params]
     with connection.cursor() as cursor:
-        cursor.execute((step.begin() if step else "") + sql, params)
+        cursor.execute(sql, read_params)
         rows = cursor.fetchall()
     prepared()
     if not rows:

@@ -1,9 +1,12 @@
 """Every change to a process instance goes through here.
 
-One write path: in one transaction, lock the instance row, load its state, let
-the engine step, store the new state, and bring task rows and audit events in
-line. Two people (or a person and a timer) acting on one instance queue on the
-row lock; the loser sees the new state and gets a clear conflict.
+One write path: in one ``transaction.atomic(durable=True)`` block, lock the instance
+row, then read it and its open tasks, let the engine step, store the new state, and
+bring task rows, timers, notifications and audit events in line. Two people (or a
+person and a timer) acting on one instance queue on the row lock; the second reads
+what the first committed and gets a clear conflict, or steps on from it. Work that
+must wait for the commit (Celery, email) goes through ``transaction.on_commit``; a
+nested ``atomic()`` inside a step is a savepoint, never a commit.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ import engine
 from engine import ProcessSource, StepResult, clock
 from server.estate import services as estate
 
-from . import access
-from .batch import Batch, lock_with_children, step_transaction
+from . import access, outbox
+from .batch import Batch, lock_then_read
 from .engine_binding import get_engine, source_for
 from .errors import Conflict, Forbidden, Invalid, NotFound, ProcessFailed
 from .models import AuditEvent, HumanTask, Notification, ProcessDefinition, ProcessInstance, Timer
@@ -174,8 +177,8 @@ class _Write:
         ]  # fmt: skip
         self.batch.insert(rows, on_conflict=("instance", "task_id"), update=TIMER_MOVED_FIELDS)
 
-    def flush(self, step=None) -> None:
-        """Write everything in one batch (one round trip on PostgreSQL, COMMIT included)."""
+    def flush(self) -> None:
+        """Write everything in one batch: one round trip on PostgreSQL."""
         instance = self.instance
         instance.updated_at = self.now
         batch = self.batch
@@ -191,14 +194,17 @@ class _Write:
         batch.insert(self.events)
         batch.insert(self.notifications)
         self._sync_timers()
-        batch.run(step)
+        batch.run()
+        if self.notifications:
+            transaction.on_commit(outbox.kick, robust=True)
 
 
 @contextlib.contextmanager
 def _locked(*, instance_id: int | None = None, task_id: UUID | None = None) -> Iterator[_Write]:
     """Lock one instance, by its id or one of its tasks', for the block; write at its end.
 
-    The lock and the read of the instance's open tasks are one query.
+    The instance and its open tasks are read after the lock is granted, so every check
+    made in the block sees what the previous holder of the lock committed.
     """
     tasks_table = connection.ops.quote_name(HumanTask._meta.db_table)
     if task_id is not None:
@@ -206,10 +212,10 @@ def _locked(*, instance_id: int | None = None, task_id: UUID | None = None) -> I
         param = HumanTask._meta.pk.get_db_prep_value(task_id, connection)
     else:
         where, param = "p.id = %s", instance_id
-    with step_transaction() as step:
-        instance, open_tasks = lock_with_children(
+    with transaction.atomic(durable=True):
+        instance, open_tasks = lock_then_read(
             ProcessInstance, HumanTask, fk="instance_id", child_filter="c.status = 'open'",
-            where=where, params=[param], step=step,
+            where=where, params=[param],
         )  # fmt: skip
         if instance is None:
             if task_id is not None:  # the same words as a task the caller may not see
@@ -219,7 +225,7 @@ def _locked(*, instance_id: int | None = None, task_id: UUID | None = None) -> I
             )
         write = _Write(instance, open_tasks, clock.now())
         yield write
-        write.flush(step)
+        write.flush()
 
 
 def _step(action, *args) -> StepResult:
@@ -320,7 +326,7 @@ def instance_start(*, process_key: str, started_by, data: dict | None) -> Proces
         business_key=str(data.get(source.business_key, ""))[:128], status="running",
         started_by=started_by, started_at=now,
     )  # fmt: skip
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         write = _Write(instance, [], now)
         write.event(Kind.INSTANCE_STARTED, actor=started_by, data={"data": data})
         write.apply(result, actor=started_by)

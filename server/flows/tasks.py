@@ -2,8 +2,9 @@
 
 ``sweep`` (beat, every few seconds) claims due timers and enqueues ``fire`` for them in
 chunks, once its claim has committed; ``fire`` fires each instance through the one write
-path; ``deliver`` sends the notification emails waiting in the outbox. Every task is
-safe to run twice: what is done is found done.
+path (whose steps ask for delivery once they commit, :mod:`.outbox`); ``deliver`` sends
+the notification emails waiting in the outbox. Every task is safe to run twice: what is
+done is found done.
 """
 
 from __future__ import annotations
@@ -36,10 +37,7 @@ def sweep() -> int:
 
 @shared_task(name="propflow.fire")
 def fire(instance_ids: list[int]) -> int:
-    fired = timers.fire(instance_ids)
-    if fired:
-        deliver.delay()
-    return len(fired)
+    return len(timers.fire(instance_ids))
 
 
 @shared_task(name="propflow.deliver")
