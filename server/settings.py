@@ -101,6 +101,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# `manage.py serve` (what `make run` runs) answers on this many threads, each keeping one
+# database connection: the most connections the web process holds.
+PROPFLOW_SERVE_THREADS = int(os.environ.get("PROPFLOW_SERVE_THREADS", "8"))
 # The lock-and-read query of every step as a server-side prepared statement (planned once
 # per connection). Off by default: PgBouncer in transaction mode has no SQL PREPARE.
 PROPFLOW_PG_PREPARE = os.environ.get("PROPFLOW_PG_PREPARE", "0") == "1"

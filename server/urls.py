@@ -10,3 +10,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("server.web.urls")),
 ]
+
+handler500 = "server.web.errors.server_error"

@@ -7,9 +7,13 @@ a page: ``{"count", "page", "pages", "results"}``. The OpenAPI document (``/api/
 
 from __future__ import annotations
 
+import logging
+
+from django import db
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.utils import translation
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions as drf_exceptions
@@ -29,12 +33,21 @@ from .engine_binding import source_for
 from .errors import Invalid, NotFound, ServiceError
 from .models import ProcessInstance
 
+log = logging.getLogger(__name__)
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 MAX_IDS = 1000  # notifications marked read at once
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, db.OperationalError | db.InterfaceError):
+        # A lost or restarted database, a backend an operator terminated: the step rolled
+        # back (or never began) and the connection is replaced on the next request.
+        log.warning("Database unavailable for %s: %s", context["request"].path, exc)
+        return Response(
+            {"detail": _("The database is not answering just now; try again in a moment.")},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"},
+        )  # fmt: skip
     if isinstance(exc, ServiceError):
         body = {"detail": exc.message}
         if exc.errors:

@@ -1,0 +1,35 @@
+"""The server-error answer: a database that is not answering is a 503 to retry, not a 500.
+
+Django calls :func:`server_error` for any exception nothing else handled (pages, and
+middleware before or after the API's own handler), inside the ``except`` block, so the
+exception is at hand.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from django import db
+from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.defaults import server_error as django_server_error
+
+log = logging.getLogger(__name__)
+
+
+def server_error(request, *args, **kwargs):
+    error = sys.exc_info()[1]
+    if not isinstance(error, db.OperationalError | db.InterfaceError):
+        return django_server_error(request, *args, **kwargs)
+    log.warning("Database unavailable for %s: %s", request.path, error)
+    message = _("The database is not answering just now; try again in a moment.")
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": message}, status=503)
+    else:
+        response = HttpResponse(
+            f"<!doctype html><title>503</title><p>{message}</p>", status=503,
+            content_type="text/html; charset=utf-8",
+        )  # fmt: skip
+    response["Retry-After"] = "1"
+    return response
