@@ -1,5 +1,9 @@
 """The demo data `make run` loads: every process, in different states."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
 from django.core.management import call_command
 
 from engine import clock
@@ -30,3 +34,18 @@ def test_the_demo_holds_every_process_including_an_escalated_complaint_and_a_lat
         )
     ) == {2, 3}
     assert "Demo cases: 10" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["2026-12-01 22:28", "2026-12-01 07:00", "2026-12-01 17:40", "2026-12-06 12:00"],
+    ids=["late-evening", "before-work", "after-work", "sunday"],
+)
+def test_the_demo_loads_whatever_the_time_it_is_loaded_at(db, settings, moment):
+    """A case played 'earlier today' must not meet a same-day limit during the play."""
+    settings.DEBUG = True
+    call_command("deploy_processes")
+    at = datetime.fromisoformat(moment).replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    with clock.frozen(at):
+        call_command("load_demo")
+    assert ProcessInstance.objects.count() == 10

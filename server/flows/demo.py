@@ -7,13 +7,14 @@ the demo happened exactly as they would have in production.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.contrib.auth.models import User
 
 from engine import clock
 
 from . import services
+from .engine_binding import get_engine
 from .models import HumanTask, ProcessDefinition, ProcessInstance
 
 SIGNED = "data:image/png;base64,iVBORw0KGgo="
@@ -112,6 +113,20 @@ def _repairs(now: datetime) -> None:
     )
 
 
+def _earlier_at_work(now: datetime, *, hours: int) -> datetime:
+    """``hours`` before ``now`` if that is inside a working day with an hour left of it, else
+    09:30 on the last working day before: a "same day" limit must not pass during the play."""
+    cal = get_engine().calendar
+    moment = (now - timedelta(hours=hours)).astimezone(cal.tz)
+    latest = datetime.combine(moment.date(), cal.end_of_day) - timedelta(hours=1)
+    if cal.is_working_day(moment.date()) and cal.start_of_day <= moment.time() <= latest.time():
+        return moment
+    day = moment.date() - timedelta(days=1)
+    while not cal.is_working_day(day):
+        day -= timedelta(days=1)
+    return datetime.combine(day, time(9, 30), cal.tz)
+
+
 def _complaints(now: datetime) -> None:
     base = {"complainant": "刘洋", "phone": "13800001202", "unit": "1-202", "channel": "walk_in"}
     # Passed to engineering and left alone: escalated to the supervisor (and on).
@@ -147,7 +162,7 @@ def _complaints(now: datetime) -> None:
                 "description": "保洁员清扫不及时",
                 "category": "cleaning_landscaping",
             },
-            now - timedelta(hours=5),
+            _earlier_at_work(now, hours=5),
         )
         .then("screen", "frontdesk", {"valid": True, "department": "customer_service"})
         .then(
