@@ -1,7 +1,9 @@
 """Django settings. Everything a site changes comes from the environment.
 
+- ``PROPFLOW_DEBUG=1``: development (``make run`` and the tests set it). Unset, DEBUG is
+  off and the secret key is required.
 - ``DATABASE_URL``: defaults to SQLite in ``var/``; ``postgres://...`` for production.
-- ``PROPFLOW_SECRET_KEY``: required when ``PROPFLOW_DEBUG`` is off.
+- ``PROPFLOW_SECRET_KEY``: 50 or more random characters; required when DEBUG is off.
 - ``PROPFLOW_ALLOWED_HOSTS``: comma-separated.
 - ``PROPFLOW_TIME_LIMITS``: JSON, the site's time limits by name (engine/limits.py),
   for example ``{"repair.urgent_arrival": 20, "complaint.level2": 2}``.
@@ -28,14 +30,27 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PROPFLOW_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = os.environ.get("PROPFLOW_DEBUG", "1") == "1"
+
+def _flag(name: str, default: bool) -> bool:
+    return os.environ.get(name, "1" if default else "0") == "1"
+
+
+def _list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# Off unless asked for: a site that forgets the variable must not serve debug pages.
+DEBUG = _flag("PROPFLOW_DEBUG", False)
 
 
 def _secret_key() -> str:
     if key := os.environ.get("PROPFLOW_SECRET_KEY"):
         return key
     if not DEBUG:
-        raise RuntimeError("Set PROPFLOW_SECRET_KEY when PROPFLOW_DEBUG=0")
+        raise RuntimeError(
+            "Set PROPFLOW_SECRET_KEY (50 or more random characters), "
+            "or PROPFLOW_DEBUG=1 for development"
+        )
     path = VAR_DIR / "secret_key"  # a per-checkout development key, never committed
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
@@ -43,7 +58,7 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = os.environ.get("PROPFLOW_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+ALLOWED_HOSTS = _list("PROPFLOW_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
