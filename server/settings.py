@@ -1,10 +1,18 @@
 """Django settings. Everything a site changes comes from the environment.
 
 - ``PROPFLOW_DEBUG=1``: development (``make run`` and the tests set it). Unset, DEBUG is
-  off and the secret key is required.
+  off and the site is production: HTTPS only and the secret key required.
 - ``DATABASE_URL``: defaults to SQLite in ``var/``; ``postgres://...`` for production.
 - ``PROPFLOW_SECRET_KEY``: 50 or more random characters; required when DEBUG is off.
 - ``PROPFLOW_ALLOWED_HOSTS``: comma-separated.
+- With DEBUG off these are on and ``=0`` turns one off: ``PROPFLOW_SSL_REDIRECT``,
+  ``PROPFLOW_HSTS_SECONDS`` (seconds, one year), ``PROPFLOW_HSTS_INCLUDE_SUBDOMAINS``,
+  ``PROPFLOW_HSTS_PRELOAD``, ``PROPFLOW_SECURE_COOKIES`` (session and CSRF cookies); see
+  docs/operations.md, "Production settings".
+- ``PROPFLOW_PROXY_SSL_HEADER=X-Forwarded-Proto:https``: TLS ends at a proxy that sets it;
+  ``PROPFLOW_CSRF_TRUSTED_ORIGINS``: comma-separated ``https://...`` origins.
+- ``PROPFLOW_CSP_REPORT_ONLY=1``, ``PROPFLOW_CSP_REPORT_URI``: the Content-Security-Policy
+  only reported, and where to.
 - ``PROPFLOW_TIME_LIMITS``: JSON, the site's time limits by name (engine/limits.py),
   for example ``{"repair.urgent_arrival": 20, "complaint.level2": 2}``.
 - ``PROPFLOW_EXTRA_DAYS_OFF`` / ``PROPFLOW_EXTRA_WORKDAYS``: comma-separated ISO dates the
@@ -25,6 +33,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PROPFLOW_VAR_DIR", BASE_DIR / "var"))
@@ -37,6 +46,12 @@ def _flag(name: str, default: bool) -> bool:
 
 def _list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def _meta_key(header: str) -> str:
+    """``X-Forwarded-Proto`` or ``HTTP_X_FORWARDED_PROTO``: the name in ``request.META``."""
+    key = header.strip().upper().replace("-", "_")
+    return key if key.startswith("HTTP_") else f"HTTP_{key}"
 
 
 # Off unless asked for: a site that forgets the variable must not serve debug pages.
@@ -71,6 +86,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "server.estate",
     "server.flows",
     "server.web",
@@ -78,6 +94,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -152,6 +169,60 @@ CSRF_COOKIE_HTTPONLY = True
 # A form's attachments travel as data-urls (10 files of 5 MB at most, base64).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 70_000_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5_000_000
+
+# -- HTTPS and cookies -------------------------------------------------------------------
+# With DEBUG off the site is served over HTTPS only. Each default can be turned off where a
+# deployment must (a plain-HTTP benchmark or rehearsal copy; a proxy that redirects and sets
+# HSTS itself); `manage.py check --deploy` then names what was turned off.
+_HTTPS = not DEBUG
+SECURE_SSL_REDIRECT = _flag("PROPFLOW_SSL_REDIRECT", _HTTPS)
+SECURE_HSTS_SECONDS = int(os.environ.get("PROPFLOW_HSTS_SECONDS", 31_536_000 if _HTTPS else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("PROPFLOW_HSTS_INCLUDE_SUBDOMAINS", _HTTPS)
+SECURE_HSTS_PRELOAD = _flag("PROPFLOW_HSTS_PRELOAD", _HTTPS)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _flag("PROPFLOW_SECURE_COOKIES", _HTTPS)
+
+
+def _proxy_ssl_header() -> tuple[str, str] | None:
+    """How the proxy that ends TLS says a request came over HTTPS (``X-Forwarded-Proto:https``).
+
+    Only for a proxy that sets the header on every request: a client could send it too.
+    """
+    raw = os.environ.get("PROPFLOW_PROXY_SSL_HEADER", "")
+    if not raw:
+        return None
+    header, _sep, value = raw.partition(":")
+    if not (header.strip() and value.strip()):
+        raise RuntimeError(
+            f"PROPFLOW_PROXY_SSL_HEADER={raw!r}: write it as X-Forwarded-Proto:https"
+        )
+    return _meta_key(header), value.strip()
+
+
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header()
+CSRF_TRUSTED_ORIGINS = _list("PROPFLOW_CSRF_TRUSTED_ORIGINS")
+
+# -- Content-Security-Policy (django-csp) ----------------------------------------------------
+# Scripts and styles come from the site itself only: the pages have no inline script or
+# style (htmx is told not to inject its indicator style, base.html) and /api/docs/ is
+# Swagger UI's split view. Images may be data-urls (the favicon, bpmn-js's and Swagger UI's).
+# PROPFLOW_CSP_REPORT_ONLY=1 reports violations instead of blocking them, for a site that
+# must first see what its own additions (say, a proxy-injected tag) would break.
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "report-uri": os.environ.get("PROPFLOW_CSP_REPORT_URI") or None,
+    }
+}
+_CSP_REPORT_ONLY = _flag("PROPFLOW_CSP_REPORT_ONLY", False)
+CONTENT_SECURITY_POLICY = None if _CSP_REPORT_ONLY else _CSP
+CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP if _CSP_REPORT_ONLY else None
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"  # `manage.py collectstatic` fills it for production
