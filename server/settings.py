@@ -13,6 +13,10 @@
   ``PROPFLOW_CSRF_TRUSTED_ORIGINS``: comma-separated ``https://...`` origins.
 - ``PROPFLOW_CSP_REPORT_ONLY=1``, ``PROPFLOW_CSP_REPORT_URI``: the Content-Security-Policy
   only reported, and where to.
+- ``PROPFLOW_LOGIN_FAILURE_LIMIT`` (5 per username), ``PROPFLOW_LOGIN_ADDRESS_FAILURE_LIMIT``
+  (30 per address), ``PROPFLOW_LOGIN_COOLOFF_MINUTES`` (15): sign-in lockouts
+  (server/lockout.py); ``PROPFLOW_CLIENT_IP_HEADER`` (e.g. ``X-Forwarded-For``) and
+  ``PROPFLOW_PROXY_COUNT`` (1): where the client's address is behind proxies.
 - ``PROPFLOW_TIME_LIMITS``: JSON, the site's time limits by name (engine/limits.py),
   for example ``{"repair.urgent_arrival": 20, "complaint.level2": 2}``.
 - ``PROPFLOW_EXTRA_DAYS_OFF`` / ``PROPFLOW_EXTRA_WORKDAYS``: comma-separated ISO dates the
@@ -30,6 +34,7 @@
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -51,7 +56,7 @@ def _list(name: str, default: str = "") -> list[str]:
 def _meta_key(header: str) -> str:
     """``X-Forwarded-Proto`` or ``HTTP_X_FORWARDED_PROTO``: the name in ``request.META``."""
     key = header.strip().upper().replace("-", "_")
-    return key if key.startswith("HTTP_") else f"HTTP_{key}"
+    return key if key.startswith("HTTP_") or key == "REMOTE_ADDR" else f"HTTP_{key}"
 
 
 # Off unless asked for: a site that forgets the variable must not serve debug pages.
@@ -86,6 +91,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "csp",
     "server.estate",
     "server.flows",
@@ -103,6 +109,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a sign-in it refused into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "server.urls"
@@ -224,6 +232,28 @@ _CSP_REPORT_ONLY = _flag("PROPFLOW_CSP_REPORT_ONLY", False)
 CONTENT_SECURITY_POLICY = None if _CSP_REPORT_ONLY else _CSP
 CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP if _CSP_REPORT_ONLY else None
 
+# -- repeated wrong passwords (django-axes; answered by server/lockout.py) -------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: a locked-out sign-in is refused unchecked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "server.lockout.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "server.lockout.page_response"
+AXES_CLIENT_IP_CALLABLE = "server.lockout.client_address"
+# Counted per username and per address, each on its own (LockoutHandler reads them in this
+# order). The address's limit is higher: a service centre's desks share one address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(os.environ.get("PROPFLOW_LOGIN_FAILURE_LIMIT", "5"))
+PROPFLOW_LOGIN_ADDRESS_FAILURE_LIMIT = int(
+    os.environ.get("PROPFLOW_LOGIN_ADDRESS_FAILURE_LIMIT", "30")
+)
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("PROPFLOW_LOGIN_COOLOFF_MINUTES", "15")))
+# Behind a proxy the client's address is in a header the proxy sets (X-Forwarded-For,
+# X-Real-IP); without one, REMOTE_ADDR is the proxy's own address, shared by everyone.
+AXES_SENSITIVE_PARAMETERS = []  # the log names who and where (never the password): to unlock
+PROPFLOW_CLIENT_IP_HEADER = _meta_key(os.environ.get("PROPFLOW_CLIENT_IP_HEADER") or "REMOTE_ADDR")
+PROPFLOW_PROXY_COUNT = int(os.environ.get("PROPFLOW_PROXY_COUNT", "1"))
+
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"  # `manage.py collectstatic` fills it for production
 STATIC_ROOT.mkdir(exist_ok=True)
@@ -332,5 +362,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PROPFLOW_LOG_LEVEL", "INFO")},
     # SpiffWorkflow logs every task state change at INFO: the audit trail already says it.
-    "loggers": {"spiff": {"level": "WARNING"}},
+    "loggers": {
+        "spiff": {"level": "WARNING"},
+        # Each failed sign-in and lockout at WARNING; not axes's hello at every start.
+        "axes": {"level": "WARNING"},
+    },
 }

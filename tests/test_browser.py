@@ -247,5 +247,22 @@ def test_swagger_ui_and_the_admin_work_under_the_content_security_policy(site):
     admin.goto(f"{site.url}/admin/auth/user/")
     admin.locator("#result_list a", has_text="frontdesk").click()
     expect(admin.locator("input[name=username]")).to_have_value("frontdesk")
+    admin.goto(f"{site.url}/admin/axes/accessattempt/")
+    expect(admin.locator("#content h1")).to_be_visible()
     admin.wait_for_load_state("networkidle")
     assert site.violations == []
+
+
+def test_a_locked_out_sign_in_page_says_why_and_when(site):
+    page = site.page()
+    page.goto(f"{site.url}/login/")
+    for _ in range(5):
+        page.fill("input[name=username]", "frontdesk")
+        page.fill("input[name=password]", "wrong")
+        page.click("button.primary")
+    expect(page.locator("p.error")).to_contain_text("登录失败次数过多，请 15 分钟后再试")
+    expect(page.locator("input[name=username]")).to_have_value("frontdesk")
+    page.fill("input[name=password]", "pw")  # the right one, too late
+    page.click("button.primary")
+    expect(page.locator("p.error")).to_contain_text("登录失败次数过多")
+    assert page.url == f"{site.url}/login/"

@@ -72,8 +72,10 @@ print(json.dumps({name: getattr(s, name) for name in (
     "DEBUG", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS",
     "SECURE_HSTS_PRELOAD", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
     "SECURE_PROXY_SSL_HEADER", "CSRF_TRUSTED_ORIGINS", "PROPFLOW_ALLOW_AS_OF",
-    "WHITENOISE_USE_FINDERS")}
-    | {"static": s.STORAGES["staticfiles"]["BACKEND"], "csp": bool(s.CONTENT_SECURITY_POLICY),
+    "WHITENOISE_USE_FINDERS", "AXES_FAILURE_LIMIT", "PROPFLOW_LOGIN_ADDRESS_FAILURE_LIMIT",
+    "PROPFLOW_CLIENT_IP_HEADER", "PROPFLOW_PROXY_COUNT")}
+    | {"static": s.STORAGES["staticfiles"]["BACKEND"], "cool_off": s.AXES_COOLOFF_TIME.seconds,
+       "csp": bool(s.CONTENT_SECURITY_POLICY),
        "csp_ro": bool(s.CONTENT_SECURITY_POLICY_REPORT_ONLY)}))
 """
 
@@ -91,8 +93,10 @@ def test_with_debug_off_every_secure_default_is_on(tmp_path):
         "SESSION_COOKIE_SECURE": True, "CSRF_COOKIE_SECURE": True,
         "SECURE_PROXY_SSL_HEADER": None, "CSRF_TRUSTED_ORIGINS": [],
         "PROPFLOW_ALLOW_AS_OF": False, "WHITENOISE_USE_FINDERS": False,
+        "AXES_FAILURE_LIMIT": 5, "PROPFLOW_LOGIN_ADDRESS_FAILURE_LIMIT": 30,
+        "PROPFLOW_CLIENT_IP_HEADER": "REMOTE_ADDR", "PROPFLOW_PROXY_COUNT": 1,
         "static": "whitenoise.storage.CompressedManifestStaticFilesStorage",
-        "csp": True, "csp_ro": False,
+        "cool_off": 900, "csp": True, "csp_ro": False,
     }  # fmt: skip
 
 
@@ -102,7 +106,9 @@ def test_each_default_has_a_setting_and_debug_keeps_development_ways(tmp_path):
         PROPFLOW_HSTS_INCLUDE_SUBDOMAINS="0", PROPFLOW_HSTS_PRELOAD="0",
         PROPFLOW_SECURE_COOKIES="0", PROPFLOW_PROXY_SSL_HEADER="X-Forwarded-Proto:https",
         PROPFLOW_CSRF_TRUSTED_ORIGINS="https://a.example.com, https://b.example.com",
-        PROPFLOW_CSP_REPORT_ONLY="1",
+        PROPFLOW_LOGIN_FAILURE_LIMIT="8", PROPFLOW_LOGIN_ADDRESS_FAILURE_LIMIT="50",
+        PROPFLOW_LOGIN_COOLOFF_MINUTES="5", PROPFLOW_CLIENT_IP_HEADER="X-Forwarded-For",
+        PROPFLOW_PROXY_COUNT="2", PROPFLOW_CSP_REPORT_ONLY="1",
     ))  # fmt: skip
     expected = {
         "DEBUG": False, "SECURE_SSL_REDIRECT": False, "SECURE_HSTS_SECONDS": 3600,
@@ -110,6 +116,8 @@ def test_each_default_has_a_setting_and_debug_keeps_development_ways(tmp_path):
         "SESSION_COOKIE_SECURE": False, "CSRF_COOKIE_SECURE": False,
         "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
         "CSRF_TRUSTED_ORIGINS": ["https://a.example.com", "https://b.example.com"],
+        "AXES_FAILURE_LIMIT": 8, "PROPFLOW_LOGIN_ADDRESS_FAILURE_LIMIT": 50, "cool_off": 300,
+        "PROPFLOW_CLIENT_IP_HEADER": "HTTP_X_FORWARDED_FOR", "PROPFLOW_PROXY_COUNT": 2,
         "csp": False, "csp_ro": True,
     }  # fmt: skip
     assert {name: changed[name] for name in expected} == expected
