@@ -4,6 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 8000
+# Development mode for the commands below that run the site's code; an explicit
+# PROPFLOW_DEBUG=0 still wins. (The settings' own default is off: docs/operations.md.)
+DEV    := PROPFLOW_DEBUG=$${PROPFLOW_DEBUG:-1}
 
 .PHONY: setup run test lint bench bench-inbox bench-timers worker beat clean browser messages
 
@@ -22,7 +25,7 @@ $(VENDOR): $(WEB)/frontend/package-lock.json
 	@touch $@
 
 $(MO): $(WEB)/locale/zh_Hans/LC_MESSAGES/django.po $(STAMP)
-	$(PY) manage.py compile_translations
+	$(DEV) $(PY) manage.py compile_translations
 
 setup: $(STAMP) $(VENDOR) $(MO)
 
@@ -42,14 +45,15 @@ browser:
 
 # Refresh the Chinese catalogue after changing the pages' English strings.
 messages: setup
-	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore='.venv/*' \
+	$(DEV) $(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore='.venv/*' \
 	  --ignore='$(WEB)/frontend/*' --ignore='tests/*' --ignore='bench/*'
 
 run: setup
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py deploy_processes
-	$(PY) manage.py load_demo
-	PROPFLOW_SITE_URL=$${PROPFLOW_SITE_URL:-http://127.0.0.1:$(PORT)} $(PY) manage.py serve 127.0.0.1:$(PORT)
+	$(DEV) $(PY) manage.py migrate --noinput
+	$(DEV) $(PY) manage.py deploy_processes
+	$(DEV) $(PY) manage.py load_demo
+	$(DEV) PROPFLOW_SITE_URL=$${PROPFLOW_SITE_URL:-http://127.0.0.1:$(PORT)} \
+	  $(PY) manage.py serve 127.0.0.1:$(PORT)
 
 lint: setup
 	$(PY) -m ruff check .
@@ -60,22 +64,22 @@ test: setup lint browser
 	$(PY) -m pytest
 
 bench: setup
-	$(PY) bench/step.py
+	$(DEV) $(PY) bench/step.py
 
 # The inbox among 100,000 open tasks: DATABASE_URL=postgres://... (see docs/performance.md).
 bench-inbox: setup
-	$(PY) bench/inbox.py
+	$(DEV) $(PY) bench/inbox.py
 
 # Needs PostgreSQL and a broker: DATABASE_URL and CELERY_BROKER_URL (see docs/performance.md).
 bench-timers: setup
-	$(PY) bench/timers.py
+	$(DEV) $(PY) bench/timers.py
 
 # Production-style processes against CELERY_BROKER_URL (see README, "Production").
 worker: setup
-	$(VENV)/bin/celery -A server worker --loglevel=INFO
+	$(DEV) $(VENV)/bin/celery -A server worker --loglevel=INFO
 
 beat: setup
-	$(VENV)/bin/celery -A server beat --loglevel=INFO
+	$(DEV) $(VENV)/bin/celery -A server beat --loglevel=INFO
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache $(WEB)/frontend/node_modules $(MO)

@@ -149,6 +149,20 @@ def show_queries(client, url: str) -> None:
         client.get(url)
 
 
+def https_client():
+    """Django's test client, asking over HTTPS and for its own host name as a production
+    site is asked: with PROPFLOW_DEBUG=0 a plain-HTTP request only answers a redirect."""
+    from django.conf import settings
+    from django.test import Client
+
+    class HttpsClient(Client):
+        def generic(self, *args, **kwargs):
+            return super().generic(*args, **{**kwargs, "secure": True})
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    return HttpsClient(HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--open", type=int, default=100_000, help="open tasks in all")
@@ -164,7 +178,6 @@ def main():
     django.setup()
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
 
     call_command("collectstatic", interactive=False, verbosity=0)  # as production serves them
 
@@ -180,7 +193,7 @@ def main():
         print(f"{args.open:,} open tasks ({MINE_UNCLAIMED + MINE_CLAIMED} the user's: "
               f"{MINE_UNCLAIMED} to claim, {MINE_CLAIMED} claimed), {args.done:,} done, "
               f"{args.units:,} units; written in {time.perf_counter() - t0:.0f} s")  # fmt: skip
-        client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+        client = https_client()
         client.force_login(made["user"])
         pages = [
             ("inbox, first page", "/"),

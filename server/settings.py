@@ -1,8 +1,22 @@
 """Django settings. Everything a site changes comes from the environment.
 
+- ``PROPFLOW_DEBUG=1``: development (``make run`` and the tests set it). Unset, DEBUG is
+  off and the site is production: HTTPS only and the secret key required.
 - ``DATABASE_URL``: defaults to SQLite in ``var/``; ``postgres://...`` for production.
-- ``PROPFLOW_SECRET_KEY``: required when ``PROPFLOW_DEBUG`` is off.
+- ``PROPFLOW_SECRET_KEY``: 50 or more random characters; required when DEBUG is off.
 - ``PROPFLOW_ALLOWED_HOSTS``: comma-separated.
+- With DEBUG off these are on and ``=0`` turns one off: ``PROPFLOW_SSL_REDIRECT``,
+  ``PROPFLOW_HSTS_SECONDS`` (seconds, one year), ``PROPFLOW_HSTS_INCLUDE_SUBDOMAINS``,
+  ``PROPFLOW_HSTS_PRELOAD``, ``PROPFLOW_SECURE_COOKIES`` (session and CSRF cookies); see
+  docs/operations.md, "Production settings".
+- ``PROPFLOW_PROXY_SSL_HEADER=X-Forwarded-Proto:https``: TLS ends at a proxy that sets it;
+  ``PROPFLOW_CSRF_TRUSTED_ORIGINS``: comma-separated ``https://...`` origins.
+- ``PROPFLOW_CSP_REPORT_ONLY=1``, ``PROPFLOW_CSP_REPORT_URI``: the Content-Security-Policy
+  only reported, and where to.
+- ``PROPFLOW_LOGIN_FAILURE_LIMIT`` (5 per username), ``PROPFLOW_LOGIN_ADDRESS_FAILURE_LIMIT``
+  (30 per address), ``PROPFLOW_LOGIN_COOLOFF_MINUTES`` (15): sign-in lockouts
+  (server/lockout.py); ``PROPFLOW_CLIENT_IP_HEADER`` (e.g. ``X-Forwarded-For``) and
+  ``PROPFLOW_PROXY_COUNT`` (1): where the client's address is behind proxies.
 - ``PROPFLOW_TIME_LIMITS``: JSON, the site's time limits by name (engine/limits.py),
   for example ``{"repair.urgent_arrival": 20, "complaint.level2": 2}``.
 - ``PROPFLOW_EXTRA_DAYS_OFF`` / ``PROPFLOW_EXTRA_WORKDAYS``: comma-separated ISO dates the
@@ -20,22 +34,43 @@
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PROPFLOW_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = os.environ.get("PROPFLOW_DEBUG", "1") == "1"
+
+def _flag(name: str, default: bool) -> bool:
+    return os.environ.get(name, "1" if default else "0") == "1"
+
+
+def _list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def _meta_key(header: str) -> str:
+    """``X-Forwarded-Proto`` or ``HTTP_X_FORWARDED_PROTO``: the name in ``request.META``."""
+    key = header.strip().upper().replace("-", "_")
+    return key if key.startswith("HTTP_") or key == "REMOTE_ADDR" else f"HTTP_{key}"
+
+
+# Off unless asked for: a site that forgets the variable must not serve debug pages.
+DEBUG = _flag("PROPFLOW_DEBUG", False)
 
 
 def _secret_key() -> str:
     if key := os.environ.get("PROPFLOW_SECRET_KEY"):
         return key
     if not DEBUG:
-        raise RuntimeError("Set PROPFLOW_SECRET_KEY when PROPFLOW_DEBUG=0")
+        raise RuntimeError(
+            "Set PROPFLOW_SECRET_KEY (50 or more random characters), "
+            "or PROPFLOW_DEBUG=1 for development"
+        )
     path = VAR_DIR / "secret_key"  # a per-checkout development key, never committed
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
@@ -43,7 +78,7 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = os.environ.get("PROPFLOW_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+ALLOWED_HOSTS = _list("PROPFLOW_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -56,6 +91,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "server.estate",
     "server.flows",
     "server.web",
@@ -63,6 +100,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -71,6 +109,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a sign-in it refused into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "server.urls"
@@ -148,6 +188,82 @@ CSRF_COOKIE_HTTPONLY = True
 # A form's attachments travel as data-urls (10 files of 5 MB at most, base64).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 70_000_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5_000_000
+
+# -- HTTPS and cookies -------------------------------------------------------------------
+# With DEBUG off the site is served over HTTPS only. Each default can be turned off where a
+# deployment must (a plain-HTTP benchmark or rehearsal copy; a proxy that redirects and sets
+# HSTS itself); `manage.py check --deploy` then names what was turned off.
+_HTTPS = not DEBUG
+SECURE_SSL_REDIRECT = _flag("PROPFLOW_SSL_REDIRECT", _HTTPS)
+SECURE_HSTS_SECONDS = int(os.environ.get("PROPFLOW_HSTS_SECONDS", 31_536_000 if _HTTPS else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("PROPFLOW_HSTS_INCLUDE_SUBDOMAINS", _HTTPS)
+SECURE_HSTS_PRELOAD = _flag("PROPFLOW_HSTS_PRELOAD", _HTTPS)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _flag("PROPFLOW_SECURE_COOKIES", _HTTPS)
+
+
+def _proxy_ssl_header() -> tuple[str, str] | None:
+    """How the proxy that ends TLS says a request came over HTTPS (``X-Forwarded-Proto:https``).
+
+    Only for a proxy that sets the header on every request: a client could send it too.
+    """
+    raw = os.environ.get("PROPFLOW_PROXY_SSL_HEADER", "")
+    if not raw:
+        return None
+    header, _sep, value = raw.partition(":")
+    if not (header.strip() and value.strip()):
+        raise RuntimeError(
+            f"PROPFLOW_PROXY_SSL_HEADER={raw!r}: write it as X-Forwarded-Proto:https"
+        )
+    return _meta_key(header), value.strip()
+
+
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header()
+CSRF_TRUSTED_ORIGINS = _list("PROPFLOW_CSRF_TRUSTED_ORIGINS")
+
+# -- Content-Security-Policy (django-csp) ----------------------------------------------------
+# Scripts and styles come from the site itself only: the pages have no inline script or
+# style (htmx is told not to inject its indicator style, base.html) and /api/docs/ is
+# Swagger UI's split view. Images may be data-urls (the favicon, bpmn-js's and Swagger UI's).
+# PROPFLOW_CSP_REPORT_ONLY=1 reports violations instead of blocking them, for a site that
+# must first see what its own additions (say, a proxy-injected tag) would break.
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "report-uri": os.environ.get("PROPFLOW_CSP_REPORT_URI") or None,
+    }
+}
+_CSP_REPORT_ONLY = _flag("PROPFLOW_CSP_REPORT_ONLY", False)
+CONTENT_SECURITY_POLICY = None if _CSP_REPORT_ONLY else _CSP
+CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP if _CSP_REPORT_ONLY else None
+
+# -- repeated wrong passwords (django-axes; answered by server/lockout.py) -------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: a locked-out sign-in is refused unchecked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "server.lockout.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "server.lockout.page_response"
+AXES_CLIENT_IP_CALLABLE = "server.lockout.client_address"
+# Counted per username and per address, each on its own (LockoutHandler reads them in this
+# order). The address's limit is higher: a service centre's desks share one address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(os.environ.get("PROPFLOW_LOGIN_FAILURE_LIMIT", "5"))
+PROPFLOW_LOGIN_ADDRESS_FAILURE_LIMIT = int(
+    os.environ.get("PROPFLOW_LOGIN_ADDRESS_FAILURE_LIMIT", "30")
+)
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("PROPFLOW_LOGIN_COOLOFF_MINUTES", "15")))
+# Behind a proxy the client's address is in a header the proxy sets (X-Forwarded-For,
+# X-Real-IP); without one, REMOTE_ADDR is the proxy's own address, shared by everyone.
+AXES_SENSITIVE_PARAMETERS = []  # the log names who and where (never the password): to unlock
+PROPFLOW_CLIENT_IP_HEADER = _meta_key(os.environ.get("PROPFLOW_CLIENT_IP_HEADER") or "REMOTE_ADDR")
+PROPFLOW_PROXY_COUNT = int(os.environ.get("PROPFLOW_PROXY_COUNT", "1"))
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"  # `manage.py collectstatic` fills it for production
@@ -257,5 +373,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PROPFLOW_LOG_LEVEL", "INFO")},
     # SpiffWorkflow logs every task state change at INFO: the audit trail already says it.
-    "loggers": {"spiff": {"level": "WARNING"}},
+    "loggers": {
+        "spiff": {"level": "WARNING"},
+        # Each failed sign-in and lockout at WARNING; not axes's hello at every start.
+        "axes": {"level": "WARNING"},
+    },
 }

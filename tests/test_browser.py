@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 
 from engine import clock
 from tests.conftest import make_units
@@ -53,21 +54,33 @@ def chromium():
 
 @pytest.fixture
 def site(transactional_db, live_server, users, chromium):
-    """``site.login(role, locale=..., viewport=...)`` gives a signed-in page."""
+    """``site.login(role, locale=..., viewport=...)`` gives a signed-in page.
+
+    Every page of every test runs under the site's Content-Security-Policy; Chromium logs a
+    violation to the console, and one on any page fails the test.
+    """
     deploy_all()
     make_units("1-101", "1-102")
     pages = []
+    violations = []
 
     class Site:
         url = live_server.url
 
-        def login(self, role, *, locale="zh-CN", viewport=None):
+        def page(self, *, locale="zh-CN", viewport=None):
             context = chromium.new_context(
                 locale=locale, viewport=viewport or {"width": 1280, "height": 900}
             )
             page = context.new_page()
             page.set_default_timeout(15_000)
+            page.on("console", lambda m: violations.extend(
+                [f"{page.url}: {m.text}"] if "Content Security Policy" in m.text else []
+            ))  # fmt: skip
             pages.append(context)
+            return page
+
+        def login(self, role, *, locale="zh-CN", viewport=None):
+            page = self.page(locale=locale, viewport=viewport)
             page.goto(f"{self.url}/login/")
             page.fill("input[name=username]", role)
             page.fill("input[name=password]", "pw")
@@ -75,9 +88,13 @@ def site(transactional_db, live_server, users, chromium):
             page.wait_for_url(f"{self.url}/")
             return page
 
+        violations: list[str]
+
+    Site.violations = violations
     yield Site()
     for context in pages:
         context.close()
+    assert violations == [], "pages broke the Content-Security-Policy"
 
 
 def shot(page, name: str) -> Path:
@@ -218,3 +235,34 @@ def test_a_technician_completes_an_urgent_repair_on_a_phone(site, users):
     assert work["after_photos"] == [
         "data:image/png;base64," + __import__("base64").b64encode(PNG).decode()
     ] and re.match(r"data:image/png;base64,", work["owner_signature"])
+
+
+def test_swagger_ui_and_the_admin_work_under_the_content_security_policy(site):
+    User.objects.create_superuser("admin", password="pw")
+    admin = site.login("admin")
+
+    docs = admin.goto(f"{site.url}/api/docs/")
+    assert "script-src 'self'" in docs.headers["content-security-policy"]
+    expect(admin.locator(".opblock").first).to_be_visible()  # its start-up script ran
+    admin.goto(f"{site.url}/admin/auth/user/")
+    admin.locator("#result_list a", has_text="frontdesk").click()
+    expect(admin.locator("input[name=username]")).to_have_value("frontdesk")
+    admin.goto(f"{site.url}/admin/axes/accessattempt/")
+    expect(admin.locator("#content h1")).to_be_visible()
+    admin.wait_for_load_state("networkidle")
+    assert site.violations == []
+
+
+def test_a_locked_out_sign_in_page_says_why_and_when(site):
+    page = site.page()
+    page.goto(f"{site.url}/login/")
+    for _ in range(5):
+        page.fill("input[name=username]", "frontdesk")
+        page.fill("input[name=password]", "wrong")
+        page.click("button.primary")
+    expect(page.locator("p.error")).to_contain_text("登录失败次数过多，请 15 分钟后再试")
+    expect(page.locator("input[name=username]")).to_have_value("frontdesk")
+    page.fill("input[name=password]", "pw")  # the right one, too late
+    page.click("button.primary")
+    expect(page.locator("p.error")).to_contain_text("登录失败次数过多")
+    assert page.url == f"{site.url}/login/"

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions as drf_exceptions
-from rest_framework import status
+from rest_framework import serializers, status
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -26,6 +27,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from engine import clock
+from server import lockout
 
 from . import access, notifications, presenters, selectors, services
 from . import api_schema as doc
@@ -213,8 +215,14 @@ SEARCH = _query("q", str, "Search: part of the unit, or the name of its current 
 # -- auth ----------------------------------------------------------------------------------
 
 
+class _TokenInput(AuthTokenSerializer):
+    # No longer than a username can be: what was tried is recorded (django-axes), in 255.
+    username = serializers.CharField(max_length=150, write_only=True)
+
+
 class TokenApi(ObtainAuthToken):
     parser_classes = [FormParser, MultiPartParser, JsonParser]
+    serializer_class = _TokenInput
 
     @extend_schema(
         operation_id="auth_token_create",
@@ -226,12 +234,23 @@ class TokenApi(ObtainAuthToken):
         responses={
             200: doc.TokenSerializer,
             400: OpenApiResponse(doc.ErrorSerializer, "Wrong username or password."),
+            429: OpenApiResponse(
+                doc.ErrorSerializer,
+                "Too many wrong passwords for this username or from this address: "
+                "refused, even with the right password, for the seconds in `Retry-After`.",
+            ),
         },
     )
     def post(self, request, *args, **kwargs):
         if not _storable(request.data):
             raise Invalid(NOT_STORABLE)
-        return super().post(request, *args, **kwargs)
+        try:
+            return super().post(request, *args, **kwargs)
+        except drf_exceptions.ValidationError:
+            # django-axes marked this DRF request, which its middleware never sees.
+            if lockout.locked_out(request):
+                raise lockout.LockedOut(request) from None
+            raise
 
 
 # -- processes -----------------------------------------------------------------------------
