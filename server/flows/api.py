@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 
-from django import db
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.utils import translation
@@ -28,6 +27,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from engine import clock
 from server import lockout
+from server.db.transient import transient
 
 from . import access, notifications, presenters, selectors, services
 from . import api_schema as doc
@@ -42,7 +42,7 @@ MAX_IDS = 1000  # notifications marked read at once
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, db.OperationalError | db.InterfaceError):
+    if transient(exc):
         # A lost or restarted database, a backend an operator terminated: the step rolled
         # back (or never began) and the connection is replaced on the next request.
         log.warning("Database unavailable for %s: %s", context["request"].path, exc)

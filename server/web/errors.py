@@ -1,4 +1,5 @@
-"""The server-error answer: a database that is not answering is a 503 to retry, not a 500.
+"""The server-error answer: a database that is not answering is a 503 to retry, not a 500
+(see :mod:`server.db.transient`).
 
 Django calls :func:`server_error` for any exception nothing else handled (pages, and
 middleware before or after the API's own handler), inside the ``except`` block, so the
@@ -10,17 +11,18 @@ from __future__ import annotations
 import logging
 import sys
 
-from django import db
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.defaults import server_error as django_server_error
+
+from server.db.transient import transient
 
 log = logging.getLogger(__name__)
 
 
 def server_error(request, *args, **kwargs):
     error = sys.exc_info()[1]
-    if not isinstance(error, db.OperationalError | db.InterfaceError):
+    if error is None or not transient(error):
         return django_server_error(request, *args, **kwargs)
     log.warning("Database unavailable for %s: %s", request.path, error)
     message = _("The database is not answering just now; try again in a moment.")
