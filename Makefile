@@ -5,7 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 8000
 
-.PHONY: setup run test lint bench bench-inbox bench-timers worker beat clean browser messages
+.PHONY: setup run test lint bench bench-inbox bench-timers serve-prod worker beat clean browser \
+        messages
 
 WEB    := server/web
 VENDOR := $(WEB)/frontend/node_modules/.package-lock.json
@@ -69,6 +70,11 @@ bench-inbox: setup
 # Needs PostgreSQL and a broker: DATABASE_URL and CELERY_BROKER_URL (see docs/performance.md).
 bench-timers: setup
 	$(PY) bench/timers.py
+
+# The production web server (gunicorn.conf.py; docs/operations.md): set the production
+# environment first (README, "Production"), then migrate, deploy and collectstatic.
+serve-prod: setup
+	PROPFLOW_BIND=$${PROPFLOW_BIND:-127.0.0.1:$(PORT)} $(VENV)/bin/gunicorn server.wsgi
 
 # Production-style processes against CELERY_BROKER_URL (see README, "Production").
 worker: setup
