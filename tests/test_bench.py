@@ -1,5 +1,6 @@
 """The benchmark still runs: it is not timed here, only kept from rotting."""
 
+import json
 import os
 import subprocess
 import sys
@@ -37,3 +38,30 @@ def test_the_timer_benchmark_runs_and_counts_no_duplicates(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "duplicates 0" in done.stdout and "(3) floor, 5 fired" in done.stdout
     assert "notifications 30, emailed 30" in done.stdout
+
+
+def test_the_load_benchmarks_form_generator_fills_every_form_validly():
+    import random
+
+    from bench.formdata import Filler
+    from engine.forms import validate_form
+
+    forms = sorted((ROOT / "forms").glob("*.json"))
+    assert forms
+    for path in forms:
+        schema = json.loads(path.read_text())
+        for seed in range(40):
+            data, problems = Filler(random.Random(seed), ["1-101"]).form(schema)
+            assert problems == {}, (path.name, seed, problems)
+            assert validate_form(schema, data) == {}
+
+
+def test_the_form_generator_reports_a_schema_it_cannot_fill_instead_of_guessing():
+    import random
+
+    from bench.formdata import Filler
+
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"],
+              "oneOf": [{"required": ["a"]}]}  # fmt: skip
+    _, problems = Filler(random.Random(1), []).form(schema)
+    assert "oneOf" in problems["generator"][0]
