@@ -5,8 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 8000
 
-.PHONY: setup run test lint bench bench-inbox bench-timers serve-prod worker beat clean browser \
-        messages
+.PHONY: setup run test lint bench bench-inbox bench-timers bench-load serve-prod worker beat clean \
+        browser messages
 
 WEB    := server/web
 VENDOR := $(WEB)/frontend/node_modules/.package-lock.json
@@ -70,6 +70,11 @@ bench-inbox: setup
 # Needs PostgreSQL and a broker: DATABASE_URL and CELERY_BROKER_URL (see docs/performance.md).
 bench-timers: setup
 	$(PY) bench/timers.py
+
+# 50 staff for 180 s through the API against gunicorn: DATABASE_URL=postgres://...
+# (docs/performance.md; bench/load.py --help for the flags).
+bench-load: setup
+	$(PY) bench/load.py
 
 # The production web server (gunicorn.conf.py; docs/operations.md): set the production
 # environment first (README, "Production"), then migrate, deploy and collectstatic.
