@@ -193,7 +193,7 @@ def cpu_line(cpu: dict) -> str:
         f"CPU over {cpu['wall']:.0f} s x {cores} cores = {capacity:.0f} core-seconds: "
         f"staff (the clients) {share(cpu['staff'])}, gunicorn {share(cpu['server'])}, "
         f"PostgreSQL sessions {share(cpu['database'])}, everything else on the machine "
-        f"{share(rest)}, idle {share(capacity - cpu['machine'])}"
+        f"{share(rest)}, idle {share(max(0.0, capacity - cpu['machine']))}"
     )
 
 
