@@ -8,7 +8,8 @@ PORT   ?= 8000
 # PROPFLOW_DEBUG=0 still wins. (The settings' own default is off: docs/operations.md.)
 DEV    := PROPFLOW_DEBUG=$${PROPFLOW_DEBUG:-1}
 
-.PHONY: setup run test lint bench bench-inbox bench-timers worker beat clean browser messages
+.PHONY: setup run test lint bench bench-inbox bench-timers bench-load serve-prod worker beat clean \
+        browser messages
 
 WEB    := server/web
 VENDOR := $(WEB)/frontend/node_modules/.package-lock.json
@@ -73,6 +74,16 @@ bench-inbox: setup
 # Needs PostgreSQL and a broker: DATABASE_URL and CELERY_BROKER_URL (see docs/performance.md).
 bench-timers: setup
 	$(DEV) $(PY) bench/timers.py
+
+# 50 staff for 180 s through the API against gunicorn: DATABASE_URL=postgres://...
+# (docs/performance.md; bench/load.py --help for the flags).
+bench-load: setup
+	$(PY) bench/load.py
+
+# The production web server (gunicorn.conf.py; docs/operations.md): set the production
+# environment first (README, "Production"), then migrate, deploy and collectstatic.
+serve-prod: setup
+	PROPFLOW_BIND=$${PROPFLOW_BIND:-127.0.0.1:$(PORT)} $(VENV)/bin/gunicorn server.wsgi
 
 # Production-style processes against CELERY_BROKER_URL (see README, "Production").
 worker: setup
