@@ -98,8 +98,8 @@ def production_env(url: str, tmp: Path) -> dict[str, str]:
     return dict(
         DATABASE_URL=url, PROPFLOW_DEBUG="0", PROPFLOW_SECRET_KEY=secrets.token_urlsafe(50),
         PROPFLOW_ALLOWED_HOSTS="127.0.0.1,localhost", PROPFLOW_VAR_DIR=str(tmp),
-        # Plain HTTP on the loopback: harmless today, needed once these default to on.
-        PROPFLOW_SECURE_SSL_REDIRECT="0", PROPFLOW_SECURE_COOKIES="0",
+        # Plain HTTP on the loopback: the production HTTPS defaults turned off by name.
+        PROPFLOW_SSL_REDIRECT="0", PROPFLOW_HSTS_SECONDS="0", PROPFLOW_SECURE_COOKIES="0",
         PROPFLOW_EMAIL_BACKEND="file", PROPFLOW_EMAIL_FILE_PATH=str(tmp / "mail"),
         DJANGO_SETTINGS_MODULE="server.settings",
     )  # fmt: skip
