@@ -62,10 +62,13 @@ class Child:
             proc = self._running()
             try:
                 _write(proc, payload)
-            except OSError:
-                self._discard()
-                raise ScriptStopped("stopped: the isolated interpreter ended") from None
-            return self._reply(proc, seconds, memory_mb, len(payload) + _REPLY_SLACK)
+                return self._reply(proc, seconds, memory_mb, len(payload) + _REPLY_SLACK)
+            except BaseException as err:
+                if self._proc is proc:
+                    self._discard()  # half a conversation would answer the next request
+                if isinstance(err, OSError):
+                    raise ScriptStopped("stopped: the isolated interpreter ended") from None
+                raise
 
     def _reply(self, proc, seconds: float, memory_mb: int, most: int) -> dict:
         try:
@@ -169,9 +172,10 @@ def _kill(proc: subprocess.Popen) -> int | None:
 
 
 def _forget_all() -> None:
+    global _CHILDREN_LOCK
+    _CHILDREN_LOCK = threading.Lock()  # another thread may have held it at the fork
     for child in list(_LIVE):
         child._forget()
-    _CHILDREN.clear()
 
 
 def _close_all() -> None:
