@@ -182,7 +182,7 @@ class Compiled:
 
 @lru_cache(maxsize=4096)
 def compile_source(source: str, is_expression: bool, callables: frozenset[str]) -> Compiled:
-    """Compile ``source`` for the sandbox, or raise :class:`ScriptRefused`/SyntaxError."""
+    """Compile ``source`` for the sandbox, or raise :class:`ScriptRefused` (syntax errors too)."""
     text = source.strip() if is_expression else source
     filename = "<expression>" if is_expression else "<script>"
     try:

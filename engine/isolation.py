@@ -47,6 +47,10 @@ _ERRORS = {
 _LIVE: weakref.WeakSet[Child] = weakref.WeakSet()
 
 
+class _Invalid(Exception):
+    """The child's answer is not one it would give: it is discarded."""
+
+
 class Child:
     """One isolated interpreter, started on first use and killed at a limit."""
 
@@ -54,20 +58,27 @@ class Child:
         self._config = wire.dumps(config)
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
+        self._turn = 0  # echoed by the child, so an answer is never taken for another's
         _LIVE.add(self)
 
     def request(self, message: dict, seconds: float, memory_mb: int) -> dict:
-        payload = wire.dumps(message)
         with self._lock:
+            self._turn += 1
+            payload = wire.dumps({**message, "turn": self._turn})
             proc = self._running()
             try:
                 _write(proc, payload)
-                return self._reply(proc, seconds, memory_mb, len(payload) + _REPLY_SLACK)
-            except BaseException as err:
+                reply = self._reply(proc, seconds, memory_mb, len(payload) + _REPLY_SLACK)
+                if reply.get("turn") != self._turn:
+                    raise _Invalid("an answer out of turn")
+                return reply
+            except (OSError, _Invalid) as err:
+                self._discard()  # it ended, or says what it should not: never trust it again
+                what = "ended" if isinstance(err, OSError) else f"answer is invalid ({err})"
+                raise ScriptStopped(f"stopped: the isolated interpreter {what}") from None
+            except BaseException:
                 if self._proc is proc:
                     self._discard()  # half a conversation would answer the next request
-                if isinstance(err, OSError):
-                    raise ScriptStopped("stopped: the isolated interpreter ended") from None
                 raise
 
     def _reply(self, proc, seconds: float, memory_mb: int, most: int) -> dict:
@@ -89,13 +100,10 @@ class Child:
             raise ScriptStopped(f"stopped: its result is larger than {most:,} bytes") from None
         try:
             reply = wire.loads(line)
-            if not isinstance(reply, dict):
-                raise TypeError(type(reply).__name__)
         except (ValueError, KeyError, TypeError, RecursionError) as err:
-            self._discard()  # it says what it should not: never trust it again
-            raise ScriptStopped(
-                f"stopped: the isolated interpreter's answer is invalid ({err})"
-            ) from None
+            raise _Invalid(err) from None
+        if not isinstance(reply, dict):
+            raise _Invalid(type(reply).__name__)
         if reply.get("kind") == "memory":
             self._discard()  # a MemoryError may have left it in a bad state
         return reply
@@ -122,7 +130,7 @@ class Child:
         return proc
 
     def _discard(self) -> int | None:
-        proc, self._proc = self._proc, None
+        proc, self._proc = self._proc, None  # idempotent: None the second time
         return _kill(proc) if proc is not None else None
 
     def _forget(self) -> None:

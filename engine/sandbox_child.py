@@ -22,7 +22,7 @@ from .compiler import compile_source
 from .errors import ScriptRefused, ScriptStopped
 from .guards import restricted_globals, script_results
 
-_OUT_OF_MEMORY = wire.dumps({"kind": "memory"})  # made while there is memory to make it
+_OUT_OF_MEMORY = b'{"kind":"memory","turn":%d}\n'  # made while there is memory to make it
 
 
 def _address_space() -> int:
@@ -60,20 +60,23 @@ class Runner:
         self.base = {**restricted_globals(strict=False), **functions}
 
     def answer(self, line: bytes) -> bytes:
+        turn = None
         try:
             request = wire.loads(line)
+            turn = request["turn"]
             self.now = datetime.fromisoformat(request["now"])
             _limit_cpu(request["seconds"])
-            return wire.dumps({"value": self._run(request)})
+            return wire.dumps({"turn": turn, "value": self._run(request)})
         except MemoryError:
-            return _OUT_OF_MEMORY
+            return _OUT_OF_MEMORY % (turn or 0)
         except ScriptStopped as err:
-            return wire.dumps({"kind": "stopped", "message": str(err)})
+            return wire.dumps({"turn": turn, "kind": "stopped", "message": str(err)})
         except ScriptRefused as err:
-            return wire.dumps({"kind": "refused", "message": str(err)})
+            return wire.dumps({"turn": turn, "kind": "refused", "message": str(err)})
         except BaseException as err:  # the script's own error, reported as the server would
             message = str(err.args[0]) if err.args else ""
-            return wire.dumps({"kind": "error", "type": type(err).__name__, "message": message})
+            reply = {"turn": turn, "kind": "error", "type": type(err).__name__, "message": message}
+            return wire.dumps(reply)
 
     def _run(self, request: dict):
         is_expression = request["mode"] == "eval"

@@ -456,3 +456,25 @@ def test_a_forked_worker_starts_its_own_isolated_interpreter(patient):
     assert os.waitstatus_to_exitcode(status) == 0
     assert env.evaluate("[n for n in 'cd']", {}) == ["c", "d"]  # the parent's still answers
     assert env.isolated._child._proc.pid == parents
+
+
+@pytest.mark.parametrize("answer", [b'{"turn": 99999, "value": 1}\n', b"not json\n", b"[1]\n"])
+def test_an_answer_the_child_would_not_give_is_refused_and_the_child_replaced(
+    patient, monkeypatch, answer
+):
+    from engine import isolation
+
+    env = patient.script_engine.environment
+    env.evaluate("[n for n in 'a']", {})
+    first = env.isolated._child._proc.pid
+    real = isolation._read_line
+    monkeypatch.setattr(
+        isolation, "_read_line", lambda proc, s, most: (real(proc, s, most), answer)[1]
+    )
+
+    with pytest.raises(engine.ScriptStopped, match="answer is invalid"):
+        env.evaluate("[n for n in 'b']", {})
+
+    monkeypatch.setattr(isolation, "_read_line", real)
+    assert env.evaluate("[n for n in 'c']", {}) == ["c"]
+    assert env.isolated._child._proc.pid != first
