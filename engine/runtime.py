@@ -163,7 +163,9 @@ def _reason(err: SpiffWorkflowException) -> str:
     while cause is not None and id(cause) not in seen:
         if isinstance(cause, ScriptStopped | ScriptRefused):
             return str(cause)
-        if not isinstance(cause, SpiffWorkflowException) and str(cause) not in said:
+        if not isinstance(cause, SpiffWorkflowException):
+            if type(cause).__name__ in said:  # scripts: SpiffWorkflow named it already
+                return said
             return f"{said.rstrip('. ')}: {type(cause).__name__}: {cause}"
         seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__

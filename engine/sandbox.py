@@ -111,7 +111,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 
 
 class SandboxScriptEngine(PythonScriptEngine):
-    """Reports a refused service call as an error of its task.
+    """Reports a refused service call, and any script error, as an error of its task.
 
     SpiffWorkflow's own ``call_service`` error path names a variable it never
     set and hides the real message behind a ``NameError``.
@@ -122,6 +122,13 @@ class SandboxScriptEngine(PythonScriptEngine):
             return self.environment.call_service(task.data, **kwargs)
         except Exception as err:
             raise WorkflowTaskException(str(err), task=task, exception=err) from err
+
+    def create_task_exec_exception(self, task, script, err):
+        # SpiffWorkflow adds err.args[0] to a str: KeyError(5) would become a TypeError
+        # that names no element
+        if err.args and not isinstance(err.args[0], str):
+            err.args = (repr(err.args[0]), *err.args[1:])
+        return super().create_task_exec_exception(task, script, err)
 
 
 def script_engine(

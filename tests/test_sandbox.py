@@ -478,3 +478,14 @@ def test_an_answer_the_child_would_not_give_is_refused_and_the_child_replaced(
     monkeypatch.setattr(isolation, "_read_line", real)
     assert env.evaluate("[n for n in 'c']", {}) == ["c"]
     assert env.isolated._child._proc.pid != first
+
+
+def test_a_script_error_whose_argument_is_not_text_still_names_the_element(eng):
+    source = fixture_source()
+    source = dataclasses.replace(
+        source, bpmn=source.bpmn.replace("escalation_level = 2", "x = {1: 2}[5]")
+    )
+
+    err = stopped_quickly(lambda: run_register(eng, source))
+
+    assert err.element_id == "mark_major" and "KeyError" in str(err)
