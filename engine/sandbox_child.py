@@ -36,19 +36,26 @@ def _address_space() -> int:
     return 0
 
 
+def _lower(kind: int, soft: int, hard: int | None = None) -> None:
+    """Set a limit, never above the hard limit the server itself runs under."""
+    ceiling = resource.getrlimit(kind)[1]
+    if ceiling != resource.RLIM_INFINITY:
+        soft = min(soft, ceiling)
+        hard = ceiling if hard is None else min(hard, ceiling)
+    resource.setrlimit(kind, (soft, ceiling if hard is None else hard))
+
+
 def _limit_memory(memory_mb: int) -> None:
     """``memory_mb`` more than what the interpreter and its imports already take."""
     most = _address_space() + memory_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (most, most))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _lower(resource.RLIMIT_AS, most, most)
+    _lower(resource.RLIMIT_CORE, 0, 0)
 
 
 def _limit_cpu(seconds: float) -> None:
     """The server kills us at ``seconds``; this only catches the case where it died first."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    soft = math.ceil(usage.ru_utime + usage.ru_stime + seconds) + 2
-    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
-    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    _lower(resource.RLIMIT_CPU, math.ceil(usage.ru_utime + usage.ru_stime + seconds) + 2)
 
 
 class Runner:
