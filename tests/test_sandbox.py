@@ -489,3 +489,32 @@ def test_a_script_error_whose_argument_is_not_text_still_names_the_element(eng):
     err = stopped_quickly(lambda: run_register(eng, source))
 
     assert err.element_id == "mark_major" and "KeyError" in str(err)
+
+
+def test_manage_py_check_reports_a_timer_that_would_hang_it(tmp_path, settings):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    from tests.conftest import FORMS as FIXTURE_FORMS
+    from tests.conftest import PROCESSES as FIXTURE_PROCESSES
+
+    package = tmp_path / "two_step"
+    package.mkdir()
+    for name in ("process.toml", "two_step.bpmn"):
+        text = (FIXTURE_PROCESSES / "two_step" / name).read_text()
+        (package / name).write_text(text.replace('"PT1H"', "str(sum(range(10**11)))"))
+    settings.PROPFLOW_PROCESSES_DIR, settings.PROPFLOW_FORMS_DIR = tmp_path, FIXTURE_FORMS
+    began = time.monotonic()
+
+    with pytest.raises(SystemCheckError, match=r"resolve_reminder: timer .* stopped after 1 s"):
+        call_command("check")
+    assert time.monotonic() - began < GENEROUS
+
+
+def test_the_limits_come_from_the_settings(settings):
+    from server.flows.engine_binding import build_engine
+
+    settings.PROPFLOW_SCRIPT_SECONDS, settings.PROPFLOW_SCRIPT_MEMORY_MB = 2.5, 64
+    isolated = build_engine().script_engine.environment.isolated
+
+    assert (isolated.seconds, isolated.memory_mb) == (2.5, 64)
