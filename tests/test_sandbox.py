@@ -35,6 +35,7 @@ LIMIT_BOMBS = {
     "f-string nested width": "f'{1:{10**10}}'",
     "format builtin width": "format(1, '>9999999999')",
     "shared references": "str([[[0] * 1000] * 1000] * 1000)",
+    "shared references, isolated": "[str([[[0] * 1000] * 1000] * 1000) for _ in 'x']",
     "sum of a huge range": "sum(range(10**11))",
     "max of a huge range": "max(range(10**12))",
     "sorted huge range": "sorted(range(10**10))",
@@ -70,6 +71,8 @@ SCRIPT_BOMBS = {
     "recursion": "def f(n):\n    return f(n + 1)\nf(0)",
     "shared references in displays": "a = [0] * 99\nb = [a, a, a, a, a, a, a, a, a, a]\n"
     "c = [b, b, b, b, b, b, b, b, b, b]\nd = [c, c, c, c, c, c, c, c, c, c]\ne = str([d, d])",
+    "shared references built in a loop": "a = [0]\nfor i in range(60):\n    a = [a, a]\ns = str(a)",
+    "shared references left in the data": "a = [0]\nfor i in range(60):\n    a = [a, a]",
     "straight-line doubling": "x = 'ab' * 1000\n" + "x = x + x\n" * 12,
     "nested loops over data": "n = 0\nfor a in rows:\n    for b in rows:\n        for c in rows:\n"
     "            n += 1",
