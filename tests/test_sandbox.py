@@ -194,7 +194,7 @@ def test_a_loop_summing_fees_over_form_rows_runs_isolated_and_gives_the_total(pa
     assert env.evaluate("sum(r['fee'] for r in rows if r['fee'] > 0)", {"rows": rows}) == 155.5
 
 
-def test_a_script_task_that_loops_over_data_runs_in_the_process(patient):
+def test_a_script_task_that_loops_over_data_runs_isolated_and_the_case_goes_on(patient):
     source = fixture_source()
     script = "total = 0\nfor n in rows:\n    total += n\nescalation_level = 2"
     source = dataclasses.replace(source, bpmn=source.bpmn.replace("escalation_level = 2", script))
