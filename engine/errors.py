@@ -18,11 +18,17 @@ class ScriptRefused(EngineError):
     """A script or expression uses something the sandbox does not allow."""
 
 
+class ScriptStopped(EngineError):
+    """A script was stopped at a limit of the sandbox: time, memory or the size of a value."""
+
+
 class ScriptFailed(EngineError):
     """A script, condition or timer expression raised while the instance ran."""
 
     def __init__(self, element_id: str, message: str):
         self.element_id = element_id
+        if len(message) > 500:  # a script can raise an error of any length
+            message = message[:500] + "…"
         super().__init__(f"{element_id}: {message}")
 
 

@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -28,8 +28,16 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from . import clock, operations
-from .errors import EngineError, ScriptFailed, StateVersionUnsupported, TaskNotReady
+from . import clock, helpers, operations
+from .errors import (
+    EngineError,
+    ScriptFailed,
+    ScriptRefused,
+    ScriptStopped,
+    StateVersionUnsupported,
+    TaskNotReady,
+)
+from .isolation import Isolated
 from .limits import TimeLimits
 from .registry import ProcessSource
 from .sandbox import script_engine
@@ -147,6 +155,23 @@ def _thrown(wf: BpmnWorkflow, since: float) -> list[Thrown]:
     return out
 
 
+def _reason(err: SpiffWorkflowException) -> str:
+    """What went wrong, in the sandbox's own words when it stopped or refused the code, else
+    SpiffWorkflow's first line and the script's own error ("Error evaluating ..." alone
+    does not say why)."""
+    said, cause, seen = str(err).split("\n")[0], err.__cause__ or err.__context__, set()
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, ScriptStopped | ScriptRefused):
+            return str(cause)
+        if not isinstance(cause, SpiffWorkflowException):
+            if type(cause).__name__ in said:  # scripts: SpiffWorkflow named it already
+                return said
+            return f"{said.rstrip('. ')}: {type(cause).__name__}: {cause}"
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return said
+
+
 class Engine:
     """Runs process instances. Thread-safe; keep one per process (see :func:`default_engine`)."""
 
@@ -155,42 +180,22 @@ class Engine:
         calendar: WorkCalendar | None = None,
         limits: TimeLimits | None = None,
         extra_helpers: dict | None = None,
+        script_seconds: float = 1.0,
+        script_memory_mb: int = 256,
     ):
         self.calendar = calendar or WorkCalendar()
         self.limits = limits or TimeLimits()
-        self.script_engine = script_engine({**self.helpers(), **(extra_helpers or {})})
+        isolated = Isolated(
+            self.calendar, self.limits, script_seconds, script_memory_mb,
+            frozenset(extra_helpers or ()),
+        )  # fmt: skip
+        self.script_engine = script_engine(self.helpers(), isolated, extra_helpers)
         self._compiled: dict[str, CompiledProcess] = {}
         self._lock = threading.Lock()
 
     # -- functions that scripts and timer expressions may call by name --------
     def helpers(self) -> dict[str, Callable]:
-        cal, limits = self.calendar, self.limits
-
-        def start_at(start: str | None) -> datetime:
-            moment = datetime.fromisoformat(start) if start else clock.now()
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=cal.tz)
-            return moment
-
-        return {
-            "deadline": lambda *keys, start=None: limits.deadline(
-                cal, start_at(start), *keys
-            ).isoformat(),
-            "reminder": lambda *keys, start=None: limits.reminder(
-                cal, start_at(start), *keys
-            ).isoformat(),
-            "limit": lambda key: limits[key].amount,
-            "is_past": lambda moment: start_at(moment) <= clock.now(),
-            "is_before": lambda a, b: start_at(a) < start_at(b),
-            "now": lambda: clock.now().isoformat(),
-            "in_minutes": lambda n: (clock.now() + timedelta(minutes=n)).isoformat(),
-            "in_hours": lambda n: (clock.now() + timedelta(hours=n)).isoformat(),
-            "in_days": lambda n: (clock.now() + timedelta(days=n)).isoformat(),
-            "due_in_working_days": lambda n: cal.add_working_days(clock.now(), n).isoformat(),
-            "end_of_working_day": lambda: cal.end_of_working_day(clock.now()).isoformat(),
-            "next_working_day": lambda: cal.next_working_day_start(clock.now()).isoformat(),
-            "is_working_day": lambda: cal.is_working_day(clock.now().astimezone(cal.tz).date()),
-        }
+        return helpers.make(self.calendar, self.limits, clock.now)
 
     def compiled(self, source: ProcessSource) -> CompiledProcess:
         key = source.content_hash
@@ -277,12 +282,14 @@ class Engine:
         with operations.recording() as effects:
             try:
                 action()
+            except (ScriptStopped, ScriptRefused) as err:  # from a process-level expression
+                raise ScriptFailed("process", str(err)) from err
             except EngineError:
                 raise
             except SpiffWorkflowException as err:
                 spec = getattr(getattr(err, "task", None), "task_spec", None)
                 element = getattr(spec, "bpmn_id", None) or getattr(err, "id", "") or "process"
-                raise ScriptFailed(element, str(err).split("\n")[0]) from err
+                raise ScriptFailed(element, _reason(err)) from err
         return effects, _thrown(wf, began)
 
     # -- the verbs ----------------------------------------------------------------

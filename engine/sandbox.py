@@ -1,111 +1,88 @@
 """The script sandbox: every script, condition and timer expression runs here.
 
 SpiffWorkflow evaluates BPMN expressions with plain ``eval``/``exec``. We compile
-them with RestrictedPython instead, which refuses imports, names and attributes
-that start with an underscore (so ``__import__``, ``__class__`` and the
-``__subclasses__`` escape), and guards attribute, item and iteration access at
-run time. Compiled code is cached by source, so a condition evaluated on every
-step is compiled once per process.
+them with RestrictedPython instead (:mod:`engine.compiler`), which refuses
+imports, names and attributes that start with an underscore (so
+``__import__``, ``__class__`` and the ``__subclasses__`` escape), and guards
+attribute, item and iteration access at run time; the operators that can make
+a value huge (``**``, ``*``, ``<<``, ``+``, ``%``, f-strings) go through
+:mod:`engine.guards`. Compiled code is cached by source.
 
-It does not bound CPU or memory: a script can still loop forever. Processes
-come from managers, not from the public, and are validated before deployment.
+Code the compiler finds *bounded* (no loops, only cheap calls: every real
+script and condition in processes/) runs here, in the server process, at no
+extra cost. Anything else runs in an isolated interpreter with a time and a
+memory limit (:mod:`engine.isolation`), so ``while True: pass`` or
+``sum(range(10**11))`` stops after ``script_seconds`` with the element's id
+instead of hanging the worker.
 """
 
 from __future__ import annotations
 
-import ast
 import json
-import operator
 from collections.abc import Callable, Mapping
-from functools import lru_cache
-from types import CodeType, ModuleType
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
-from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import (
-    full_write_guard,
-    guarded_iter_unpack_sequence,
-    guarded_unpack_sequence,
-    safer_getattr,
-)
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from . import operations
+from .compiler import CHEAP_FUNCTIONS, Compiled, compile_source
 from .errors import ScriptRefused
-
-_INPLACE = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "|=": operator.ior, "&=": operator.iand,
-}  # fmt: skip
-
-_EXTRA_BUILTINS = {
-    name: __builtins__[name] if isinstance(__builtins__, dict) else getattr(__builtins__, name)
-    for name in ("min", "max", "sum", "any", "all", "enumerate", "sorted", "reversed",
-                 "dict", "list", "set", "map", "filter")
-}  # fmt: skip
+from .guards import restricted_globals, script_results
+from .isolation import Isolated
 
 
-def _inplacevar(op: str, x, y):
-    try:
-        return _INPLACE[op](x, y)
-    except KeyError:
-        raise ScriptRefused(f"The operator {op} is not allowed in scripts") from None
-
-
-_GUARDS = {
-    "__builtins__": {**safe_builtins, **_EXTRA_BUILTINS},
-    "_getattr_": safer_getattr,
-    "_getitem_": default_guarded_getitem,
-    "_getiter_": default_guarded_getiter,
-    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-    "_unpack_sequence_": guarded_unpack_sequence,
-    "_write_": full_write_guard,
-    "_inplacevar_": _inplacevar,
-}
-
-
-@lru_cache(maxsize=4096)
-def compile_expression(source: str) -> CodeType:
+def compile_expression(source: str) -> Compiled:
     """Compile an expression for the sandbox, or raise :class:`ScriptRefused`."""
-    result = compile_restricted_eval(source.strip(), "<expression>")
-    if result.errors:
-        raise ScriptRefused("; ".join(result.errors))
-    return result.code
+    return compile_source(source, True, CHEAP_FUNCTIONS)
 
 
-@lru_cache(maxsize=4096)
-def compile_script(source: str) -> CodeType:
+def compile_script(source: str) -> Compiled:
     """Compile a script for the sandbox, or raise :class:`ScriptRefused`."""
-    result = compile_restricted_exec(source, "<script>")
-    if not result.errors and any(
-        isinstance(node, ast.Import | ast.ImportFrom) for node in ast.walk(ast.parse(source))
-    ):
-        raise ScriptRefused("Imports are not allowed in scripts")
-    if result.errors:
-        raise ScriptRefused("; ".join(result.errors))
-    return result.code
-
-
-def _is_data(value) -> bool:
-    return not callable(value) and not isinstance(value, ModuleType)
+    return compile_source(source, False, CHEAP_FUNCTIONS)
 
 
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):
-    """A SpiffWorkflow script environment that runs everything through RestrictedPython.
+    """A SpiffWorkflow script environment that runs everything through the sandbox.
 
     ``helpers`` are functions offered to scripts by name; task data may not
-    shadow them.
+    shadow them. ``extra`` helpers (``Engine(extra_helpers=...)``) are offered to
+    bounded code only: they cannot cross into the isolated interpreter.
     """
 
-    def __init__(self, helpers: Mapping[str, Callable] | None = None):
-        super().__init__(dict(helpers or {}))
-        self._base = {**_GUARDS, **self.globals}
+    def __init__(
+        self,
+        helpers: Mapping[str, Callable] | None = None,
+        isolated: Isolated | None = None,
+        extra: Mapping[str, Callable] | None = None,
+    ):
+        super().__init__({**(helpers or {}), **(extra or {})})
+        self.extra_names = frozenset(extra or ())
+        self._callables = CHEAP_FUNCTIONS | frozenset(self.globals)
+        self._base = {**restricted_globals(strict=True), **self.globals}
+        self.isolated = isolated or Isolated()
+
+    def compile(self, source: str, is_expression: bool) -> Compiled:
+        return compile_source(source, is_expression, self._callables)
+
+    def _compiled(self, source: str, is_expression: bool) -> Compiled:
+        compiled = self.compile(source, is_expression)
+        if not compiled.bounded:
+            crossing = sorted(compiled.names & self.extra_names)
+            if crossing:
+                raise ScriptRefused(
+                    f"{', '.join(crossing)} cannot be called here: this code runs isolated "
+                    "(it loops, defines functions or calls what the sandbox cannot bound), "
+                    "and functions given as Engine(extra_helpers=...) stay in the server"
+                )
+        return compiled
 
     def evaluate(self, expression, context, external_context=None):
+        compiled = self._compiled(expression, True)
+        if not compiled.bounded:
+            return self.isolated.evaluate(expression, {**context, **(external_context or {})})
         namespace = {**context, **(external_context or {}), **self._base}
-        return eval(compile_expression(expression), namespace)  # noqa: S307 (restricted code)
+        return eval(compiled.code, namespace)  # noqa: S307 (restricted code)
 
     def execute(self, script, context, external_context=None):
         clash = set(self.globals).intersection(context)
@@ -115,14 +92,17 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
                 + ", ".join(sorted(clash))
                 + ": rename these fields"
             )
-        namespace = {**context, **(external_context or {}), **self._base}
-        exec(compile_script(script), namespace)  # noqa: S102 (restricted code)
+        compiled = self._compiled(script, False)
+        if compiled.bounded:
+            namespace = {**context, **(external_context or {}), **self._base}
+            exec(compiled.code, namespace)  # noqa: S102 (restricted code)
+            results = script_results(namespace, self._base, external_context)
+        else:
+            results = self.isolated.execute(
+                script, {**context, **(external_context or {})}, external_context or {}
+            )
         context.clear()
-        context.update(
-            (k, v) for k, v in namespace.items()
-            if k not in self._base and not k.startswith("_") and _is_data(v)
-            and not (external_context and k in external_context)
-        )  # fmt: skip
+        context.update(results)
         return True
 
     def call_service(self, context, operation_name=None, operation_params=None, **_):
@@ -131,7 +111,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 
 
 class SandboxScriptEngine(PythonScriptEngine):
-    """Reports a refused service call as an error of its task.
+    """Reports a refused service call, and any script error, as an error of its task.
 
     SpiffWorkflow's own ``call_service`` error path names a variable it never
     set and hides the real message behind a ``NameError``.
@@ -143,6 +123,17 @@ class SandboxScriptEngine(PythonScriptEngine):
         except Exception as err:
             raise WorkflowTaskException(str(err), task=task, exception=err) from err
 
+    def create_task_exec_exception(self, task, script, err):
+        # SpiffWorkflow adds err.args[0] to a str: KeyError(5) would become a TypeError
+        # that names no element
+        if err.args and not isinstance(err.args[0], str):
+            err.args = (repr(err.args[0]), *err.args[1:])
+        return super().create_task_exec_exception(task, script, err)
 
-def script_engine(helpers: Mapping[str, Callable] | None = None) -> PythonScriptEngine:
-    return SandboxScriptEngine(environment=SandboxEnvironment(helpers))
+
+def script_engine(
+    helpers: Mapping[str, Callable] | None = None,
+    isolated: Isolated | None = None,
+    extra: Mapping[str, Callable] | None = None,
+) -> PythonScriptEngine:
+    return SandboxScriptEngine(environment=SandboxEnvironment(helpers, isolated, extra))

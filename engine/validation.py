@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from .errors import ProcessInvalid, ScriptRefused
+from .errors import ProcessInvalid, ScriptRefused, ScriptStopped
 from .forms import schema_problems
 from .operations import OPERATIONS, UNCHECKED
 from .registry import KEY_PATTERN, LANGUAGES, ProcessSource
@@ -92,8 +92,31 @@ def _limit_problems(element: str, what: str, code: str, engine: Engine) -> list[
     return problems
 
 
+def _dry_run(element: str, what: str, code: str, is_expression: bool, engine: Engine) -> list:
+    """Run ``code`` on no data: code that reads data fails at once (and is checked when it
+    runs); code that the sandbox stops at a limit without any data is a problem now."""
+    env = engine.script_engine.environment
+    compiled = env.compile(code, is_expression)
+    if compiled.bounded and compiled.names & env.extra_names:
+        return []  # the site's own functions may have effects: not called at validation
+    try:
+        env.evaluate(code, {}) if is_expression else env.execute(code, {})
+    except ScriptStopped as err:
+        return [f"{element}: {what}: {err}"]
+    except ScriptRefused as err:
+        return [f"{element}: {what} refused by the sandbox: {err}"]
+    except RecursionError as err:
+        return [f"{element}: {what}: stopped: {err}"]
+    except Exception:
+        pass
+    return []
+
+
 def _script_problems(
-    element: str, sources: list[tuple[str, str, bool]], engine: Engine | None = None
+    element: str,
+    sources: list[tuple[str, str, bool]],
+    engine: Engine | None = None,
+    dry_run: bool = True,
 ) -> list[str]:
     problems = []
     for what, code, is_expression in sources:
@@ -106,6 +129,8 @@ def _script_problems(
         else:
             if engine is not None:
                 problems += _limit_problems(element, what, code, engine)
+                if dry_run:
+                    problems += _dry_run(element, what, code, is_expression, engine)
     return problems
 
 
@@ -143,11 +168,17 @@ def _throw_problems(element: str, task_spec) -> list[str]:
 
 
 def _timer_problems(element: str, event: TimerEventDefinition, engine: Engine) -> list[str]:
-    problems = _script_problems(element, [("timer expression", event.expression, True)], engine)
+    problems = _script_problems(
+        element, [("timer expression", event.expression, True)], engine, dry_run=False
+    )
     if problems:
         return problems
     try:
         value = engine.script_engine.environment.evaluate(event.expression, {})
+    except ScriptStopped as err:
+        return [f"{element}: timer expression {event.expression!r}: {err}"]
+    except ScriptRefused as err:
+        return [f"{element}: timer expression refused by the sandbox: {err}"]
     except NameError:
         if ISO_LIKE.match(event.expression.strip()):
             return [

@@ -16,7 +16,12 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from .errors import ScriptStopped
+
 SITE_TIMEZONE = ZoneInfo("Asia/Shanghai")
+# About forty years: counting further costs a script real time (a day at a time) and
+# helps no deadline.
+MAX_WORKING_DAYS = 10_000
 
 
 @lru_cache(maxsize=64)
@@ -49,6 +54,11 @@ class WorkCalendar:
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """The same local time ``days`` working days after ``start`` (aware, returned in UTC)."""
+        if days > MAX_WORKING_DAYS:
+            raise ScriptStopped(
+                f"stopped: {days:,} working days is more than the {MAX_WORKING_DAYS:,} the "
+                "calendar counts"
+            )
         local = start.astimezone(self.tz)
         day = local.date()
         remaining = days

@@ -21,6 +21,10 @@
   for example ``{"repair.urgent_arrival": 20, "complaint.level2": 2}``.
 - ``PROPFLOW_EXTRA_DAYS_OFF`` / ``PROPFLOW_EXTRA_WORKDAYS``: comma-separated ISO dates the
   site adds to the business calendar (an announced 调休 the package does not know yet).
+- ``PROPFLOW_SCRIPT_SECONDS`` (1), ``PROPFLOW_SCRIPT_MEMORY_MB`` (256): the limits of a script,
+  condition or timer expression that runs isolated (one with loops, comprehensions, functions or
+  calls the sandbox cannot bound; see engine/sandbox.py): stopped past that many seconds, or past
+  that much memory on top of the isolated interpreter's own. The step fails and changes nothing.
 - ``CELERY_BROKER_URL``: ``redis://...`` or ``amqp://...``; unset, the web process itself
   sweeps and fires timers in a thread (the embedded default, see ``manage.py serve``).
 - ``PROPFLOW_SWEEP_SECONDS`` (2), ``PROPFLOW_TIMER_LEASE_SECONDS`` (60): how often timers are
@@ -325,6 +329,8 @@ PROPFLOW_FORMS_DIR = Path(os.environ.get("PROPFLOW_FORMS_DIR", BASE_DIR / "forms
 PROPFLOW_TIME_LIMITS = json.loads(os.environ.get("PROPFLOW_TIME_LIMITS") or "{}")
 PROPFLOW_EXTRA_DAYS_OFF = [d for d in os.environ.get("PROPFLOW_EXTRA_DAYS_OFF", "").split(",") if d]
 PROPFLOW_EXTRA_WORKDAYS = [d for d in os.environ.get("PROPFLOW_EXTRA_WORKDAYS", "").split(",") if d]
+PROPFLOW_SCRIPT_SECONDS = float(os.environ.get("PROPFLOW_SCRIPT_SECONDS", "1"))
+PROPFLOW_SCRIPT_MEMORY_MB = int(os.environ.get("PROPFLOW_SCRIPT_MEMORY_MB", "256"))
 # `manage.py fire_timers --as-of` moves cases forward in time: rehearsal copies only.
 PROPFLOW_ALLOW_AS_OF = os.environ.get("PROPFLOW_ALLOW_AS_OF", "1" if DEBUG else "0") == "1"
 

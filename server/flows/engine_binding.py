@@ -18,12 +18,17 @@ from .models import ProcessDefinition
 
 
 def build_engine() -> Engine:
-    """The engine with the site's calendar overrides and time limits from the settings."""
+    """The engine with the site's calendar overrides, time limits and script limits."""
     calendar = WorkCalendar(
         extra_days_off=frozenset(map(date.fromisoformat, settings.PROPFLOW_EXTRA_DAYS_OFF)),
         extra_workdays=frozenset(map(date.fromisoformat, settings.PROPFLOW_EXTRA_WORKDAYS)),
     )
-    return Engine(calendar=calendar, limits=TimeLimits(settings.PROPFLOW_TIME_LIMITS))
+    return Engine(
+        calendar=calendar,
+        limits=TimeLimits(settings.PROPFLOW_TIME_LIMITS),
+        script_seconds=settings.PROPFLOW_SCRIPT_SECONDS,
+        script_memory_mb=settings.PROPFLOW_SCRIPT_MEMORY_MB,
+    )
 
 
 _engine = build_engine()
