@@ -4,7 +4,7 @@ meaning of Django's transactions: rollback, savepoints, on_commit, server-side c
 import psycopg2.extensions
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection, transaction
+from django.db import ProgrammingError, connection, transaction
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -60,3 +60,27 @@ def test_a_server_side_cursor_works_first_in_a_transaction_and_outside_one():
 def test_outside_a_block_each_statement_commits_on_its_own():
     Group.objects.create(name="autocommitted")
     assert server_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+
+
+def test_the_last_write_can_carry_the_commit_and_on_commit_still_follows_it():
+    seen = []
+    with transaction.atomic(durable=True):
+        Group.objects.create(name="first")
+        transaction.on_commit(lambda: seen.append(server_status()))
+        with connection.cursor() as cursor:
+            connection.execute_last(cursor, "INSERT INTO auth_group (name) VALUES (%s)", ["last"])
+            assert server_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE  # committed
+            with pytest.raises(ProgrammingError, match="already committed"):
+                cursor.execute("SELECT 1")
+        assert seen == []
+    assert seen == [psycopg2.extensions.TRANSACTION_STATUS_IDLE]
+    assert Group.objects.filter(name__in=["first", "last"]).count() == 2
+
+
+def test_inside_a_nested_block_the_last_write_leaves_the_commit_to_the_outer_one():
+    with transaction.atomic(durable=True):
+        with transaction.atomic(), connection.cursor() as cursor:
+            connection.execute_last(cursor, "INSERT INTO auth_group (name) VALUES (%s)", ["x"])
+        assert server_status() == psycopg2.extensions.TRANSACTION_STATUS_INTRANS
+        Group.objects.create(name="after")
+    assert Group.objects.filter(name__in=["x", "after"]).count() == 2

@@ -10,11 +10,14 @@ block and refuses to run outside one: a batch is one step's writes, never a comm
 from __future__ import annotations
 
 import functools
-import hashlib
-import weakref
 
-from django.conf import settings
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
+
+
+def _db():
+    """The default database's wrapper itself: ``django.db.connection`` is a proxy that looks
+    it up again (thread-locally) on every attribute, dozens of times per step here."""
+    return connections[DEFAULT_DB_ALIAS]
 
 
 class OutsideTransaction(RuntimeError):
@@ -22,7 +25,7 @@ class OutsideTransaction(RuntimeError):
 
 
 def check_in_transaction() -> None:
-    if not connection.in_atomic_block:
+    if not _db().in_atomic_block:
         raise OutsideTransaction("A step writes only inside its transaction.atomic() block")
 
 
@@ -36,9 +39,9 @@ class Batch:
         already there get the new values of the fields in ``update`` instead."""
         if not objs:
             return
-        meta = objs[0]._meta
+        db, meta = _db(), objs[0]._meta
         fields = [f for f in meta.concrete_fields if not isinstance(f, models.AutoField)]
-        qn = connection.ops.quote_name
+        qn = db.ops.quote_name
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
         sql = (
             f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
@@ -49,20 +52,20 @@ class Batch:
             columns = [qn(meta.get_field(n).column) for n in update]
             sets = ", ".join(f"{c} = excluded.{c}" for c in columns)
             sql += f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
-        params = [f.get_db_prep_save(f.pre_save(o, True), connection) for o in objs for f in fields]
+        params = [f.get_db_prep_save(f.pre_save(o, True), db) for o in objs for f in fields]
         self.statements.append((sql, params))
 
     def delete(self, model, **equal) -> None:
         """Delete the rows of ``model`` whose fields equal the values given; a list value
         matches any of its items."""
-        meta, qn = model._meta, connection.ops.quote_name
-        clauses, params = [], []
+        db, meta = _db(), model._meta
+        qn, clauses, params = db.ops.quote_name, [], []
         for name, value in equal.items():
             field = meta.get_field(name)
             values = value if isinstance(value, list | tuple | set) else [value]
             if not values:
                 return
-            prep = [field.get_db_prep_value(v, connection) for v in values]
+            prep = [field.get_db_prep_value(v, db) for v in values]
             if len(prep) == 1:
                 clauses.append(f"{qn(field.column)} = %s")
             else:
@@ -73,24 +76,32 @@ class Batch:
         )
 
     def update(self, obj: models.Model, names) -> None:
-        meta = obj._meta
+        db, meta = _db(), obj._meta
         fields = [meta.get_field(n) for n in sorted(names)]
-        qn = connection.ops.quote_name
+        qn = db.ops.quote_name
         sets = ", ".join(f"{qn(f.column)} = %s" for f in fields)
         sql = f"UPDATE {qn(meta.db_table)} SET {sets} WHERE {qn(meta.pk.column)} = %s"
-        params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
-        params.append(meta.pk.get_db_prep_value(obj.pk, connection))
+        params = [f.get_db_prep_save(f.pre_save(obj, False), db) for f in fields]
+        params.append(meta.pk.get_db_prep_value(obj.pk, db))
         self.statements.append((sql, params))
 
-    def run(self) -> None:
-        """Run the statements, in one call on PostgreSQL."""
+    def run(self, *, last: bool = False) -> None:
+        """Run the statements, in one call on PostgreSQL. ``last``: nothing else runs in the
+        transaction after them, so its COMMIT may go in the same call (the backend decides,
+        :meth:`server.db.postgresql.base.DatabaseWrapper.execute_last`)."""
         check_in_transaction()
         if not self.statements:
             return
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
+        db = _db()
+        with db.cursor() as cursor:
+            if db.vendor == "postgresql":
                 sql = ";\n".join(s for s, _ in self.statements)
-                cursor.execute(sql, [p for _, params in self.statements for p in params])
+                params = [p for _, params in self.statements for p in params]
+                execute_last = getattr(db, "execute_last", None)
+                if last and execute_last:
+                    execute_last(cursor, sql, params)
+                else:
+                    cursor.execute(sql, params)
             else:
                 for sql, params in self.statements:
                     cursor.execute(sql, params)
@@ -99,79 +110,64 @@ class Batch:
 @functools.cache
 def _columns(model, alias: str, vendor: str):
     """The model's concrete fields with their select expressions and the ORM's converters."""
-    qn = connection.ops.quote_name
+    db = _db()
     out = []
     for field in model._meta.concrete_fields:
         col = field.get_col(alias)
-        converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-        out.append((field, f"{alias}.{qn(field.column)}", col, converters))
+        converters = db.ops.get_db_converters(col) + col.get_db_converters(db)
+        out.append((field, f"{alias}.{db.ops.quote_name(field.column)}", col, converters))
     return out
 
 
-def _build(model, columns, values):
+def _build(db, model, columns, values):
     converted = []
     for (_, _, col, converters), value in zip(columns, values, strict=True):
         for converter in converters:
-            value = converter(value, col, connection)
+            value = converter(value, col, db)
         converted.append(value)
-    return model.from_db(connection.alias, [f.attname for f, *_ in columns], converted)
+    return model.from_db(db.alias, [f.attname for f, *_ in columns], converted)
 
 
-_PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+def lock_case(instance_model, task_model, *, instance_id=None, task_id=None):
+    """Lock one case (by its id or one of its tasks' ids), then read it and its open tasks
+    as they are once the lock is granted. Returns ``(instance, [open tasks])`` or
+    ``(None, [])``.
 
-
-def _prepared(sql: str, params: list):
-    """With ``PROPFLOW_PG_PREPARE``, run ``sql`` as a server-side prepared statement, planned
-    once per connection instead of once per step. Off by default: a pooler in transaction
-    mode (PgBouncer) hands each transaction another server connection, where the statement
-    does not exist. Returns the SQL to send, its parameters and a callback for once it ran."""
-    if connection.vendor != "postgresql" or not settings.PROPFLOW_PG_PREPARE:
-        return sql, params, lambda: None
-    raw = connection.connection
-    done = _PREPARED.setdefault(raw, set())
-    name = "propflow_" + hashlib.sha1(sql.encode()).hexdigest()[:16]
-    placeholders = ", ".join(["%s"] * len(params))
-    execute = f"EXECUTE {name}({placeholders})"
-    if name in done:
-        return execute, params, lambda: None
-    numbered = sql
-    for i in range(1, len(params) + 1):
-        numbered = numbered.replace("%s", f"${i}", 1)
-    return f"PREPARE {name} AS {numbered}; {execute}", params, lambda: done.add(name)
-
-
-def lock_then_read(parent, child, *, fk: str, child_filter: str, where: str, params):
-    """Lock one ``parent`` row, then read it and its ``child`` rows matching ``child_filter``.
-
-    Returns ``(parent, [children])`` or ``(None, [])``. ``where`` is SQL on alias ``p``. On
-    PostgreSQL the read is a second statement sent in the same call as the lock: each
-    statement takes its own snapshot, so the read sees every row committed before the lock
-    was granted (a read in the locking statement itself would see rows as they were when it
-    began to wait). SQLite's writers are serialised by ``BEGIN IMMEDIATE`` instead.
+    The tasks must be read by a statement that begins after the lock is granted: in
+    read-committed mode a statement that waited for a lock returns the locked row as the
+    previous holder committed it, but every other row as it was when the statement began.
+    On PostgreSQL the function ``propflow_lock_case`` (migration 0008) locks, then reads,
+    in one call and with plans kept per connection; SQLite's writers are serialised by
+    ``BEGIN IMMEDIATE``, so one join is current there.
     """
     check_in_transaction()
-    qn = connection.ops.quote_name
-    p_cols, c_cols = (
-        _columns(parent, "p", connection.vendor),
-        _columns(child, "c", connection.vendor),
+    db = _db()
+    qn, vendor = db.ops.quote_name, db.vendor
+    task_key = None if task_id is None else task_model._meta.pk.get_db_prep_value(task_id, db)
+    if vendor == "postgresql":
+        i_alias, t_alias = "(r.instance)", "(r.task)"
+        source, params = "propflow_lock_case(%s, %s) r", [instance_id, task_key]
+    else:
+        i_alias, t_alias = "i", "t"
+        i_table, t_table = qn(instance_model._meta.db_table), qn(task_model._meta.db_table)
+        source = (
+            f"{i_table} i LEFT JOIN {t_table} t ON t.instance_id = i.id AND t.status = 'open' "
+            + ("WHERE i.id = %s" if task_id is None
+               else f"WHERE i.id = (SELECT instance_id FROM {t_table} WHERE id = %s)")
+        )  # fmt: skip
+        params = [instance_id if task_id is None else task_key]
+    i_cols, t_cols = (
+        _columns(instance_model, i_alias, vendor),
+        _columns(task_model, t_alias, vendor),
     )
-    select = ", ".join(sql for _, sql, *_ in p_cols + c_cols)
-    table = qn(parent._meta.db_table)
-    sql = (
-        f"SELECT {select} FROM {table} p "
-        f"LEFT JOIN {qn(child._meta.db_table)} c ON c.{qn(fk)} = p.{qn(parent._meta.pk.column)}"
-        f" AND {child_filter} WHERE {where}"
-    )
-    sql, read_params, prepared = _prepared(sql, list(params))
-    if connection.features.has_select_for_update:
-        lock = f"SELECT 1 FROM {table} p WHERE {where} FOR UPDATE"
-        sql, read_params = f"{lock};\n{sql}", [*params, *read_params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, read_params)
+    select = ", ".join(sql for _, sql, *_ in i_cols + t_cols)
+    with db.cursor() as cursor:
+        cursor.execute(f"SELECT {select} FROM {source}", params)
         rows = cursor.fetchall()
-    prepared()
-    if not rows:
+    if not rows or rows[0][0] is None:
         return None, []
-    found = _build(parent, p_cols, rows[0][: len(p_cols)])
-    children = [_build(child, c_cols, r[len(p_cols) :]) for r in rows if r[len(p_cols)] is not None]
-    return found, children
+    found = _build(db, instance_model, i_cols, rows[0][: len(i_cols)])
+    tasks = [
+        _build(db, task_model, t_cols, r[len(i_cols) :]) for r in rows if r[len(i_cols)] is not None
+    ]
+    return found, tasks

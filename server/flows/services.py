@@ -17,7 +17,7 @@ from datetime import datetime
 from uuid import UUID
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -27,7 +27,7 @@ from engine import ProcessSource, StepResult, clock
 from server.estate import services as estate
 
 from . import access, outbox
-from .batch import Batch, lock_then_read
+from .batch import Batch, lock_case
 from .engine_binding import get_engine, source_for
 from .errors import Conflict, Forbidden, Invalid, NotFound, ProcessFailed
 from .models import AuditEvent, HumanTask, Notification, ProcessDefinition, ProcessInstance, Timer
@@ -178,7 +178,8 @@ class _Write:
         self.batch.insert(rows, on_conflict=("instance", "task_id"), update=TIMER_MOVED_FIELDS)
 
     def flush(self) -> None:
-        """Write everything in one batch: one round trip on PostgreSQL."""
+        """Write everything in one batch, the step's last statements: one round trip on
+        PostgreSQL, its COMMIT included."""
         instance = self.instance
         instance.updated_at = self.now
         batch = self.batch
@@ -194,7 +195,7 @@ class _Write:
         batch.insert(self.events)
         batch.insert(self.notifications)
         self._sync_timers()
-        batch.run()
+        batch.run(last=True)
         if self.notifications:
             transaction.on_commit(outbox.kick, robust=True)
 
@@ -206,17 +207,10 @@ def _locked(*, instance_id: int | None = None, task_id: UUID | None = None) -> I
     The instance and its open tasks are read after the lock is granted, so every check
     made in the block sees what the previous holder of the lock committed.
     """
-    tasks_table = connection.ops.quote_name(HumanTask._meta.db_table)
-    if task_id is not None:
-        where = f"p.id = (SELECT instance_id FROM {tasks_table} WHERE id = %s)"
-        param = HumanTask._meta.pk.get_db_prep_value(task_id, connection)
-    else:
-        where, param = "p.id = %s", instance_id
     with transaction.atomic(durable=True):
-        instance, open_tasks = lock_then_read(
-            ProcessInstance, HumanTask, fk="instance_id", child_filter="c.status = 'open'",
-            where=where, params=[param],
-        )  # fmt: skip
+        instance, open_tasks = lock_case(
+            ProcessInstance, HumanTask, instance_id=instance_id, task_id=task_id
+        )
         if instance is None:
             if task_id is not None:  # the same words as a task the caller may not see
                 raise access.task_not_found(task_id)
