@@ -148,9 +148,6 @@ DATABASES = {
 # `manage.py serve` (what `make run` runs) answers on this many threads, each keeping one
 # database connection: the most connections the web process holds.
 PROPFLOW_SERVE_THREADS = int(os.environ.get("PROPFLOW_SERVE_THREADS", "8"))
-# The lock-and-read query of every step as a server-side prepared statement (planned once
-# per connection). Off by default: PgBouncer in transaction mode has no SQL PREPARE.
-PROPFLOW_PG_PREPARE = os.environ.get("PROPFLOW_PG_PREPARE", "0") == "1"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if os.environ.get("PROPFLOW_PG_DEFERRED_BEGIN", "1") == "1":
         DATABASES["default"]["ENGINE"] = "server.db.postgresql"  # BEGIN rides on a statement
