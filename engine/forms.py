@@ -12,6 +12,8 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
+from .text import pick
+
 _FORMAT_CHECKER = FormatChecker()
 
 
@@ -52,7 +54,7 @@ _MESSAGES = {
 def message(key: str, language: str = "en", *args) -> str:
     """One of the form messages above in ``language`` (``zh-hans`` or ``en``)."""
     en, zh = _MESSAGES[key]
-    return (zh if language.startswith("zh") else en).format(*args)
+    return pick((zh, en), language).format(*args)
 
 
 def _message(error, language: str) -> str:

@@ -20,10 +20,11 @@ from pathlib import Path
 
 from lxml import etree
 
+from .text import pick
+
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-LANGUAGES = ("zh-hans", "en")
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class ProcessSource:
         return cls(bpmn=bpmn, forms=forms, **manifest)
 
     def name(self, language: str) -> str:
-        return self.names.get(language) or self.names.get("zh-hans") or self.key
+        return pick(self.names, language, self.key)
 
 
 def referenced_forms(bpmn: str) -> set[str]:

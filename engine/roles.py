@@ -27,6 +27,3 @@ ROLES: tuple[Role, ...] = (
 )
 
 ROLE_KEYS = frozenset(r.key for r in ROLES)
-
-# Reads everything, changes nothing.
-READ_ONLY_ROLES = frozenset({"auditor"})

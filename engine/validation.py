@@ -22,14 +22,13 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from .errors import ProcessInvalid, ScriptRefused, ScriptStopped
 from .forms import schema_problems
 from .operations import OPERATIONS, UNCHECKED
-from .registry import KEY_PATTERN, LANGUAGES, ProcessSource
+from .policy import ESCALATION_CODES, ESCALATION_LEVELS
+from .registry import KEY_PATTERN, ProcessSource
 from .roles import ROLE_KEYS
 from .runtime import CompiledProcess, Engine, parse
 from .sandbox import compile_expression, compile_script
+from .text import LANGUAGES
 
-# Escalation codes: "level2" and "level3" move a case up the chain of domain.md
-# (cs_supervisor, then vice_gm); a role key sends that role a notice.
-ESCALATION_CODES = ("level2", "level3", *ROLE_KEYS)
 ISO_LIKE = re.compile(r"^(R\d*/)?P[0-9YMWDTHS.]+$|^\d{4}-\d{2}-\d{2}")
 
 
@@ -161,7 +160,8 @@ def _throw_problems(element: str, task_spec) -> list[str]:
         and event.code not in ESCALATION_CODES
     ):
         return [
-            f"{element}: escalation code {event.code!r} must be level2, level3 or the role key "
+            f"{element}: escalation code {event.code!r} must be {', '.join(ESCALATION_LEVELS)} "
+            "or the role key "
             f"to notify ({', '.join(ROLE_KEYS)})"
         ]
     return []

@@ -14,7 +14,8 @@ from uuid import UUID
 from django.contrib.auth.models import AnonymousUser, User
 from django.utils.translation import gettext as _
 
-from engine.roles import READ_ONLY_ROLES, ROLE_KEYS
+from engine.policy import READ_ONLY_ROLES, SUPERVISOR_ROLES
+from engine.roles import ROLE_KEYS
 
 from .errors import Conflict, Forbidden, NotFound
 from .models import HumanTask
@@ -36,9 +37,6 @@ def user_roles(user: User | AnonymousUser) -> frozenset[str]:
 
 def is_auditor(user) -> bool:
     return bool(user_roles(user) & READ_ONLY_ROLES)
-
-
-SUPERVISOR_ROLES = frozenset({"cs_supervisor", "vice_gm", "property_manager"})
 
 
 def is_supervisor(user) -> bool:
@@ -97,27 +95,3 @@ def check_can_act(user, task: HumanTask) -> None:
             _("Task %(id)s is claimed by %(who)s; ask them or a supervisor.")
             % {"id": task.pk, "who": task.assignee}
         )
-
-
-# Form fields that hold owner contact data (names, phones, ID numbers, signatures, vehicles):
-# shown only to readers with a task in the case (see selectors.can_see_contacts).
-CONTACT_FIELDS = frozenset({
-    "complainant", "reporter", "resident", "owner", "owner_name", "household", "phone",
-    "emergency_contact", "vehicles", "documents", "contractor_phone",
-})  # fmt: skip
-CONTACT_WIDGETS = frozenset({"tel", "signature"})
-
-
-def contact_fields(schema: dict | None) -> frozenset[str]:
-    """The top-level fields of a form that hold contact data."""
-    props = (schema or {}).get("properties") or {}
-    return CONTACT_FIELDS | {
-        k for k, node in props.items()
-        if isinstance(node, dict) and node.get("x-widget") in CONTACT_WIDGETS
-    }  # fmt: skip
-
-
-def redact(data: dict, schema: dict | None) -> dict:
-    """``data`` with its contact fields withheld."""
-    hidden = contact_fields(schema)
-    return {k: ("***" if k in hidden else v) for k, v in data.items()}

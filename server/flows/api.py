@@ -11,7 +11,6 @@ import logging
 
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -28,6 +27,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from engine import clock
 from server import lockout
 from server.db.transient import transient
+from server.i18n import current_language
 
 from . import access, notifications, presenters, selectors, services
 from . import api_schema as doc
@@ -543,7 +543,7 @@ class NotificationListApi(Api):
     def get(self, request):
         unread_only = _flag(request, "unread")
         found = selectors.notification_list_for_user(user=request.user, unread_only=unread_only)
-        language = translation.get_language() or "zh-hans"
+        language = current_language()
         return Response({
             "unread": selectors.notification_unread_count(user=request.user),
             "results": [presenters.notification(n, language) for n in found[:100]],

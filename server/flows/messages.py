@@ -11,6 +11,8 @@ from datetime import datetime
 
 from django.conf import settings
 
+from engine.text import pick
+
 from .models import Notification
 
 LEVELS = {2: ("二级升级", "Level 2 escalation"), 3: ("三级升级", "Level 3 escalation")}
@@ -21,12 +23,6 @@ class Message:
     subject: str
     body: str
     link: str
-
-
-def _pick(pair, language: str) -> str:
-    if not pair:
-        return ""
-    return pair[1] if language == "en" and len(pair) > 1 else pair[0]
 
 
 def duration(minutes: int, language: str) -> str:
@@ -68,10 +64,10 @@ def link(n: Notification) -> str:
 
 def render(n: Notification, language: str = "zh-hans") -> Message:
     d, en = n.data, language == "en"
-    process, unit = _pick(d.get("process_name"), language), d.get("unit") or ""
-    task = _pick(d.get("task_name"), language)
+    process, unit = pick(d.get("process_name"), language), d.get("unit") or ""
+    task = pick(d.get("task_name"), language)
     if d.get("level") in LEVELS:
-        label = _pick(LEVELS[d["level"]], language)
+        label = pick(LEVELS[d["level"]], language)
     else:
         label = "Notice" if en else "提醒"
     where = " · ".join(p for p in (process, unit) if p)
@@ -81,7 +77,7 @@ def render(n: Notification, language: str = "zh-hans") -> Message:
         subject += f": {task}" if en else f"：{task}"
         if late:
             subject += f" ({late})" if en else f"（{late}）"
-    event = _pick(d.get("event"), language)
+    event = pick(d.get("event"), language)
     lines = [
         f"{label}: {event}" if en else f"{label}：{event}",
         (f"Case: {where} (#{n.instance_id})" if en else f"案件：{where}（#{n.instance_id}）"),

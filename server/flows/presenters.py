@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine import ProcessSource, clock
+from engine import ProcessSource, clock, policy
 
-from . import access, messages
+from . import messages
 from .engine_binding import source_for
 from .models import AuditEvent, HumanTask, Notification, ProcessDefinition, ProcessInstance
 
@@ -152,7 +152,7 @@ def event(event: AuditEvent, *, withhold_contacts_of: ProcessSource | None = Non
     recorded = data.get("data")
     if withhold_contacts_of is not None and isinstance(recorded, dict):
         schema = recorded_form(event, withhold_contacts_of)
-        data = {**data, "data": access.redact(recorded, schema)}
+        data = {**data, "data": policy.redact(recorded, schema)}
     return {
         "seq": event.seq,
         "kind": event.kind,

@@ -19,12 +19,13 @@ from uuid import UUID
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 import engine
 from engine import ProcessSource, StepResult, clock
+from engine.policy import ESCALATION_LEVELS
 from server.estate import services as estate
+from server.i18n import current_language
 
 from . import access, outbox
 from .batch import Batch, lock_case
@@ -33,9 +34,6 @@ from .errors import Conflict, Forbidden, Invalid, NotFound, ProcessFailed
 from .models import AuditEvent, HumanTask, Notification, ProcessDefinition, ProcessInstance, Timer
 
 Kind = AuditEvent.Kind
-# Escalation codes thrown by BPMN: domain.md's chain 接待人 → 客服主管 → 主管副总经理.
-# Any other code is the role key of a notice (engine/validation.py checks them).
-ESCALATION_LEVELS = {"level2": (2, "cs_supervisor"), "level3": (3, "vice_gm")}
 INSTANCE_STEP_FIELDS = (
     "state", "serializer_version", "status", "completed_at", "event_seq", "updated_at",
     "escalation_level",
@@ -242,7 +240,7 @@ def _validated(source: ProcessSource, form: str | None, data) -> dict:
             raise Invalid("This step has no form; send no data.", {"data": ["Must be empty."]})
         return {}
     schema = source.forms[form]
-    errors = engine.validate_form(schema, data, translation.get_language() or "zh-hans")
+    errors = engine.validate_form(schema, data, current_language())
     if errors:
         raise Invalid(_("The form has errors; nothing was saved."), errors)
     return engine.with_defaults(schema, data)

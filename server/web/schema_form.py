@@ -19,27 +19,22 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from engine.forms import message
+from engine.text import pick
 
 KEPT = ".kept"  # suffix of the inputs that carry files uploaded by an earlier submit
 BLANK_ROWS = 2  # empty rows offered under a list's filled ones
 MAX_UPLOAD = 5_000_000  # bytes per file, as the forms' data-url maxLength allows
 
 
-def _en(language: str) -> bool:
-    return language == "en"
-
-
 def label(node: dict, language: str, key: str = "title") -> str:
     """A schema node's title (or description) in ``language``."""
-    if _en(language):
-        return node.get(f"x-{key}-en") or node.get(key) or ""
-    return node.get(key) or ""
+    return pick([node.get(key) or "", node.get(f"x-{key}-en")], language)
 
 
 def enum_label(node: dict, value: Any, language: str) -> str:
     titles = (node.get("x-enum-titles") or {}).get(str(value))
     if titles:
-        return titles[1] if _en(language) and len(titles) > 1 else titles[0]
+        return pick(titles, language)
     return str(value)
 
 
@@ -285,9 +280,7 @@ def _parse(schema, prefix, post, files, data, raw, errors, language) -> None:
 
 def _too_big(filename: str, language: str) -> str:
     mb = MAX_UPLOAD // 1_000_000
-    if _en(language):
-        return f"{filename} is larger than {mb} MB."
-    return f"{filename} 超过 {mb} MB。"
+    return pick([f"{filename} 超过 {mb} MB。", f"{filename} is larger than {mb} MB."], language)
 
 
 def _value(node: dict, widget: str, text: str) -> Any:
@@ -360,7 +353,7 @@ def _media(data_url: str) -> str:
 
 def _text_of(node: dict, value: Any, language: str) -> str:
     if isinstance(value, bool):
-        return ("Yes" if value else "No") if _en(language) else ("是" if value else "否")
+        return pick(["是", "Yes"] if value else ["否", "No"], language)
     if "enum" in node:
         return enum_label(node, value, language)
     if isinstance(value, dict):

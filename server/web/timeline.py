@@ -6,18 +6,16 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from engine import policy
 from engine.roles import ROLES
-from server.flows import access, messages, presenters
+from engine.text import pick
+from server.flows import messages, presenters
 from server.flows.models import AuditEvent, ProcessInstance
 
 from . import schema_form
 
 Kind = AuditEvent.Kind
 ROLE_NAMES = {r.key: (r.name_zh, r.name_en) for r in ROLES}
-
-
-def _lang_en(language: str) -> bool:
-    return language == "en"
 
 
 def duration_text(minutes: int, language: str) -> str:
@@ -36,10 +34,7 @@ def status_label(status: str) -> str:
 
 
 def role_label(key: str, language: str) -> str:
-    names = ROLE_NAMES.get(key)
-    if not names:
-        return key
-    return names[1] if _lang_en(language) else names[0]
+    return pick(ROLE_NAMES.get(key), language, key)
 
 
 @dataclass
@@ -55,7 +50,7 @@ def _task(event: AuditEvent, language: str) -> str:
     task = event.task
     if task is None:
         return ""
-    return (task.name_en or task.name) if _lang_en(language) else task.name
+    return pick([task.name, task.name_en], language)
 
 
 def entries(events, source, language: str, *, contacts: bool) -> list[Entry]:
@@ -115,7 +110,7 @@ def entries(events, source, language: str, *, contacts: bool) -> list[Entry]:
         recorded = data.get("data")
         if isinstance(recorded, dict) and recorded:
             schema = presenters.recorded_form(event, source)
-            hide = frozenset() if contacts else access.contact_fields(schema)
+            hide = frozenset() if contacts else policy.contact_fields(schema)
             entry.lines = schema_form.describe(schema, recorded, language, hide=hide)
         out.append(entry)
     return out

@@ -16,38 +16,36 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from engine import clock
+from engine import clock, policy
+from engine.text import pick
 from server.flows import access, notifications, presenters, selectors, services
 from server.flows.engine_binding import source_for
 from server.flows.errors import Invalid, NotFound, ServiceError
 from server.flows.messages import path as notification_path
 from server.flows.messages import render as render_notification
 from server.flows.models import HumanTask, ProcessInstance
+from server.i18n import current_language
 
 from . import schema_form, timeline
 
 PAGE_SIZE = 25
 
 
-def language() -> str:
-    return "en" if (translation.get_language() or "").startswith("en") else "zh-hans"
-
-
 def role_name(key: str) -> str:
-    return timeline.role_label(key, language())
+    return timeline.role_label(key, current_language())
 
 
-def pick(names: dict, key: str = "") -> str:
-    return names.get(language()) or names.get("zh-hans") or key
+def label(names: dict, key: str) -> str:
+    """A process's name in the reader's language (its key if it has none)."""
+    return pick(names, current_language(), key)
 
 
 def task_name(task: HumanTask) -> str:
-    return (task.name_en or task.name) if language() == "en" else task.name
+    return pick([task.name, task.name_en], current_language())
 
 
 def _not_found(err: NotFound):
@@ -80,7 +78,7 @@ def _due(task: HumanTask, now) -> dict | None:
     return {
         "at": task.due_at,
         "overdue": minutes < 0,
-        "text": timeline.duration_text(minutes, language()),
+        "text": timeline.duration_text(minutes, current_language()),
     }
 
 
@@ -101,8 +99,8 @@ def inbox(request):
     roles = access.user_roles(user)
     rows = [
         {
-            "task": t, "name": task_name(t), "process": pick(names.get(t.process_key, {}),
-                                                            t.process_key),
+            "task": t, "name": task_name(t), "process": label(names.get(t.process_key, {}),
+                                                             t.process_key),
             "unit": t.instance.business_key, "level": t.instance.escalation_level,
             "due": _due(t, now), "mine": t.assignee_id == user.pk,
             "can_claim": t.assignee_id is None and t.role in roles,
@@ -113,7 +111,7 @@ def inbox(request):
     keep = {k: v for k, v in q.items() if k != "page" and v}
     context = {
         "rows": rows, "page": page, "scope": scope, "filters": filters,
-        "processes": sorted((k, pick(v, k)) for k, v in names.items()),
+        "processes": sorted((k, label(v, k)) for k, v in names.items()),
         "scopes": [(s, _scope_label(s)) for s in scopes],
         "query": urlencode(keep), "next": request.get_full_path(),
     }  # fmt: skip
@@ -186,7 +184,7 @@ def task_page(request, task_id):
         _not_found(err)
     source = source_for(task.instance.definition_id)
     schema = source.forms.get(task.form) if task.form else None
-    lang = language()
+    lang = current_language()
     raw, errors, status = schema_form.to_raw(schema or {}, {}), {}, 200
     if request.method == "POST":
         if not _can_act(request.user, task):
@@ -279,7 +277,7 @@ def _case_context(user, instance: ProcessInstance, source, lang: str) -> dict:
 @login_required
 def start_menu(request):
     roles = access.user_roles(request.user)
-    lang = language()
+    lang = current_language()
     startable = [
         {"key": d.key, "name": d.name(lang),
          "help": schema_form.label(d.source.forms.get(d.source.start_form) or {}, lang,
@@ -298,7 +296,7 @@ def start_form(request, key: str):
     source = source_for(definition.pk)
     if not access.user_roles(request.user) & set(source.start_roles):
         raise Http404(_("There is no such process to start."))
-    lang = language()
+    lang = current_language()
     schema = source.forms.get(source.start_form) if source.start_form else {}
     raw, errors, status = schema_form.to_raw(schema, {}), {}, 200
     if request.method == "POST":
@@ -352,10 +350,10 @@ def case_list(request):
     names = selectors.process_names()
     keep = {k: v for k, v in q.items() if k != "page" and v}
     return render(request, "web/cases.html", {
-        "rows": [{"case": c, "process": pick(names.get(c.process_key, {}), c.process_key)}
+        "rows": [{"case": c, "process": label(names.get(c.process_key, {}), c.process_key)}
                  for c in page.object_list],
         "page": page, "filters": filters, "query": urlencode(keep),
-        "processes": sorted((k, pick(v, k)) for k, v in names.items()),
+        "processes": sorted((k, label(v, k)) for k, v in names.items()),
         "statuses": [(s, timeline.status_label(s)) for s in ProcessInstance.Status.values],
     })  # fmt: skip
 
@@ -366,7 +364,7 @@ def case_page(request, instance_id: str):
         instance = selectors.instance_get_for_user(user=request.user, instance_id=instance_id)
     except NotFound as err:
         _not_found(err)
-    lang = language()
+    lang = current_language()
     source = source_for(instance.definition_id)
     open_tasks = selectors.instance_open_tasks(instance=instance)
     done = selectors.instance_done_steps(instance=instance)
@@ -392,7 +390,7 @@ def case_file(request, instance_id: str, seq: int, path: str):
     data = (event.data.get("data") if event else None) or {}
     top, _sep, index = path.partition(".")
     schema = presenters.recorded_form(event, source_for(instance.definition_id)) if event else None
-    if top in access.contact_fields(schema) and not selectors.can_see_contacts(
+    if top in policy.contact_fields(schema) and not selectors.can_see_contacts(
         user=request.user, instance=instance
     ):
         raise Http404(_("No such file."))
@@ -418,7 +416,7 @@ def case_file(request, instance_id: str, seq: int, path: str):
 def notification_list(request):
     found = selectors.notification_list_for_user(user=request.user)
     page = Paginator(found, 50).get_page(request.GET.get("page"))
-    lang = language()
+    lang = current_language()
     return render(request, "web/notifications.html", {
         "page": page,
         "rows": [{"n": n, "text": render_notification(n, lang)} for n in page.object_list],

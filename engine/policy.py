@@ -1,0 +1,46 @@
+"""The domain's rules about people and data, in one place (shared domain.md).
+
+Who is the next level of an escalation, who oversees every case, who only reads, and
+which form fields hold an owner's personal data. The engine's validation and the server's
+permissions, write path and pages all ask here.
+"""
+
+from __future__ import annotations
+
+from .roles import ROLE_KEYS
+
+# 重大問題實行三級負責制: 接待人 → 客服主管 → 主管副总经理. An escalation code names a
+# level (the case moves up the chain) or a role key (a notice to that role).
+ESCALATION_LEVELS: dict[str, tuple[int, str]] = {
+    "level2": (2, "cs_supervisor"),
+    "level3": (3, "vice_gm"),
+}
+ESCALATION_CODES = (*ESCALATION_LEVELS, *sorted(ROLE_KEYS))
+
+# See every task and case, reassign tasks, cancel cases.
+SUPERVISOR_ROLES = frozenset({"cs_supervisor", "vice_gm", "property_manager"})
+# Read everything, change nothing.
+READ_ONLY_ROLES = frozenset({"auditor"})
+
+# Owner data is confidential ("業主資料…屬保密事項"): form fields that hold names, phones, ID
+# numbers, signatures or vehicles show only to readers with a task in the case.
+CONTACT_FIELDS = frozenset({
+    "complainant", "reporter", "resident", "owner", "owner_name", "household", "phone",
+    "emergency_contact", "vehicles", "documents", "contractor_phone",
+})  # fmt: skip
+CONTACT_WIDGETS = frozenset({"tel", "signature"})
+
+
+def contact_fields(schema: dict | None) -> frozenset[str]:
+    """The top-level fields of a form that hold contact data."""
+    props = (schema or {}).get("properties") or {}
+    return CONTACT_FIELDS | {
+        k for k, node in props.items()
+        if isinstance(node, dict) and node.get("x-widget") in CONTACT_WIDGETS
+    }  # fmt: skip
+
+
+def redact(data: dict, schema: dict | None) -> dict:
+    """``data`` with its contact fields withheld."""
+    hidden = contact_fields(schema)
+    return {k: ("***" if k in hidden else v) for k, v in data.items()}

@@ -1,0 +1,26 @@
+"""Text in the product's two languages: Simplified Chinese (the default) and English.
+
+Labels come as a ``[zh, en]`` pair, a ``{"zh-hans": ..., "en": ...}`` mapping or one
+string; :func:`pick` takes the reader's, falling back to Chinese.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("zh-hans", "en")
+DEFAULT = "zh-hans"
+
+
+def normalise(language: str | None) -> str:
+    """``en``, ``en-us``... → ``en``; anything else → ``zh-hans``."""
+    return "en" if (language or "").lower().startswith("en") else DEFAULT
+
+
+def pick(texts, language: str | None, fallback: str = "") -> str:
+    if not texts:
+        return fallback
+    if isinstance(texts, str):
+        return texts
+    english = normalise(language) == "en"
+    if isinstance(texts, dict):
+        return (texts.get("en") if english else None) or texts.get(DEFAULT) or fallback
+    return texts[1] if english and len(texts) > 1 and texts[1] else texts[0]
