@@ -38,11 +38,11 @@ def populate(open_tasks: int, done_tasks: int, units: int) -> dict:
     from engine import clock
     from engine.roles import ROLES
     from server.estate.models import Building, Resident, Site, Unit
-    from server.flows import services
+    from server.flows.definitions.services import process_deploy
     from server.flows.models import HumanTask, ProcessDefinition, ProcessInstance
 
     for source in engine.discover(settings.PROPFLOW_PROCESSES_DIR, settings.PROPFLOW_FORMS_DIR):
-        services.process_deploy(source=source)
+        process_deploy(source=source)
     definitions = list(ProcessDefinition.objects.all())
     me = User.objects.create_user("bench_technician", password="x")
     me.groups.add(Group.objects.get_or_create(name="technician")[0])

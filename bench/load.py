@@ -114,11 +114,11 @@ def populate(staff: int, seed: int) -> dict:
 
     import engine
     from server.estate.models import Building, Site, Unit
-    from server.flows import services
+    from server.flows.definitions.services import process_deploy
 
     call_command("migrate", verbosity=0)
     for source in engine.discover(settings.PROPFLOW_PROCESSES_DIR, settings.PROPFLOW_FORMS_DIR):
-        services.process_deploy(source=source)
+        process_deploy(source=source)
     site = Site.objects.create(name="压测花园")
     codes = []
     for b in (1, 2):

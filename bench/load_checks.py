@@ -86,7 +86,7 @@ def claims() -> tuple[int, list[str]]:
 
 def engine_rows() -> tuple[int, list[str]]:
     """Each running case's open task rows against the engine's ready tasks."""
-    from server.flows.engine_binding import get_engine, source_for
+    from server.flows.definitions.cache import get_engine, source_for
     from server.flows.models import HumanTask, ProcessInstance
 
     open_rows = defaultdict(set)

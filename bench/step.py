@@ -110,11 +110,11 @@ class Services:
         from django.contrib.auth.models import Group, User
         from django.db import connection
 
-        from server.flows import services
+        from server.flows.definitions.services import process_deploy
 
         self.connection = connection
         self.old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-        services.process_deploy(source=source())
+        process_deploy(source=source())
         self.user = User.objects.create_user("bench", password="x")
         self.user.groups.add(Group.objects.get_or_create(name="frontdesk")[0])
         return self
@@ -127,7 +127,7 @@ class Services:
         from django.db import reset_queries
         from django.test.utils import CaptureQueriesContext
 
-        from server.flows import services
+        from server.flows.cases import services
         from server.flows.models import HumanTask, ProcessInstance
 
         steps, size, queries = [], 0, []

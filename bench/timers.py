@@ -51,7 +51,7 @@ def setup_database():
 
     import engine
     from server.estate.models import Building, Site, Unit
-    from server.flows import services
+    from server.flows.definitions.services import process_deploy
 
     if connection.vendor != "postgresql":
         sys.exit("bench/timers.py needs PostgreSQL: set DATABASE_URL=postgres://...")
@@ -59,7 +59,7 @@ def setup_database():
         sys.exit("bench/timers.py needs a broker: set CELERY_BROKER_URL=redis://...")
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     for source in engine.discover(settings.PROPFLOW_PROCESSES_DIR, settings.PROPFLOW_FORMS_DIR):
-        services.process_deploy(source=source)
+        process_deploy(source=source)
     building = Building.objects.create(site=Site.objects.create(name="基准花园"), name="1栋")
     Unit.objects.create(code="1-101", building=building, floor=1, area_m2=90)
     desk = User.objects.create_user("desk")
@@ -71,7 +71,7 @@ def setup_database():
 
 def start_cases(user, dues: list[datetime]) -> None:
     from engine import clock
-    from server.flows import services
+    from server.flows.cases import services
 
     for due in dues:
         with clock.frozen(due - LIMIT):
@@ -174,10 +174,10 @@ def main():
             sys.exit("Setup took longer than estimated; nothing measured.")
         procs = start_celery(tmp, connection.settings_dict["NAME"])
         ok = wait_fired(burst_at, burst_at.timestamp() + 600)
-        from server.flows import notifications
+        from server.flows.notifications import delivery
 
         drained = time.time() + 300
-        while notifications.outbox().exists() and time.time() < drained:
+        while delivery.outbox().exists() and time.time() < drained:
             time.sleep(0.5)
 
         lags, dup_steady, _ = results(steady_from, steady_from + timedelta(seconds=args.window))

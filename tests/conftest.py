@@ -56,10 +56,10 @@ def make_units(*codes: str, status: str = "handed_over") -> None:
 
 @pytest.fixture
 def two_step(db):
-    from server.flows import services
+    from server.flows.definitions.services import process_deploy
 
     make_units("1-101", "1-1", "1")
-    definition, _ = services.process_deploy(source=fixture_source())
+    definition, _ = process_deploy(source=fixture_source())
     return definition
 
 
@@ -86,6 +86,6 @@ def _fast_passwords(settings):
 @pytest.fixture(autouse=True)
 def _fresh_source_cache():
     """Definition ids come back after a test's rollback; the id-keyed source cache must not."""
-    from server.flows import engine_binding
+    from server.flows.definitions import cache as engine_cache
 
-    engine_binding._sources.clear()
+    engine_cache._sources.clear()

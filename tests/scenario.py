@@ -16,7 +16,8 @@ from django.conf import settings
 import engine
 from engine import clock
 from server.estate.models import Unit
-from server.flows import services
+from server.flows.cases import services
+from server.flows.definitions.services import process_deploy
 from server.flows.models import AuditEvent, HumanTask, ProcessInstance
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -24,7 +25,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def deploy_all() -> None:
     for source in engine.discover(settings.PROPFLOW_PROCESSES_DIR, settings.PROPFLOW_FORMS_DIR):
-        services.process_deploy(source=source)
+        process_deploy(source=source)
 
 
 def local(text: str) -> datetime:

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from engine import clock
-from server.flows import services
+from server.flows.cases import services
 from server.flows.models import AuditEvent, HumanTask, ProcessInstance
 from tests.conftest import make_units
 from tests.scenario import Case, deploy_all, local

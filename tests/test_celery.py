@@ -21,7 +21,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 
 from engine import clock
-from server.flows import services
+from server.flows.cases import services
 from server.flows.models import AuditEvent, Notification, Timer
 from tests.conftest import make_units
 from tests.scenario import deploy_all

@@ -7,7 +7,8 @@ from django.contrib.auth.models import Group, User
 from django.db import DatabaseError, connection, transaction
 from rest_framework.test import APIClient
 
-from server.flows import services
+from server.flows.cases import services
+from server.flows.definitions.services import process_deploy
 from server.flows.models import AuditEvent, HumanTask, ProcessInstance, Timer
 from tests.conftest import fixture_source, make_units
 
@@ -37,7 +38,7 @@ def race(n, action):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_eight_people_completing_one_task_at_once_one_wins_the_rest_get_409():
-    services.process_deploy(source=fixture_source())
+    process_deploy(source=fixture_source())
     make_units("1-101", "1-1", "1")
     group = Group.objects.get_or_create(name="frontdesk")[0]
     people = []
@@ -77,7 +78,7 @@ def test_a_person_and_a_timer_at_once_both_land_in_order():
 
     from engine import clock
 
-    services.process_deploy(source=fixture_source())
+    process_deploy(source=fixture_source())
     make_units("1-101", "1-1", "1")
     desk = User.objects.create_user("desk", password="pw")
     desk.groups.add(Group.objects.get_or_create(name="frontdesk")[0])
@@ -119,7 +120,7 @@ def test_a_step_that_fails_mid_way_changes_nothing_and_the_connection_goes_on():
 
     source = fixture_source()
     broken = dataclasses.replace(source, bpmn=source.bpmn.replace("major == True", "1/0 == 1"))
-    services.process_deploy(source=broken)
+    process_deploy(source=broken)
     make_units("1")
     desk = User.objects.create_user("desk", password="pw")
     desk.groups.add(Group.objects.get_or_create(name="frontdesk")[0])
@@ -135,7 +136,7 @@ def test_a_step_that_fails_mid_way_changes_nothing_and_the_connection_goes_on():
     assert (after.engine_state, after.event_seq) == (before.engine_state, before.event_seq)
     assert HumanTask.objects.get(pk=task.pk).status == "open"
     assert AuditEvent.objects.filter(instance=instance).count() == 2
-    services.process_deploy(source=source)  # the fixed version, for new cases
+    process_deploy(source=source)  # the fixed version, for new cases
     assert ProcessDefinition.objects.count() == 2
     claimed = services.task_claim(task_id=task.pk, user=desk)  # the same connection works on
     assert claimed.assignee == desk
@@ -208,7 +209,7 @@ def test_inside_a_step_on_commit_waits_for_the_commit_and_a_nested_atomic_keeps_
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_write_batch_outside_a_transaction_is_refused():
-    from server.flows.batch import Batch, OutsideTransaction
+    from server.flows.cases.batch import Batch, OutsideTransaction
 
     batch = Batch()
     batch.delete(Timer, instance=1)

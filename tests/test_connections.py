@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from server.flows import selectors
+from server.flows.cases import selectors
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parent.parent

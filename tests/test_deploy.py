@@ -8,7 +8,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 import engine
-from server.flows import services
+from server.flows.cases import services
+from server.flows.definitions.services import process_deploy
 from server.flows.errors import Invalid
 from server.flows.models import HumanTask, ProcessDefinition, ProcessInstance
 from tests.conftest import FORMS, PROCESSES, fixture_source, make_units
@@ -34,7 +35,7 @@ def test_scripts_that_escape_the_sandbox_are_refused_at_validation_naming_the_el
     source = with_bpmn(fixture_source(), old, new)
 
     with pytest.raises(Invalid) as err:
-        services.process_deploy(source=source)
+        process_deploy(source=source)
 
     assert any(p.startswith(f"{element}:") for p in err.value.errors["problems"]), err.value.errors
     assert ProcessDefinition.objects.count() == 0
@@ -89,15 +90,15 @@ def test_a_manifest_with_unknown_roles_and_missing_names_is_refused():
 
 
 def test_unchanged_content_is_a_no_op_and_changed_content_a_new_version(db, users):
-    first, created = services.process_deploy(source=fixture_source())
-    again, created_again = services.process_deploy(source=fixture_source())
+    first, created = process_deploy(source=fixture_source())
+    again, created_again = process_deploy(source=fixture_source())
     assert (created, created_again, again.pk) == (True, False, first.pk)
     make_units("1-101", "1-102")
     running = services.instance_start(process_key="two_step", started_by=users["frontdesk"],
                                       data={"unit": "1-101"})  # fmt: skip
 
     changed = with_bpmn(fixture_source(), 'name="登记"', 'name="登记问题"')
-    second, created = services.process_deploy(source=changed)
+    second, created = process_deploy(source=changed)
 
     assert created and second.version == 2
     new = services.instance_start(

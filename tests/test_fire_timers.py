@@ -7,7 +7,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from engine import clock
-from server.flows import services, timers
+from server.flows import timers
+from server.flows.cases import services
 from server.flows.models import AuditEvent
 from tests.conftest import make_units
 from tests.scenario import deploy_all, local

@@ -7,9 +7,11 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from engine import clock
-from server.flows import messages, notifications, services
+from server.flows.cases import services
 from server.flows.errors import NotFound
 from server.flows.models import Notification
+from server.flows.notifications import delivery, messages
+from server.flows.notifications.services import mark_read
 from tests.conftest import make_units
 from tests.scenario import Case, deploy_all, local
 from tests.test_process_repair import REQUEST
@@ -52,8 +54,8 @@ def test_a_late_urgent_dispatch_notifies_the_supervisors_with_unit_task_and_late
     case = browser.get(zh.link.removeprefix("http://127.0.0.1:8000"))
     assert case.status_code == 200 and "急修派工" in case.content.decode()
 
-    assert notifications.deliver() == 2
-    assert notifications.deliver() == 0  # sent once
+    assert delivery.deliver() == 2
+    assert delivery.deliver() == 0  # sent once
     assert sorted(m.to[0] for m in mail.outbox) == ["cs_supervisor@example.com", "s2@example.com"]
     assert "已超时2分钟" in mail.outbox[0].body and "2 min late" in mail.outbox[0].body
 
@@ -97,9 +99,9 @@ def test_people_mark_their_own_notifications_read_and_no_one_elses(urgent, users
     mine = Notification.objects.get(recipient=users["cs_supervisor"])
 
     with pytest.raises(NotFound):
-        notifications.mark_read(user=users["frontdesk"], notification_ids=[mine.pk])
-    assert notifications.mark_read(user=users["cs_supervisor"], notification_ids=[mine.pk]) == 1
-    assert notifications.mark_read(user=users["cs_supervisor"]) == 0  # nothing left unread
+        mark_read(user=users["frontdesk"], notification_ids=[mine.pk])
+    assert mark_read(user=users["cs_supervisor"], notification_ids=[mine.pk]) == 1
+    assert mark_read(user=users["cs_supervisor"]) == 0  # nothing left unread
     mine.refresh_from_db()
     assert mine.read_at is not None
 
@@ -131,15 +133,15 @@ def test_an_email_the_server_refuses_stays_in_the_outbox_with_the_reason(urgent,
     settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
 
     with clock.frozen(local("2026-11-23 09:13")):
-        assert notifications.deliver() == 0
+        assert delivery.deliver() == 0
     n = Notification.objects.get()
     assert n.emailed_at is None and n.email_attempts == 1 and "mail server down" in n.email_error
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with clock.frozen(local("2026-11-23 09:13:30")):
-        assert notifications.deliver() == 0  # it waits a minute before the next attempt
+        assert delivery.deliver() == 0  # it waits a minute before the next attempt
     with clock.frozen(local("2026-11-23 09:14:01")):
-        assert notifications.deliver() == 1 and len(mail.outbox) == 1
+        assert delivery.deliver() == 1 and len(mail.outbox) == 1
 
 
 class DownBackend(RefusingBackend):
@@ -153,7 +155,7 @@ def test_a_mail_server_that_is_down_costs_one_attempt_each_with_growing_waits(ur
 
     for minute in ("09:13", "09:14", "09:15", "09:17", "09:21"):  # waits 1, 2, 4 minutes
         with clock.frozen(local(f"2026-11-23 {minute}")):
-            notifications.deliver()
+            delivery.deliver()
     n = Notification.objects.get()
     assert n.email_attempts == 4 and n.email_next_at == local("2026-11-23 09:29")
 
@@ -164,7 +166,7 @@ def test_people_without_an_address_get_the_in_app_notification_only(urgent, user
     urgent.advance_to(local("2026-11-23 09:12"))
 
     assert Notification.objects.filter(recipient=users["cs_supervisor"]).count() == 1
-    assert notifications.deliver() == 0 and mail.outbox == []
+    assert delivery.deliver() == 0 and mail.outbox == []
 
 
 def test_the_api_lists_only_the_callers_notifications_in_their_language(urgent, api):

@@ -14,7 +14,8 @@ from django.db import connection, transaction
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from server.flows import services
+from server.flows.cases import services
+from server.flows.definitions.services import process_deploy
 from server.flows.models import AuditEvent, HumanTask, ProcessInstance
 from tests.conftest import fixture_source, make_units
 from tests.scenario import Case, deploy_all, local
@@ -121,7 +122,7 @@ TRIALS = 3  # a race that lands right once by luck rarely does three times
 @pytest.fixture
 def first_tasks():
     """Twelve front-desk users and the first task of each of ``TRIALS`` new cases."""
-    services.process_deploy(source=fixture_source())
+    process_deploy(source=fixture_source())
     make_units("1-101")
     desks = staff("frontdesk", 12)
     tasks = []

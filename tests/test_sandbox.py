@@ -377,14 +377,15 @@ def test_augmented_assignment_makes_a_new_value_and_is_guarded(eng):
 
 @pytest.mark.django_db
 def test_a_case_whose_script_loops_forever_answers_422_and_is_left_unchanged(api):
-    from server.flows import services
+    from server.flows.cases import services
+    from server.flows.definitions.services import process_deploy
     from server.flows.errors import ProcessFailed
     from server.flows.models import AuditEvent, HumanTask, ProcessInstance
     from tests.conftest import make_units
 
     source = fixture_source()
     looping = "n = 0\nwhile major:\n    n += 1\nescalation_level = 2"
-    services.process_deploy(  # validation passes: on no data the loop stops at once
+    process_deploy(  # validation passes: on no data the loop stops at once
         source=dataclasses.replace(
             source, bpmn=source.bpmn.replace("escalation_level = 2", looping)
         )
@@ -515,7 +516,7 @@ def test_manage_py_check_reports_a_timer_that_would_hang_it(tmp_path, settings):
 
 
 def test_the_limits_come_from_the_settings(settings):
-    from server.flows.engine_binding import build_engine
+    from server.flows.definitions.cache import build_engine
 
     settings.PROPFLOW_SCRIPT_SECONDS, settings.PROPFLOW_SCRIPT_MEMORY_MB = 2.5, 64
     isolated = build_engine().script_engine.environment.isolated

@@ -10,7 +10,8 @@ from django.core import mail
 
 from engine import clock
 from server import celery_app
-from server.flows import services, tasks, timers
+from server.flows import tasks, timers
+from server.flows.cases import services
 from server.flows.models import AuditEvent, HumanTask, Notification, Timer
 from tests.conftest import make_units
 from tests.scenario import Case, deploy_all, local

@@ -29,11 +29,15 @@ from server import lockout
 from server.db.transient import transient
 from server.i18n import current_language
 
-from . import access, notifications, presenters, selectors, services
+from . import access, presenters
 from . import api_schema as doc
-from .engine_binding import source_for
+from .cases import selectors, services
+from .definitions import selectors as definitions
+from .definitions.cache import source_for
 from .errors import Invalid, NotFound, ServiceError
 from .models import ProcessInstance
+from .notifications import selectors as notifications
+from .notifications.services import mark_read
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 25
@@ -267,7 +271,7 @@ class ProcessListApi(Api):
         roles = access.user_roles(request.user)
         return Response([
             presenters.process(d, can_start=bool(roles & set(d.start_roles)))
-            for d in selectors.process_list()
+            for d in definitions.process_list()
         ])  # fmt: skip
 
 
@@ -280,7 +284,7 @@ class ProcessDetailApi(Api):
         responses=_answers(doc.ProcessDetailSerializer, 404),
     )
     def get(self, request, key: str):
-        definition = selectors.process_get(key=key)
+        definition = definitions.process_get(key=key)
         can_start = bool(access.user_roles(request.user) & set(definition.start_roles))
         return Response(presenters.process(definition, can_start=can_start, detail=True))
 
@@ -323,7 +327,7 @@ class InstanceListApi(Api):
             status=_text(request, "status"),
             search=_text(request, "q"),
         )
-        names = selectors.process_names()
+        names = definitions.process_names()
         return Response(_page(request, found, lambda i: presenters.instance_row(i, names)))
 
     @extend_schema(
@@ -444,7 +448,7 @@ class TaskListApi(Api):
             overdue=_flag(request, "overdue"),
             search=_text(request, "q"),
         )
-        names, now = selectors.process_names(), clock.now()
+        names, now = definitions.process_names(), clock.now()
         return Response(
             _page(request, found, lambda t: presenters.task(t, process_names=names, now=now))
         )
@@ -460,7 +464,9 @@ class TaskDetailApi(Api):
     )
     def get(self, request, task_id: str):
         task = selectors.task_get_for_user(user=request.user, task_id=task_id)
-        return Response(presenters.task(task, detail=True, process_names=selectors.process_names()))
+        return Response(
+            presenters.task(task, detail=True, process_names=definitions.process_names())
+        )
 
 
 def _task_act(request, task_id: str, action, **arguments) -> Response:
@@ -469,7 +475,7 @@ def _task_act(request, task_id: str, action, **arguments) -> Response:
     task = selectors.task_get_for_user(user=request.user, task_id=task_id)
     action(task_id=task.pk, user=request.user, **arguments)
     task = selectors.task_get_for_user(user=request.user, task_id=task.pk)
-    return Response(presenters.task(task, process_names=selectors.process_names()))
+    return Response(presenters.task(task, process_names=definitions.process_names()))
 
 
 class TaskClaimApi(Api):
@@ -542,10 +548,10 @@ class NotificationListApi(Api):
     )
     def get(self, request):
         unread_only = _flag(request, "unread")
-        found = selectors.notification_list_for_user(user=request.user, unread_only=unread_only)
+        found = notifications.for_user(user=request.user, unread_only=unread_only)
         language = current_language()
         return Response({
-            "unread": selectors.notification_unread_count(user=request.user),
+            "unread": notifications.unread_count(user=request.user),
             "results": [presenters.notification(n, language) for n in found[:100]],
         })  # fmt: skip
 
@@ -571,7 +577,10 @@ class NotificationReadApi(Api):
                 "Give the notifications as a list of ids.",
                 {"ids": [f"Must be a list of at most {MAX_IDS} notification ids."]},
             )
-        marked = notifications.mark_read(user=request.user, notification_ids=ids)
+        marked = mark_read(user=request.user, notification_ids=ids)
         return Response(
-            {"marked": marked, "unread": selectors.notification_unread_count(user=request.user)}
+            {
+                "marked": marked,
+                "unread": notifications.unread_count(user=request.user),
+            }
         )

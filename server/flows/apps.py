@@ -7,4 +7,4 @@ class FlowsConfig(AppConfig):
     verbose_name = "Processes"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the system checks)
+        from .definitions import checks  # noqa: F401  (registers the system checks)

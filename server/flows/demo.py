@@ -13,8 +13,8 @@ from django.contrib.auth.models import User
 
 from engine import clock
 
-from . import services
-from .engine_binding import get_engine
+from .cases import services
+from .definitions.cache import get_engine
 from .models import HumanTask, ProcessDefinition, ProcessInstance
 
 SIGNED = "data:image/png;base64,iVBORw0KGgo="

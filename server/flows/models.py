@@ -1,6 +1,6 @@
 """Process definitions, instances, their human tasks and the audit trail.
 
-Instances are changed only through :mod:`server.flows.services`; the task rows
+Instances are changed only through :mod:`server.flows.cases.services`; the task rows
 mirror the engine so inboxes never load a workflow.
 """
 
@@ -179,8 +179,8 @@ class Notification(models.Model):
     """An escalation or reminder for one person: read in the app, and sent by email.
 
     ``data`` holds the facts (process, unit, task, how late); the text is rendered from
-    them in the reader's language (:mod:`server.flows.messages`). Rows with an ``email``
-    and no ``emailed_at`` are the outbox.
+    them in the reader's language (:mod:`server.flows.notifications.messages`). Rows with
+    an ``email`` and no ``emailed_at`` are the outbox.
     """
 
     class Kind(models.TextChoices):

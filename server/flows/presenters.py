@@ -6,9 +6,9 @@ from datetime import datetime
 
 from engine import ProcessSource, clock, policy
 
-from . import messages
-from .engine_binding import source_for
+from .definitions.cache import source_for
 from .models import AuditEvent, HumanTask, Notification, ProcessDefinition, ProcessInstance
+from .notifications import messages
 
 
 def _user(user) -> dict | None:
@@ -41,7 +41,8 @@ def task(
     process_names: dict[str, dict[str, str]] | None = None,
     now: datetime | None = None,
 ) -> dict:
-    """A task; ``process_names`` from selectors.process_names() (one query for a whole list)."""
+    """A task; ``process_names`` from ``definitions.selectors.process_names()`` (one query for
+    a whole list)."""
     now = now or clock.now()
     body = {
         "id": str(task.pk),

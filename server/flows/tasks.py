@@ -15,7 +15,8 @@ import threading
 from celery import shared_task
 from django.db import close_old_connections, connections
 
-from . import notifications, timers
+from . import timers
+from .notifications import delivery
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def dispatch(instance_ids: list[int]) -> None:
 @shared_task(name="propflow.sweep")
 def sweep() -> int:
     claimed = timers.sweep(dispatch=dispatch)
-    if notifications.outbox().exists():
+    if delivery.outbox().exists():
         deliver.delay()
     return claimed
 
@@ -43,7 +44,7 @@ def fire(instance_ids: list[int]) -> int:
 @shared_task(name="propflow.deliver")
 def deliver() -> int:
     total = 0
-    while sent := notifications.deliver():
+    while sent := delivery.deliver():
         total += sent
     return total
 

@@ -25,7 +25,7 @@ from django.db.models import F, Max, Q
 
 from engine import clock
 
-from . import services
+from .cases import services
 from .errors import ServiceError
 from .models import Timer
 

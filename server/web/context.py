@@ -1,6 +1,7 @@
 """What every page's frame shows: the user's roles, the unread count, the languages."""
 
-from server.flows import access, selectors
+from server.flows import access
+from server.flows.notifications import selectors as notifications
 
 
 def frame(request) -> dict:
@@ -8,7 +9,7 @@ def frame(request) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     return {
-        "unread": selectors.notification_unread_count(user=user),
+        "unread": notifications.unread_count(user=user),
         "is_supervisor": access.is_supervisor(user),
         "is_auditor": access.is_auditor(user),
     }

@@ -9,8 +9,9 @@ from django.utils.translation import gettext as _
 from engine import policy
 from engine.roles import ROLES
 from engine.text import pick
-from server.flows import messages, presenters
+from server.flows import presenters
 from server.flows.models import AuditEvent, ProcessInstance
+from server.flows.notifications import messages
 
 from . import schema_form
 

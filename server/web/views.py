@@ -22,12 +22,16 @@ from django.views.decorators.http import require_POST
 
 from engine import clock, policy
 from engine.text import pick
-from server.flows import access, notifications, presenters, selectors, services
-from server.flows.engine_binding import source_for
+from server.flows import access, presenters
+from server.flows.cases import selectors, services
+from server.flows.definitions import selectors as definitions
+from server.flows.definitions.cache import source_for
 from server.flows.errors import Invalid, NotFound, ServiceError
-from server.flows.messages import path as notification_path
-from server.flows.messages import render as render_notification
 from server.flows.models import HumanTask, ProcessInstance
+from server.flows.notifications import selectors as notifications
+from server.flows.notifications.messages import path as notification_path
+from server.flows.notifications.messages import render as render_notification
+from server.flows.notifications.services import mark_read
 from server.i18n import current_language
 
 from . import schema_form, timeline
@@ -93,7 +97,7 @@ def inbox(request):
     }  # fmt: skip
     tasks = selectors.task_list_for_user(user=request.user, scope=scope, **filters)
     page = Paginator(tasks, PAGE_SIZE).get_page(q.get("page"))
-    names = selectors.process_names()
+    names = definitions.process_names()
     now = clock.now()
     user = request.user
     roles = access.user_roles(user)
@@ -282,7 +286,7 @@ def start_menu(request):
         {"key": d.key, "name": d.name(lang),
          "help": schema_form.label(d.source.forms.get(d.source.start_form) or {}, lang,
                                    "description")}
-        for d in selectors.process_list() if roles & set(d.start_roles)
+        for d in definitions.process_list() if roles & set(d.start_roles)
     ]  # fmt: skip
     return render(request, "web/start.html", {"processes": startable})
 
@@ -290,7 +294,7 @@ def start_menu(request):
 @login_required
 def start_form(request, key: str):
     try:
-        definition = selectors.process_get(key=key)
+        definition = definitions.process_get(key=key)
     except NotFound as err:
         _not_found(err)
     source = source_for(definition.pk)
@@ -347,7 +351,7 @@ def case_list(request):
         filters["status"] = ""
         cases = selectors.instance_list_for_user(user=request.user, **filters)
     page = Paginator(cases, PAGE_SIZE).get_page(q.get("page"))
-    names = selectors.process_names()
+    names = definitions.process_names()
     keep = {k: v for k, v in q.items() if k != "page" and v}
     return render(request, "web/cases.html", {
         "rows": [{"case": c, "process": label(names.get(c.process_key, {}), c.process_key)}
@@ -414,7 +418,7 @@ def case_file(request, instance_id: str, seq: int, path: str):
 
 @login_required
 def notification_list(request):
-    found = selectors.notification_list_for_user(user=request.user)
+    found = notifications.for_user(user=request.user)
     page = Paginator(found, 50).get_page(request.GET.get("page"))
     lang = current_language()
     return render(request, "web/notifications.html", {
@@ -426,17 +430,17 @@ def notification_list(request):
 @login_required
 def notification_open(request, notification_id: int):
     """Mark it read and go where it points."""
-    n = selectors.notification_list_for_user(user=request.user).filter(pk=notification_id).first()
+    n = notifications.for_user(user=request.user).filter(pk=notification_id).first()
     if n is None:
         raise Http404(_("No such notification."))
-    notifications.mark_read(user=request.user, notification_ids=[n.pk])
+    mark_read(user=request.user, notification_ids=[n.pk])
     return redirect(notification_path(n))
 
 
 @login_required
 @require_POST
 def notification_read_all(request):
-    marked = notifications.mark_read(user=request.user, notification_ids=None)
+    marked = mark_read(user=request.user, notification_ids=None)
     messages.success(request, _("%(n)s notifications marked read.") % {"n": marked})
     return redirect("web:notifications")
 

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 import engine
-from server.flows import services
+from server.flows.definitions.services import process_deploy
 from server.flows.errors import ServiceError
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         failures = []
         for source in sources:
             try:
-                definition, created = services.process_deploy(source=source)
+                definition, created = process_deploy(source=source)
             except ServiceError as err:
                 failures.append(source.key)
                 self.stderr.write(f"{source.key}: not deployed")

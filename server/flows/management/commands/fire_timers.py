@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from server.flows import notifications, timers
+from server.flows import timers
+from server.flows.notifications import delivery
 
 
 class Command(BaseCommand):
@@ -37,7 +38,7 @@ class Command(BaseCommand):
             if timezone.is_naive(moment):
                 moment = timezone.make_aware(moment)
         fired = timers.fire_due(as_of=moment)
-        sent = notifications.deliver()
+        sent = delivery.deliver()
         self.stdout.write(f"Fired the due timers of {len(fired)} case(s).")
         if sent:
             self.stdout.write(f"Sent {sent} notification email(s).")

@@ -14,7 +14,7 @@ from engine import Engine, ProcessSource
 from engine.limits import TimeLimits
 from engine.workdays import WorkCalendar
 
-from .models import ProcessDefinition
+from ..models import ProcessDefinition
 
 
 def build_engine() -> Engine:

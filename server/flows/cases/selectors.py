@@ -1,4 +1,4 @@
-"""Reads that check who is asking. Views read models only through these."""
+"""Reads of cases and tasks that check who is asking. Views read models only through these."""
 
 from __future__ import annotations
 
@@ -10,24 +10,9 @@ from django.utils.translation import gettext as _
 from engine import clock
 from server.estate.models import Resident
 
-from . import access
-from .errors import Invalid, NotFound
-from .models import AuditEvent, HumanTask, Notification, ProcessDefinition, ProcessInstance, Timer
-
-
-def process_list() -> list[ProcessDefinition]:
-    """The newest version of every deployed process, by key."""
-    latest: dict[str, ProcessDefinition] = {}
-    for definition in ProcessDefinition.objects.order_by("key", "-version"):
-        latest.setdefault(definition.key, definition)
-    return list(latest.values())
-
-
-def process_get(*, key: str) -> ProcessDefinition:
-    definition = ProcessDefinition.objects.filter(key=key).order_by("-version").first()
-    if definition is None:
-        raise NotFound(f"There is no deployed process {key!r}.")
-    return definition
+from .. import access
+from ..errors import Invalid, NotFound
+from ..models import AuditEvent, HumanTask, Notification, ProcessInstance, Timer
 
 
 def _visible_instances(user) -> QuerySet[ProcessInstance]:
@@ -131,17 +116,6 @@ def task_list_for_user(
     )  # fmt: skip
 
 
-def process_names() -> dict[str, dict[str, str]]:
-    """Each deployed process's names by language (``{"repair": {"zh-hans": ..., "en": ...}}``),
-    from its newest version, in one query."""
-    names: dict[str, dict[str, str]] = {}
-    for key, manifest in ProcessDefinition.objects.order_by("key", "-version").values_list(
-        "key", "manifest"
-    ):
-        names.setdefault(key, manifest.get("names") or {})
-    return names
-
-
 def instance_list_for_user(
     *, user, process: str = "", status: str = "", search: str = ""
 ) -> QuerySet[ProcessInstance]:
@@ -199,16 +173,3 @@ def task_get_for_user(*, user, task_id: UUID) -> HumanTask:
 
 def instance_timers(*, instance: ProcessInstance) -> list[Timer]:
     return list(Timer.objects.filter(instance=instance).order_by("due_at", "pk"))
-
-
-def notification_list_for_user(*, user, unread_only: bool = False) -> QuerySet[Notification]:
-    """The user's own notifications, newest first."""
-    mine = (
-        Notification.objects.filter(recipient=user).select_related("task")
-        .order_by("-created_at", "-pk")
-    )  # fmt: skip
-    return mine.filter(read_at__isnull=True) if unread_only else mine
-
-
-def notification_unread_count(*, user) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

@@ -8,7 +8,7 @@ import engine
 
 @checks.register()
 def processes_validate(app_configs, **kwargs):
-    from .engine_binding import get_engine  # the site's limits; reads models, so not at import
+    from .cache import get_engine  # the site's limits; reads models, so not at import
 
     found = []
     for source in engine.discover(settings.PROPFLOW_PROCESSES_DIR, settings.PROPFLOW_FORMS_DIR):

@@ -1,9 +1,10 @@
-"""Notifications: the reader's read/unread, and the email outbox.
+"""Notification email: the outbox and its delivery.
 
-Notifications are written with the step that escalated, in its transaction. Email
-leaves afterwards: :func:`deliver` takes unsent rows with ``FOR UPDATE SKIP LOCKED``
-(two deliverers never take the same row), sends them through Django's email
-framework and marks them sent in the same transaction. A deliverer that dies after
+Notifications are written with the step that escalated, in its transaction, and the step
+asks for delivery once it has committed (:func:`kick`). Email leaves afterwards:
+:func:`deliver` takes unsent rows with ``FOR UPDATE SKIP LOCKED`` (two deliverers never
+take the same row), sends them through Django's email framework and marks them sent in
+the same transaction. A deliverer that dies after
 the mail server accepted a message and before the commit sends it again: at least
 once. A refused message is retried with growing waits; after the last attempt it stays
 in the table, unsent, with its error (admin: Notifications).
@@ -12,6 +13,8 @@ in the table, unsent, with its error (admin: Notifications).
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from datetime import timedelta
 
 from django.core.mail import EmailMessage, get_connection
@@ -19,10 +22,10 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from engine import clock
+from server.celery import app
 
+from ..models import Notification
 from . import messages
-from .errors import NotFound
-from .models import Notification
 
 log = logging.getLogger(__name__)
 # A refused message is tried again after 1 minute, then 2, 4, ... up to 6 hours: about
@@ -80,15 +83,24 @@ def deliver(*, limit: int = 100) -> int:
     return sent
 
 
-def mark_read(*, user, notification_ids: list[int] | None = None) -> int:
-    """Mark the user's notifications read: the ones named, or all. Returns how many changed.
+# A burst of escalations (a worker firing hundreds of cases) asks once per interval per
+# process: each delivery drains the whole outbox, so more messages would find nothing.
+KICK_INTERVAL = 1.0
+_last = 0.0
+_lock = threading.Lock()
 
-    Naming one that is not the user's answers "not found", like one that does not exist.
-    """
-    mine = Notification.objects.filter(recipient=user)
-    if notification_ids is not None:
-        found = set(mine.filter(pk__in=notification_ids).values_list("pk", flat=True))
-        if missing := [i for i in notification_ids if i not in found]:
-            raise NotFound(f"Notification {missing[0]} does not exist or is not yours.")
-        mine = mine.filter(pk__in=notification_ids)
-    return mine.filter(read_at__isnull=True).update(read_at=clock.now())
+
+def kick() -> None:
+    """Ask for the outbox to be delivered (the write path calls it on commit). With a broker
+    it enqueues one ``propflow.deliver`` by name (the task module sits above the write path);
+    with none, the embedded sweeper delivers on its next round. Either way the sweep's own
+    outbox check is the safety net: a kick skipped or lost delays mail by one sweep."""
+    global _last
+    if app.conf.task_always_eager:
+        return
+    with _lock:
+        now = time.monotonic()
+        if now - _last < KICK_INTERVAL:
+            return
+        _last = now
+    app.send_task("propflow.deliver")

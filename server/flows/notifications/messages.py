@@ -13,7 +13,7 @@ from django.conf import settings
 
 from engine.text import pick
 
-from .models import Notification
+from ..models import Notification
 
 LEVELS = {2: ("二级升级", "Level 2 escalation"), 3: ("三级升级", "Level 3 escalation")}
 

@@ -1,0 +1,231 @@
+"""One step on one case: the write path every change to an instance goes through.
+
+In one ``transaction.atomic(durable=True)`` block (:func:`locked`): lock the instance
+row, then read it and its open tasks, let the engine step, and bring the instance, its
+task, timer and notification rows and its audit events in line in one write batch
+(:class:`Step`). Two people (or a person and a timer) acting on one instance queue on the
+row lock; the second reads what the first committed and gets a clear conflict, or steps
+on from it. Work that must wait for the commit (Celery, email) goes through
+``transaction.on_commit``; a nested ``atomic()`` inside a step is a savepoint, never a
+commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime
+from uuid import UUID
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+import engine
+from engine import ProcessSource, StepResult, clock
+from engine.policy import ESCALATION_LEVELS
+from server.estate import services as estate
+from server.i18n import current_language
+
+from .. import access
+from ..definitions.cache import get_engine
+from ..errors import Conflict, Invalid, NotFound, ProcessFailed
+from ..models import AuditEvent, HumanTask, Notification, ProcessInstance, Timer
+from ..notifications import delivery, recipients
+from .batch import Batch, lock_case
+
+Kind = AuditEvent.Kind
+
+INSTANCE_STEP_FIELDS = (
+    "state", "serializer_version", "status", "completed_at", "event_seq", "updated_at",
+    "escalation_level",
+)  # fmt: skip
+
+# A timer whose due time moved (a cycle's next round) is due afresh: its claim and errors go.
+TIMER_MOVED_FIELDS = ("due_at", "claimed_until", "attempts", "last_error")
+
+
+class Step:
+    """The changes of one transaction on one instance, written in a few statements."""
+
+    def __init__(self, instance: ProcessInstance, open_tasks: list[HumanTask], now: datetime):
+        self.instance = instance
+        self.open_tasks = {str(t.pk): t for t in open_tasks}
+        self.now = now
+        self.events: list[AuditEvent] = []
+        self.new_tasks: list[HumanTask] = []
+        self.changed_tasks: dict[int, tuple[HumanTask, set[str]]] = {}
+        self.notifications: list[Notification] = []
+        self.batch = Batch()
+        self.result: StepResult | None = None
+
+    def event(self, kind: str, *, actor=None, task=None, data=None) -> None:
+        self.instance.event_seq += 1
+        self.events.append(AuditEvent(
+            instance=self.instance, seq=self.instance.event_seq, kind=kind, at=self.now,
+            actor=actor, task=task, data=data or {},
+        ))  # fmt: skip
+
+    def change_task(self, task: HumanTask, **fields) -> None:
+        for name, value in fields.items():
+            setattr(task, name, value)
+        _, names = self.changed_tasks.setdefault(task.pk, (task, set()))
+        names.update(fields)
+
+    def apply(self, result: StepResult, *, actor=None) -> None:
+        """Bring the instance and its task rows in line with the engine's result."""
+        instance = self.instance
+        instance.engine_state = result.state
+        instance.serializer_version = engine.SERIALIZER_VERSION
+        self.result = result
+        ready = {r.id: r for r in result.ready}
+        for key, task in list(self.open_tasks.items()):
+            if task.status != HumanTask.Status.OPEN:
+                continue
+            if key not in ready:
+                self.change_task(task, status=HumanTask.Status.CANCELLED, completed_at=self.now)
+                self.event(Kind.TASK_CANCELLED, task=task, data={"reason": "left by the process"})
+            elif ready[key].due and (task.due_at is None or ready[key].due < task.due_at):
+                # A task's due time is the first limit it had: a limit that fired (and left
+                # the task open) keeps the task overdue from then on.
+                self.change_task(task, due_at=ready[key].due)
+        for key, r in ready.items():
+            if key not in self.open_tasks:
+                task = HumanTask(
+                    id=UUID(r.id), instance=instance, process_key=instance.process_key,
+                    bpmn_id=r.bpmn_id, name=r.name, name_en=r.name_en or "", role=r.role or "",
+                    form=r.form or "",
+                    ui_form=r.ui_form or "", documentation=r.documentation or "",
+                    due_at=r.due, created_at=self.now,
+                )  # fmt: skip
+                self.new_tasks.append(task)
+                self.event(Kind.TASK_CREATED, task=task, data={"role": task.role})
+        self._effects(result, actor)
+        if result.status != instance.status and result.status != "running":
+            instance.status = result.status
+            instance.completed_at = self.now
+            if result.status == ProcessInstance.Status.COMPLETED:
+                self.event(Kind.INSTANCE_COMPLETED, actor=actor)
+
+    def _effects(self, result: StepResult, actor) -> None:
+        """Apply the step's service calls and record the escalations it threw."""
+        today = self.now.astimezone(get_engine().calendar.tz).date()
+        for effect in result.effects:
+            try:
+                kind, data = estate.effect_apply(effect, batch=self.batch, today=today)
+            except estate.UnknownUnit as err:
+                raise ProcessFailed(f"{err} Nothing was changed.") from err
+            self.event(kind, actor=actor, data=data)
+        for thrown in result.thrown:
+            name = thrown.element_name or thrown.name
+            if thrown.code in ESCALATION_LEVELS:
+                level, role = ESCALATION_LEVELS[thrown.code]
+                self.event(Kind.ESCALATED, data={"role": role, "level": level, "name": name})
+                self.instance.escalation_level = max(self.instance.escalation_level, level)
+                self.notifications += recipients.for_thrown(
+                    self, Notification.Kind.ESCALATION, role, thrown, level=level
+                )
+            else:
+                self.event(Kind.NOTIFIED, data={"role": thrown.code, "name": name})
+                self.notifications += recipients.for_thrown(
+                    self, Notification.Kind.NOTICE, thrown.code, thrown
+                )
+
+    def _sync_timers(self) -> None:
+        """Bring the instance's timer rows in line with the engine: usually nothing to do."""
+        result = self.result
+        if result is None:
+            return
+        before = {t.task_id: t for t in result.timers_before if t.due is not None}
+        after = {t.task_id: t for t in result.timers if t.due is not None}
+        if gone := [UUID(key) for key in before.keys() - after.keys()]:
+            self.batch.delete(Timer, instance=self.instance.pk, task_id=gone)
+        rows = [
+            Timer(
+                instance=self.instance, task_id=UUID(key), bpmn_id=t.bpmn_id, name=t.name,
+                reminder=t.reminder, attached_to=UUID(t.attached_to) if t.attached_to else None,
+                due_at=t.due,
+            )
+            for key, t in after.items()
+            if key not in before or before[key].due != t.due
+        ]  # fmt: skip
+        self.batch.insert(rows, on_conflict=("instance", "task_id"), update=TIMER_MOVED_FIELDS)
+
+    def flush(self) -> None:
+        """Write everything in one batch, the step's last statements: one round trip on
+        PostgreSQL, its COMMIT included."""
+        instance = self.instance
+        instance.updated_at = self.now
+        batch = self.batch
+        if instance.pk is None:
+            instance.save(force_insert=True)  # its id is needed by every other row
+            for row in (*self.new_tasks, *self.events, *self.notifications):
+                row.instance_id = instance.pk
+        else:
+            batch.update(instance, INSTANCE_STEP_FIELDS)
+        for task, names in self.changed_tasks.values():
+            batch.update(task, names)
+        batch.insert(self.new_tasks)
+        batch.insert(self.events)
+        batch.insert(self.notifications)
+        self._sync_timers()
+        batch.run(last=True)
+        if self.notifications:
+            transaction.on_commit(delivery.kick, robust=True)
+
+
+@contextlib.contextmanager
+def locked(*, instance_id: int | None = None, task_id: UUID | None = None) -> Iterator[Step]:
+    """Lock one instance, by its id or one of its tasks', for the block; write at its end.
+
+    The instance and its open tasks are read after the lock is granted, so every check
+    made in the block sees what the previous holder of the lock committed.
+    """
+    with transaction.atomic(durable=True):
+        instance, open_tasks = lock_case(
+            ProcessInstance, HumanTask, instance_id=instance_id, task_id=task_id
+        )
+        if instance is None:
+            if task_id is not None:  # the same words as a task the caller may not see
+                raise access.task_not_found(task_id)
+            raise NotFound(
+                _("Case %(id)s does not exist or is not visible to you.") % {"id": instance_id}
+            )
+        write = Step(instance, open_tasks, clock.now())
+        yield write
+        write.flush()
+
+
+def engine_step(action, *args) -> StepResult:
+    try:
+        return action(*args)
+    except engine.ScriptFailed as err:
+        raise ProcessFailed(
+            f"The process definition failed at {err.element_id}: {err}. Nothing was changed; "
+            "a manager needs to correct the process."
+        ) from err
+    except engine.TaskNotReady as err:
+        raise Conflict(str(err)) from err
+
+
+def validated(source: ProcessSource, form: str | None, data) -> dict:
+    if data is None:
+        data = {}
+    if not form:
+        if data:
+            raise Invalid("This step has no form; send no data.", {"data": ["Must be empty."]})
+        return {}
+    schema = source.forms[form]
+    errors = engine.validate_form(schema, data, current_language())
+    if errors:
+        raise Invalid(_("The form has errors; nothing was saved."), errors)
+    return engine.with_defaults(schema, data)
+
+
+def task_under_lock(write: Step, task_id: UUID) -> HumanTask:
+    found = write.open_tasks.get(str(task_id))
+    if found is not None:
+        return found
+    task = HumanTask.objects.filter(pk=task_id, instance=write.instance).first()
+    if task is None:
+        raise access.task_not_found(task_id)
+    return task

@@ -1,0 +1,1 @@
+"""Process definitions: deploying versions, reading them, the engine that runs them."""

@@ -1,0 +1,1 @@
+"""Notifications: who is told of an escalation, the words in each language, email delivery."""
