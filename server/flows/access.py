@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from engine.policy import READ_ONLY_ROLES, SUPERVISOR_ROLES
 from engine.roles import ROLE_KEYS
 
-from .errors import Conflict, Forbidden, NotFound
+from .errors import Conflict, Forbidden, NotFound, ServiceError
 from .models import HumanTask
 
 
@@ -73,25 +73,39 @@ def already(task_id, status: str) -> str:
     return _("Task %(id)s is already completed; nothing was changed.") % {"id": task_id}
 
 
+def _refusal(user, task: HumanTask, *, act: bool) -> ServiceError | None:
+    """Why ``user`` may not see the open ``task`` (or, with ``act``, claim or complete it
+    now), or None."""
+    if not can_see_task(user, task):
+        return task_not_found(task.pk)
+    if task.status != HumanTask.Status.OPEN:
+        return Conflict(already(task.pk, task.status))
+    if not act or task.assignee_id == user.pk:
+        return None
+    if task.role not in user_roles(user):
+        return Forbidden(
+            _("Your roles let you read task %(id)s but not act on it.") % {"id": task.pk}
+        )
+    if task.assignee_id is not None:
+        return Conflict(
+            _("Task %(id)s is claimed by %(who)s; ask them or a supervisor.")
+            % {"id": task.pk, "who": task.assignee}
+        )
+    return None
+
+
 def check_open(user, task: HumanTask) -> None:
     """Raise unless ``user`` may see ``task`` and it is still open."""
-    if not can_see_task(user, task):
-        raise task_not_found(task.pk)
-    if task.status != HumanTask.Status.OPEN:
-        raise Conflict(already(task.pk, task.status))
+    if refusal := _refusal(user, task, act=False):
+        raise refusal
+
+
+def can_act(user, task: HumanTask) -> bool:
+    """May ``user`` claim or complete ``task`` now? (:func:`check_can_act` says why not.)"""
+    return _refusal(user, task, act=True) is None
 
 
 def check_can_act(user, task: HumanTask) -> None:
     """Raise unless ``user`` may claim or complete the open ``task`` now."""
-    check_open(user, task)
-    if task.assignee_id == user.pk:
-        return
-    if task.role not in user_roles(user):
-        raise Forbidden(
-            _("Your roles let you read task %(id)s but not act on it.") % {"id": task.pk}
-        )
-    if task.assignee_id is not None:
-        raise Conflict(
-            _("Task %(id)s is claimed by %(who)s; ask them or a supervisor.")
-            % {"id": task.pk, "who": task.assignee}
-        )
+    if refusal := _refusal(user, task, act=True):
+        raise refusal

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.contrib.auth.models import User
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -65,6 +66,7 @@ def instance_events(*, instance: ProcessInstance) -> list[AuditEvent]:
 
 
 TASK_SCOPES = ("inbox", "mine", "available", "all")
+CASE_STATUSES = tuple(ProcessInstance.Status.values)
 
 
 def task_list_for_user(
@@ -173,3 +175,19 @@ def task_get_for_user(*, user, task_id: UUID) -> HumanTask:
 
 def instance_timers(*, instance: ProcessInstance) -> list[Timer]:
     return list(Timer.objects.filter(instance=instance).order_by("due_at", "pk"))
+
+
+def assign_candidates(*, user, task: HumanTask) -> list[User]:
+    """Whom a supervisor may give the open ``task`` to: the active holders of its role."""
+    if not (access.is_supervisor(user) and task.status == HumanTask.Status.OPEN and task.role):
+        return []
+    return list(
+        User.objects.filter(groups__name=task.role, is_active=True).distinct().order_by("username")
+    )
+
+
+def next_task_for(*, user, instance: ProcessInstance) -> HumanTask | None:
+    """The case's first open task ``user`` may work now."""
+    return next(
+        (t for t in instance_open_tasks(instance=instance) if access.can_act(user, t)), None
+    )

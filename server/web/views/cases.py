@@ -1,0 +1,96 @@
+"""Cases: the list I may open, a case's page (record, open tasks, timers, diagram), and
+the attachments it recorded."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from engine import clock, policy
+from server.flows import presenters
+from server.flows.cases import selectors
+from server.flows.definitions import selectors as definitions
+from server.flows.definitions.cache import source_for
+from server.flows.errors import Invalid, NotFound
+from server.i18n import current_language
+
+from .. import schema_form, timeline
+from .common import PAGE_SIZE, case_context, due, label, not_found, param, role_name, task_name
+
+
+@login_required
+def case_list(request):
+    q = request.GET
+    filters = {"process": param(q, "process"), "status": param(q, "status"),
+               "search": param(q, "q")}  # fmt: skip
+    try:
+        cases = selectors.instance_list_for_user(user=request.user, **filters)
+    except Invalid:
+        filters["status"] = ""
+        cases = selectors.instance_list_for_user(user=request.user, **filters)
+    page = Paginator(cases, PAGE_SIZE).get_page(q.get("page"))
+    names = definitions.process_names()
+    keep = {k: v for k, v in q.items() if k != "page" and v}
+    return render(request, "web/cases.html", {
+        "rows": [{"case": c, "process": label(names.get(c.process_key, {}), c.process_key)}
+                 for c in page.object_list],
+        "page": page, "filters": filters, "query": urlencode(keep),
+        "processes": sorted((k, label(v, k)) for k, v in names.items()),
+        "statuses": [(s, timeline.status_label(s)) for s in selectors.CASE_STATUSES],
+    })  # fmt: skip
+
+
+@login_required
+def case_page(request, instance_id: str):
+    try:
+        instance = selectors.instance_get_for_user(user=request.user, instance_id=instance_id)
+    except NotFound as err:
+        not_found(err)
+    lang = current_language()
+    source = source_for(instance.definition_id)
+    open_tasks = selectors.instance_open_tasks(instance=instance)
+    done = selectors.instance_done_steps(instance=instance)
+    return render(request, "web/case.html", {
+        "instance": instance, "process": source.name(lang),
+        "status": timeline.status_label(instance.status),
+        "tasks": [{"task": t, "name": task_name(t), "role": role_name(t.role),
+                   "due": due(t, clock.now())} for t in open_tasks],
+        "timers": selectors.instance_timers(instance=instance),
+        "diagram": presenters.diagram(source, open_tasks, done),
+        **case_context(request.user, instance, source, lang),
+    })  # fmt: skip
+
+
+@login_required
+def case_file(request, instance_id: str, seq: int, path: str):
+    """An attachment recorded in the case (a photo, a drawing, a signature)."""
+    try:
+        instance = selectors.instance_get_for_user(user=request.user, instance_id=instance_id)
+    except NotFound as err:
+        not_found(err)
+    event = next((e for e in selectors.instance_events(instance=instance) if e.seq == seq), None)
+    data = (event.data.get("data") if event else None) or {}
+    top, _sep, index = path.partition(".")
+    schema = presenters.recorded_form(event, source_for(instance.definition_id)) if event else None
+    if top in policy.contact_fields(schema) and not selectors.can_see_contacts(
+        user=request.user, instance=instance
+    ):
+        raise Http404(_("No such file."))
+    value = data.get(top)
+    if isinstance(value, list):
+        value = value[int(index)] if index.isdigit() and int(index) < len(value) else None
+    found = schema_form.data_url_content(value) if isinstance(value, str) else None
+    if found is None:
+        raise Http404(_("No such file."))
+    media, content = found
+    response = HttpResponse(content, content_type=media)
+    inline = media.startswith("image/") or media == "application/pdf"
+    response["Content-Disposition"] = "inline" if inline else f'attachment; filename="{top}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    return response
