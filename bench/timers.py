@@ -58,7 +58,7 @@ def setup_database():
     if not settings.CELERY_BROKER_URL:
         sys.exit("bench/timers.py needs a broker: set CELERY_BROKER_URL=redis://...")
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    for source in engine.discover(settings.PROPFLOW_PROCESSES_DIR, settings.PROPFLOW_FORMS_DIR):
+    for source in engine.discover(settings.PROPFLOW_PROCESSES_DIR):
         services.process_deploy(source=source)
     building = Building.objects.create(site=Site.objects.create(name="基准花园"), name="1栋")
     Unit.objects.create(code="1-101", building=building, floor=1, area_m2=90)

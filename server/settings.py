@@ -318,9 +318,8 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Where process packages and forms are discovered.
+# Where process packages are discovered: one folder each, its forms inside it.
 PROPFLOW_PROCESSES_DIR = Path(os.environ.get("PROPFLOW_PROCESSES_DIR", BASE_DIR / "processes"))
-PROPFLOW_FORMS_DIR = Path(os.environ.get("PROPFLOW_FORMS_DIR", BASE_DIR / "forms"))
 
 # The site's time limits (names and defaults in engine/limits.py) and calendar overrides.
 PROPFLOW_TIME_LIMITS = json.loads(os.environ.get("PROPFLOW_TIME_LIMITS") or "{}")

@@ -11,12 +11,11 @@ from engine.roles import ROLES
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROCESSES = FIXTURES / "processes"
-FORMS = FIXTURES / "forms"
 MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
 
 def fixture_source(key: str = "two_step") -> engine.ProcessSource:
-    return engine.load_package(PROCESSES / key, FORMS)
+    return engine.load_package(PROCESSES / key)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -48,7 +48,7 @@ def test_the_load_benchmarks_form_generator_fills_every_form_validly():
     from bench.formdata import Filler
     from engine.forms import validate_form
 
-    forms = sorted((ROOT / "forms").glob("*.json"))
+    forms = sorted((ROOT / "processes").glob("*/forms/*.json"))
     assert forms
     for path in forms:
         schema = json.loads(path.read_text())
