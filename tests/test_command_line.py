@@ -1,5 +1,5 @@
 """The checkout's command line as the README writes it: ``./manage.py`` whatever ``python3``
-comes first on PATH."""
+comes first on PATH, and ``fire_timers --as-of`` only where it is asked for by name."""
 
 import os
 import shutil
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.test_production import ROOT, production
+from tests.test_production import ROOT, production, run, settings_of
 
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 
@@ -45,3 +45,21 @@ def test_manage_py_without_django_or_a_venv_says_to_run_make_setup(tmp_path):
 
     assert done.returncode == 1
     assert "Django is not installed for" in done.stderr and "Run `make setup`" in done.stderr
+
+
+def test_as_of_is_allowed_by_its_own_variable_only_whatever_debug(tmp_path):
+    development = {"PROPFLOW_DEBUG": "1", "PROPFLOW_SECRET_KEY": None}
+    assert settings_of(production(tmp_path, **development))["PROPFLOW_ALLOW_AS_OF"] is False
+    assert settings_of(production(tmp_path))["PROPFLOW_ALLOW_AS_OF"] is False
+    for env in (production(tmp_path, **development, PROPFLOW_ALLOW_AS_OF="1"),
+                production(tmp_path, PROPFLOW_ALLOW_AS_OF="1")):  # fmt: skip
+        assert settings_of(env)["PROPFLOW_ALLOW_AS_OF"] is True
+
+
+def test_fire_timers_as_of_is_refused_in_development_mode_without_the_variable(tmp_path):
+    env = production(tmp_path, PROPFLOW_DEBUG="1", PROPFLOW_SECRET_KEY=None)
+
+    done = run(env, "manage.py", "fire_timers", "--as-of", "2026-12-01T09:00")
+
+    assert done.returncode == 1
+    assert "runs only on a rehearsal copy of the data with PROPFLOW_ALLOW_AS_OF=1" in done.stderr
