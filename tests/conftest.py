@@ -1,5 +1,7 @@
+import os
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -12,6 +14,12 @@ from engine.roles import ROLES
 FIXTURES = Path(__file__).parent / "fixtures"
 PROCESSES = FIXTURES / "processes"
 MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+
+
+def database_url(name: str) -> str:
+    """DATABASE_URL naming the database ``name`` on the same server, with the same login and
+    options: what a process the tests start (a worker, a benchmark) is given."""
+    return urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{quote(name)}").geturl()
 
 
 def fixture_source(key: str = "two_step") -> engine.ProcessSource:
