@@ -14,6 +14,13 @@ from engine.roles import ROLES
 FIXTURES = Path(__file__).parent / "fixtures"
 PROCESSES = FIXTURES / "processes"
 MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+# A Redis database number of the tests' own: Redis keeps queues, unacknowledged messages
+# and the workers' control bindings per database, not per queue, and the Celery tests
+# start workers on queues of their own and kill them mid-task, leaving such keys behind.
+BROKER_HINT = (
+    "set CELERY_BROKER_URL=redis://127.0.0.1:6379/15 (or another database number no site "
+    "uses: the tests leave their queues and killed workers' messages there; CI does)"
+)
 
 
 def database_url(name: str) -> str:

@@ -23,7 +23,7 @@ from django.db import connection
 from engine import clock
 from server.flows import services
 from server.flows.models import AuditEvent, Notification, Timer
-from tests.conftest import database_url, make_units
+from tests.conftest import BROKER_HINT, database_url, make_units
 from tests.scenario import deploy_all
 from tests.test_process_repair import REQUEST
 
@@ -33,7 +33,7 @@ BROKER = os.environ.get("CELERY_BROKER_URL", "")
 
 def _broker_problem() -> str | None:
     if not BROKER:
-        return "needs a broker: set CELERY_BROKER_URL=redis://127.0.0.1:6379/0 (CI does)"
+        return f"needs a broker: {BROKER_HINT}"
     from kombu import Connection
 
     try:
