@@ -43,6 +43,24 @@ def test_the_timer_benchmark_runs_and_counts_no_duplicates_and_drops_its_databas
     assert f"database test_{name} dropped" in done.stdout
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("debug", ["1", "0"], ids=["make bench-inbox", "production"])
+def test_the_inbox_benchmark_asks_every_page_and_drops_its_database(tmp_path, debug):
+    # make bench-inbox once failed with DisallowedHost: the bench's client must be let in
+    # under development settings as under production's.
+    name = f"propflow_inbox_smoke_{uuid.uuid4().hex[:12]}"
+    env = {**os.environ, "DATABASE_URL": database_url(name), "PROPFLOW_VAR_DIR": str(tmp_path),
+           "PROPFLOW_DEBUG": debug, "PROPFLOW_SECRET_KEY": uuid.uuid4().hex * 2,
+           "PROPFLOW_ALLOWED_HOSTS": "propflow.example.com"}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "bench/inbox.py", "--open", "400", "--done", "100", "--units", "50",
+         "--runs", "1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "inbox, first page" in done.stdout and "API task list" in done.stdout
+
+
 def test_the_load_benchmarks_form_generator_fills_every_form_validly():
     import random
 
