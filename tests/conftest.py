@@ -18,8 +18,9 @@ MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 # and the workers' control bindings per database, not per queue, and the Celery tests
 # start workers on queues of their own and kill them mid-task, leaving such keys behind.
 BROKER_HINT = (
-    "set CELERY_BROKER_URL=redis://127.0.0.1:6379/15 (or another database number no site "
-    "uses: the tests leave their queues and killed workers' messages there; CI does)"
+    "needs a broker: set CELERY_BROKER_URL=redis://127.0.0.1:6379/15 (or another database "
+    "number no site uses: the tests leave their queues and killed workers' messages there; "
+    "CI does)"
 )
 
 

@@ -26,7 +26,7 @@ def test_the_step_benchmark_runs_and_prints_its_ratios(tmp_path):
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not os.environ.get("CELERY_BROKER_URL"), reason=f"needs {BROKER_HINT}")
+@pytest.mark.skipif(not os.environ.get("CELERY_BROKER_URL"), reason=BROKER_HINT)
 def test_the_timer_benchmark_runs_and_counts_no_duplicates_and_drops_its_database(tmp_path):
     # The bench makes test_<name> on the configured server and drops it: a name unique to
     # this run, so two runs never meet and no database the operator named is touched.

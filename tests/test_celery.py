@@ -33,7 +33,7 @@ BROKER = os.environ.get("CELERY_BROKER_URL", "")
 
 def _broker_problem() -> str | None:
     if not BROKER:
-        return f"needs a broker: {BROKER_HINT}"
+        return BROKER_HINT
     from kombu import Connection
 
     try:
