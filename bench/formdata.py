@@ -1,9 +1,10 @@
 """Valid form data made from a form's JSON Schema, as the load benchmark's staff submit it.
 
-The generator knows what forms/ uses (forms/README.md) and nothing more: objects with
-``properties`` and ``required``, ``if``/``then``/``else`` (also inside ``allOf``), ``const``,
-``enum``, strings with lengths, the ``date``, ``date-time`` and ``data-url`` formats, the
-``tel`` and ``unit`` widgets, numbers and integers with bounds, arrays with item counts.
+The generator knows what the packages' forms use (processes/README.md, "Forms") and nothing
+more: objects with ``properties`` and ``required``, ``if``/``then``/``else`` (also inside
+``allOf``), ``const``, ``enum``, strings with lengths, the ``date``, ``date-time`` and
+``data-url`` formats, the ``tel`` and ``unit`` widgets, numbers and integers with bounds,
+arrays with item counts.
 Optional fields are filled about half the time. A keyword it does not know raises
 :class:`Unsupported` rather than being skipped, and :meth:`Filler.form` checks the result
 with the server's own ``engine.validate_form``: a form the generator cannot fill shows up

@@ -41,7 +41,7 @@ def populate(open_tasks: int, done_tasks: int, units: int) -> dict:
     from server.flows.definitions.services import process_deploy
     from server.flows.models import HumanTask, ProcessDefinition, ProcessInstance
 
-    for source in engine.discover(settings.PROPFLOW_PROCESSES_DIR, settings.PROPFLOW_FORMS_DIR):
+    for source in engine.discover(settings.PROPFLOW_PROCESSES_DIR):
         process_deploy(source=source)
     definitions = list(ProcessDefinition.objects.all())
     me = User.objects.create_user("bench_technician", password="x")

@@ -117,7 +117,7 @@ def populate(staff: int, seed: int) -> dict:
     from server.flows.definitions.services import process_deploy
 
     call_command("migrate", verbosity=0)
-    for source in engine.discover(settings.PROPFLOW_PROCESSES_DIR, settings.PROPFLOW_FORMS_DIR):
+    for source in engine.discover(settings.PROPFLOW_PROCESSES_DIR):
         process_deploy(source=source)
     site = Site.objects.create(name="压测花园")
     codes = []

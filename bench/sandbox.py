@@ -137,8 +137,7 @@ def steps(repeat: int) -> None:
     import engine
     from engine import clock
 
-    forms = ROOT / "tests" / "fixtures" / "forms"
-    source = engine.load_package(ROOT / "tests" / "fixtures" / "processes" / "two_step", forms)
+    source = engine.load_package(ROOT / "tests" / "fixtures" / "processes" / "two_step")
     isolated_script = "escalation_level = [2 for _ in 'x'][0]"
     forced = dataclasses.replace(
         source, bpmn=source.bpmn.replace("escalation_level = 2", isolated_script)

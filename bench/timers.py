@@ -28,6 +28,7 @@ import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -58,7 +59,7 @@ def setup_database():
     if not settings.CELERY_BROKER_URL:
         sys.exit("bench/timers.py needs a broker: set CELERY_BROKER_URL=redis://...")
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    for source in engine.discover(settings.PROPFLOW_PROCESSES_DIR, settings.PROPFLOW_FORMS_DIR):
+    for source in engine.discover(settings.PROPFLOW_PROCESSES_DIR):
         process_deploy(source=source)
     building = Building.objects.create(site=Site.objects.create(name="基准花园"), name="1栋")
     Unit.objects.create(code="1-101", building=building, floor=1, area_m2=90)
@@ -80,12 +81,12 @@ def start_cases(user, dues: list[datetime]) -> None:
 
 def start_celery(tmp: Path, db_name: str) -> list[subprocess.Popen]:
     from django.conf import settings
-    from django.db import connection
 
-    db = connection.settings_dict
+    # The throw-away database on the configured server, with the same login and options.
+    url = urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{quote(db_name)}").geturl()
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db_name}",
+        "DATABASE_URL": url,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "PROPFLOW_QUEUE": f"propflow-bench-{uuid.uuid4().hex[:8]}",
         "PROPFLOW_EMAIL_BACKEND": "file",
@@ -151,11 +152,25 @@ def main():
     parser.add_argument("--window", type=float, default=60, help="seconds")
     parser.add_argument("--floor", type=int, default=300, help="timers fired in-process")
     args = parser.parse_args()
-    from django.utils import timezone
 
     print(f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}")
     connection, old_name, desk = setup_database()
     tmp = Path(tempfile.mkdtemp(prefix="propflow-bench-"))
+    name = connection.settings_dict["NAME"]
+    try:  # the throw-away database goes whatever happens, or each failed run leaves one
+        through_celery(args, desk, tmp)
+        floor(args, desk)
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        print(f"database {name} dropped")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def through_celery(args, desk, tmp: Path) -> None:
+    """(1) and (2): cases falling due steadily, then at one instant, fired by the workers."""
+    from django.db import connection
+    from django.utils import timezone
+
     procs = []
     try:
         # Cases are made first, falling due after the setup; the estimate errs long.
@@ -165,10 +180,9 @@ def main():
         lead = timedelta(seconds=rate * (args.steady + args.burst) * 1.3 + 20)
         steady_from = timezone.now() + lead
         step = timedelta(seconds=args.window / max(args.steady, 1))
-        steady = [steady_from + step * i for i in range(args.steady)]
         burst_at = steady_from + timedelta(seconds=args.window + 10)
         print(f"making {args.steady + args.burst} cases ({rate * 1000:.1f} ms each)...")
-        start_cases(desk, steady)
+        start_cases(desk, [steady_from + step * i for i in range(args.steady)])
         start_cases(desk, [burst_at] * args.burst)
         if timezone.now() >= steady_from:
             sys.exit("Setup took longer than estimated; nothing measured.")
@@ -179,41 +193,47 @@ def main():
         drained = time.time() + 300
         while delivery.outbox().exists() and time.time() < drained:
             time.sleep(0.5)
-
-        lags, dup_steady, _ = results(steady_from, steady_from + timedelta(seconds=args.window))
-        burst_lags, dup_burst, last = results(burst_at, burst_at)
-        print("workers: 2 x celery worker --pool=solo; 1 celery beat, sweeping every 2 s")
-        print(
-            f"(1) steady, {len(lags)} timers over {args.window:g} s "
-            f"({args.steady / args.window:.0f}/s): lag median {statistics.median(lags):.2f} s, "
-            f"p99 {pct(lags, 0.99):.2f} s, max {lags[-1]:.2f} s; duplicates {dup_steady}"
-        )
-        span = (last - burst_at).total_seconds() if last else float("nan")
-        print(f"(2) burst, {len(burst_lags)} timers due at once: all fired {span:.1f} s after "
-              f"their due time ({len(burst_lags) / span:.0f}/s); lag median "
-              f"{statistics.median(burst_lags):.2f} s, p99 {pct(burst_lags, 0.99):.2f} s; "
-              f"duplicates {dup_burst}")  # fmt: skip
-        if not ok:
-            print("NOT ALL FIRED within 10 minutes")
+        report(args, steady_from, burst_at, ok)
     finally:
         for proc in procs:
             proc.kill()
             proc.wait()
 
-    from server.flows import timers
+
+def report(args, steady_from: datetime, burst_at: datetime, ok: bool) -> None:
     from server.flows.models import Notification
 
+    lags, dup_steady, _ = results(steady_from, steady_from + timedelta(seconds=args.window))
+    burst_lags, dup_burst, last = results(burst_at, burst_at)
+    print("workers: 2 x celery worker --pool=solo; 1 celery beat, sweeping every 2 s")
+    print(
+        f"(1) steady, {len(lags)} timers over {args.window:g} s "
+        f"({args.steady / args.window:.0f}/s): lag median {statistics.median(lags):.2f} s, "
+        f"p99 {pct(lags, 0.99):.2f} s, max {lags[-1]:.2f} s; duplicates {dup_steady}"
+    )
+    span = (last - burst_at).total_seconds() if last else float("nan")
+    print(f"(2) burst, {len(burst_lags)} timers due at once: all fired {span:.1f} s after "
+          f"their due time ({len(burst_lags) / span:.0f}/s); lag median "
+          f"{statistics.median(burst_lags):.2f} s, p99 {pct(burst_lags, 0.99):.2f} s; "
+          f"duplicates {dup_burst}")  # fmt: skip
+    if not ok:
+        print("NOT ALL FIRED within 10 minutes")
     sent = Notification.objects.filter(emailed_at__isnull=False).count()
     print(f"notifications {Notification.objects.count()}, emailed {sent}")
-    floor_at = timezone.now() - timedelta(seconds=1)
-    start_cases(desk, [floor_at] * args.floor)
+
+
+def floor(args, desk) -> None:
+    """(3): the same firing in this one process, no broker: the write path's own cost."""
+    from django.utils import timezone
+
+    from server.flows import timers
+
+    start_cases(desk, [timezone.now() - timedelta(seconds=1)] * args.floor)
     t0 = time.perf_counter()
     fired = timers.fire_due()
     per = (time.perf_counter() - t0) / max(len(fired), 1)
     print(f"(3) floor, {len(fired)} fired in this process, no broker: {per * 1000:.2f} ms each "
           f"({1 / per:.0f}/s on one process)")  # fmt: skip
-    connection.creation.destroy_test_db(old_name, verbosity=0)
-    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

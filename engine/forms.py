@@ -1,4 +1,4 @@
-"""Forms are JSON Schema documents (draft 2020-12) kept in ``forms/``.
+"""Forms are JSON Schema documents (draft 2020-12) kept in each package's ``forms/``.
 
 A form's top level is an object with ``properties``; submitted data is checked
 against it and may hold no field the form does not declare, so a form can never

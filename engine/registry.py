@@ -1,11 +1,17 @@
 """Process packages: discovery, loading and what gets deployed.
 
-A package is a folder ``processes/<key>/`` with a ``process.toml`` manifest and
-one BPMN file. Its user tasks name JSON Schema forms that live in ``forms/``.
+A package is one folder, ``processes/<key>/``, that holds everything the process
+needs, so it can be copied, uploaded or downloaded as one thing::
+
+    process.toml        the manifest (names the BPMN file and the start form)
+    <key>.bpmn          the diagram
+    forms/<name>.json   the JSON Schema forms its start event and user tasks name
+
 Loading reads files only; :mod:`engine.validation` judges what was read.
 A :class:`ProcessSource` is the unit of deployment: everything needed to run
 the process, forms included, so a running instance keeps the forms of its
-version.
+version. It records no path, so its content hash is the same wherever the
+folder sits.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from .text import pick
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+FORMS_FOLDER = "forms"  # inside the package
 
 
 @dataclass(frozen=True)
@@ -78,15 +85,20 @@ def referenced_forms(bpmn: str) -> set[str]:
     return found
 
 
+def is_form_name(name: str) -> bool:
+    """A form is named by its file name alone: a path could reach outside the package."""
+    return bool(name) and name not in (".", "..") and not any(c in name for c in "/\\")
+
+
 def _read_json(path: Path, problems: list[str]):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        problems.append(f"form {path.name}: cannot be read as JSON ({err})")
+        problems.append(f"{FORMS_FOLDER}/{path.name}: cannot be read as JSON ({err})")
         return None
 
 
-def load_package(folder: Path, forms_dir: Path) -> ProcessSource:
+def load_package(folder: Path) -> ProcessSource:
     """Read one package; what cannot be read is recorded in ``load_problems``."""
     problems: list[str] = []
     try:
@@ -101,9 +113,10 @@ def load_package(folder: Path, forms_dir: Path) -> ProcessSource:
         problems.append(f"{bpmn_name}: {err}")
         bpmn = ""
     start_form = manifest.get("start_form")
-    forms = {}
+    forms_dir = folder / FORMS_FOLDER
+    forms = {}  # a name that is missing or not a file name is left out; validation says which
     for name in sorted(referenced_forms(bpmn) | ({start_form} if start_form else set())):
-        if (forms_dir / name).is_file():
+        if is_form_name(name) and (forms_dir / name).is_file():
             forms[name] = _read_json(forms_dir / name, problems)
     return ProcessSource(
         key=manifest.get("key", folder.name),
@@ -121,7 +134,7 @@ def load_package(folder: Path, forms_dir: Path) -> ProcessSource:
     )
 
 
-def discover(processes_dir: Path, forms_dir: Path) -> list[ProcessSource]:
-    """Every package under ``processes_dir``, in key order."""
+def discover(processes_dir: Path) -> list[ProcessSource]:
+    """Every package under ``processes_dir`` (a folder with a ``process.toml``), in key order."""
     folders = sorted(p.parent for p in Path(processes_dir).glob("*/process.toml"))
-    return [load_package(folder, Path(forms_dir)) for folder in folders]
+    return [load_package(folder) for folder in folders]

@@ -23,7 +23,7 @@ from .errors import ProcessInvalid, ScriptRefused, ScriptStopped
 from .forms import schema_problems
 from .operations import OPERATIONS, UNCHECKED
 from .policy import ESCALATION_CODES, ESCALATION_LEVELS
-from .registry import KEY_PATTERN, ProcessSource
+from .registry import FORMS_FOLDER, KEY_PATTERN, ProcessSource, is_form_name
 from .roles import ROLE_KEYS
 from .runtime import CompiledProcess, Engine, parse
 from .sandbox import compile_expression, compile_script
@@ -64,9 +64,14 @@ def _manifest_problems(source: ProcessSource) -> list[str]:
     return problems
 
 
-def _form_problems(source: ProcessSource, element: str, name: str, helpers) -> list[str]:
+def _form_problems(source: ProcessSource, element: str, name: str, helpers, named_by: str):
+    """``named_by`` says who names the form (a task, or the manifest), for the manager to fix."""
+    if not is_form_name(name):
+        return [f"{element}: {named_by} names form {name!r}: give the file name alone, "
+                f"as the file sits in the package's {FORMS_FOLDER}/ folder"]  # fmt: skip
     if name not in source.forms:
-        return [f"{element}: form {name!r} does not exist in forms/"]
+        return [f"{element}: {named_by} names form {name!r}, but the package has no file "
+                f"{FORMS_FOLDER}/{name}"]  # fmt: skip
     schema = source.forms[name]
     found = [f"{element}: form {name!r} {p}" for p in schema_problems(schema)]
     if not found:
@@ -224,9 +229,10 @@ def _task_problems(source: ProcessSource, task_spec, engine: Engine) -> list[str
         if not source.glossary.get(element):
             problems.append(f"{element}: human task has no English name in process.toml [en]")
         props = (task_spec.extensions or {}).get("properties", {})
+        task = f"task {task_spec.bpmn_name!r}" if task_spec.bpmn_name else "the task"
         for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
             if props.get(key):
-                problems += _form_problems(source, element, props[key], helpers)
+                problems += _form_problems(source, element, props[key], helpers, f"{task} ({key})")
     scripts = [("script", getattr(task_spec, "script", None), False),
                ("pre-script", getattr(task_spec, "prescript", None), False),
                ("post-script", getattr(task_spec, "postscript", None), False)]  # fmt: skip
@@ -251,8 +257,9 @@ def problems(source: ProcessSource, engine: Engine | None = None) -> list[str]:
     found = _manifest_problems(source)
     if source.start_form:
         found += _form_problems(
-            source, "start", source.start_form, engine.script_engine.environment.globals
-        )
+            source, "start", source.start_form, engine.script_engine.environment.globals,
+            "process.toml start_form",
+        )  # fmt: skip
     compiled = _parse(source, found)
     if compiled is not None:
         for task_spec in compiled.all_task_specs():

@@ -318,9 +318,8 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Where process packages and forms are discovered.
+# Where process packages are discovered: one folder each, its forms inside it.
 PROPFLOW_PROCESSES_DIR = Path(os.environ.get("PROPFLOW_PROCESSES_DIR", BASE_DIR / "processes"))
-PROPFLOW_FORMS_DIR = Path(os.environ.get("PROPFLOW_FORMS_DIR", BASE_DIR / "forms"))
 
 # The site's time limits (names and defaults in engine/limits.py) and calendar overrides.
 PROPFLOW_TIME_LIMITS = json.loads(os.environ.get("PROPFLOW_TIME_LIMITS") or "{}")
@@ -328,8 +327,9 @@ PROPFLOW_EXTRA_DAYS_OFF = [d for d in os.environ.get("PROPFLOW_EXTRA_DAYS_OFF", 
 PROPFLOW_EXTRA_WORKDAYS = [d for d in os.environ.get("PROPFLOW_EXTRA_WORKDAYS", "").split(",") if d]
 PROPFLOW_SCRIPT_SECONDS = float(os.environ.get("PROPFLOW_SCRIPT_SECONDS", "1"))
 PROPFLOW_SCRIPT_MEMORY_MB = int(os.environ.get("PROPFLOW_SCRIPT_MEMORY_MB", "256"))
-# `manage.py fire_timers --as-of` moves cases forward in time: rehearsal copies only.
-PROPFLOW_ALLOW_AS_OF = os.environ.get("PROPFLOW_ALLOW_AS_OF", "1" if DEBUG else "0") == "1"
+# `manage.py fire_timers --as-of` moves cases forward in time: rehearsal copies only. Asked
+# for by name, never implied by DEBUG: a development-mode demo may be the one people use.
+PROPFLOW_ALLOW_AS_OF = os.environ.get("PROPFLOW_ALLOW_AS_OF") == "1"
 
 # Notifications: links point here; email goes through Django's email framework.
 PROPFLOW_SITE_URL = os.environ.get("PROPFLOW_SITE_URL", "http://127.0.0.1:8000")

@@ -1,5 +1,7 @@
+import os
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -11,12 +13,25 @@ from engine.roles import ROLES
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROCESSES = FIXTURES / "processes"
-FORMS = FIXTURES / "forms"
 MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+# A Redis database number of the tests' own: Redis keeps queues, unacknowledged messages
+# and the workers' control bindings per database, not per queue, and the Celery tests
+# start workers on queues of their own and kill them mid-task, leaving such keys behind.
+BROKER_HINT = (
+    "needs a broker: set CELERY_BROKER_URL=redis://127.0.0.1:6379/15 (or another database "
+    "number no site uses: the tests leave their queues and killed workers' messages there; "
+    "CI does)"
+)
+
+
+def database_url(name: str) -> str:
+    """DATABASE_URL naming the database ``name`` on the same server, with the same login and
+    options: what a process the tests start (a worker, a benchmark) is given."""
+    return urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{quote(name)}").geturl()
 
 
 def fixture_source(key: str = "two_step") -> engine.ProcessSource:
-    return engine.load_package(PROCESSES / key, FORMS)
+    return engine.load_package(PROCESSES / key)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -24,7 +24,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def deploy_all() -> None:
-    for source in engine.discover(settings.PROPFLOW_PROCESSES_DIR, settings.PROPFLOW_FORMS_DIR):
+    for source in engine.discover(settings.PROPFLOW_PROCESSES_DIR):
         process_deploy(source=source)
 
 

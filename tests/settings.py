@@ -4,8 +4,8 @@ The defaults go into the environment before server.settings reads it, so a varia
 on the command line still wins and the processes the tests start (Celery workers, the
 benchmarks) inherit the same defaults. Django's test set-up then turns DEBUG off in this
 process anyway; what the defaults keep is what DEBUG derives at start-up (the development
-secret key, ``PROPFLOW_ALLOW_AS_OF``, static files straight from the apps). Production's
-settings are tested in their own processes (tests/test_production.py).
+secret key, static files straight from the apps). Production's settings are tested in
+their own processes (tests/test_production.py).
 """
 
 import os

@@ -23,7 +23,7 @@ from django.db import connection
 from engine import clock
 from server.flows.cases import services
 from server.flows.models import AuditEvent, Notification, Timer
-from tests.conftest import make_units
+from tests.conftest import BROKER_HINT, database_url, make_units
 from tests.scenario import deploy_all
 from tests.test_process_repair import REQUEST
 
@@ -33,7 +33,7 @@ BROKER = os.environ.get("CELERY_BROKER_URL", "")
 
 def _broker_problem() -> str | None:
     if not BROKER:
-        return "needs a broker: set CELERY_BROKER_URL=redis://127.0.0.1:6379/0 (CI does)"
+        return BROKER_HINT
     from kombu import Connection
 
     try:
@@ -57,10 +57,9 @@ class Celery:
     def __init__(self, tmp: Path):
         self.tmp = tmp
         self.queue = f"propflow-test-{uuid.uuid4().hex[:8]}"
-        db = connection.settings_dict
         self.env = {
             **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "DATABASE_URL": database_url(connection.settings_dict["NAME"]),
             "CELERY_BROKER_URL": BROKER,
             "PROPFLOW_QUEUE": self.queue,
             "PROPFLOW_SWEEP_SECONDS": "0.5",
@@ -235,8 +234,9 @@ class _Holder:
 
         db = connection.settings_dict
         self.conn = psycopg2.connect(
-            dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"]
-        )
+            dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"] or None,
+            host=db["HOST"], port=db["PORT"],
+        )  # fmt: skip
         self.conn.cursor().execute(sql)  # psycopg2 opened a transaction: the lock is held
 
     def release(self):

@@ -1,6 +1,7 @@
 """Deployment: validation first, immutable versions, instances stay on theirs."""
 
 import dataclasses
+import shutil
 
 import pytest
 from django.core.management import call_command
@@ -12,7 +13,7 @@ from server.flows.cases import services
 from server.flows.definitions.services import process_deploy
 from server.flows.errors import Invalid
 from server.flows.models import HumanTask, ProcessDefinition, ProcessInstance
-from tests.conftest import FORMS, PROCESSES, fixture_source, make_units
+from tests.conftest import PROCESSES, fixture_source, make_units
 
 
 def with_bpmn(source, old, new):
@@ -53,7 +54,9 @@ def test_getattr_is_not_offered_to_scripts_at_run_time():
         ('"PT1H"', "PT1H", 'resolve_reminder: timer expression PT1H must be quoted, as in "PT1H"'),
         ('"PT1H"', '"in an hour"', "resolve_reminder: timer expression '\"in an hour\"' gives"),
         ('name="客服中心主管"', 'name="其他"', "resolve: lane '其他' is not mapped to a role"),
-        ("two_step_resolve.json", "missing.json", "resolve: form 'missing.json' does not exist"),
+        ("two_step_resolve.json", "missing.json",
+         "resolve: task '处理' (formJsonSchemaFilename) names form 'missing.json', but the "
+         "package has no file forms/missing.json"),
         ('<bpmn:endEvent id="end"', '<bpmn:endEvnt id="end"', "two_step.bpmn: cannot be parsed"),
         ('sourceRef="resolve" targetRef="end"', 'sourceRef="resolve" targetRef="nowhere"',
          "resolve (bpmn:userTask): "),
@@ -111,15 +114,59 @@ def test_unchanged_content_is_a_no_op_and_changed_content_a_new_version(db, user
     assert ProcessInstance.objects.get(pk=running.pk).definition_id == first.pk
 
 
+def copy_package(tmp_path, key: str = "two_step"):
+    """A writable copy of a fixture package, forms and all, in a folder of its own."""
+    package = tmp_path / "processes" / key
+    shutil.copytree(PROCESSES / key, package)
+    return package
+
+
+def test_a_missing_form_file_is_named_with_the_task_or_the_manifest_that_names_it(tmp_path):
+    package = copy_package(tmp_path)
+    (package / "forms" / "two_step_resolve.json").unlink()
+    (package / "forms" / "two_step_start.json").unlink()
+
+    problems = engine.problems(engine.load_package(package))
+
+    assert problems == [
+        "start: process.toml start_form names form 'two_step_start.json', but the package has "
+        "no file forms/two_step_start.json",
+        "resolve: task '处理' (formJsonSchemaFilename) names form 'two_step_resolve.json', but "
+        "the package has no file forms/two_step_resolve.json",
+    ]
+
+
+def test_a_form_named_by_a_path_is_refused_and_never_read(tmp_path):
+    package = copy_package(tmp_path)
+    (tmp_path / "secret.json").write_text('{"type": "object", "properties": {}}')
+    bpmn = package / "two_step.bpmn"
+    bpmn.write_text(bpmn.read_text().replace("two_step_resolve.json", "../../secret.json"))
+
+    source = engine.load_package(package)
+
+    assert "../../secret.json" not in source.forms
+    assert (
+        "resolve: task '处理' (formJsonSchemaFilename) names form '../../secret.json': give the "
+        "file name alone, as the file sits in the package's forms/ folder"
+    ) in engine.problems(source)
+
+
+def test_the_content_hash_does_not_depend_on_where_the_package_sits(db, tmp_path, capsys):
+    call_command("deploy_processes", processes=PROCESSES)
+    moved = copy_package(tmp_path / "elsewhere")
+
+    assert engine.load_package(moved).content_hash == fixture_source().content_hash
+    call_command("deploy_processes", processes=moved.parent)
+    assert "two_step: unchanged at version 1" in capsys.readouterr().out
+
+
 def test_the_deploy_command_reports_every_problem_and_fails(db, tmp_path, capsys):
-    package = tmp_path / "two_step"
-    package.mkdir()
-    (package / "process.toml").write_text((PROCESSES / "two_step" / "process.toml").read_text())
-    bpmn = (PROCESSES / "two_step" / "two_step.bpmn").read_text()
-    (package / "two_step.bpmn").write_text(bpmn.replace("major == True", "__import__('os')"))
+    package = copy_package(tmp_path)
+    bpmn = package / "two_step.bpmn"
+    bpmn.write_text(bpmn.read_text().replace("major == True", "__import__('os')"))
 
     with pytest.raises(CommandError, match="1 process"):
-        call_command("deploy_processes", processes=tmp_path, forms=FORMS)
+        call_command("deploy_processes", processes=package.parent)
 
     assert (
         "priority_gateway: condition to mark_major refused by the sandbox"
@@ -129,8 +176,8 @@ def test_the_deploy_command_reports_every_problem_and_fails(db, tmp_path, capsys
 
 
 def test_the_deploy_command_deploys_once(db, capsys):
-    call_command("deploy_processes", processes=PROCESSES, forms=FORMS)
-    call_command("deploy_processes", processes=PROCESSES, forms=FORMS)
+    call_command("deploy_processes", processes=PROCESSES)
+    call_command("deploy_processes", processes=PROCESSES)
     out = capsys.readouterr().out
     assert "two_step: deployed as version 1" in out and "two_step: unchanged at version 1" in out
 

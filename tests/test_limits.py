@@ -19,9 +19,7 @@ REQUEST = {
 
 def arrival_due(limits: TimeLimits):
     eng = engine.Engine(limits=limits)
-    source = engine.load_package(
-        settings.PROPFLOW_PROCESSES_DIR / "repair", settings.PROPFLOW_FORMS_DIR
-    )
+    source = engine.load_package(settings.PROPFLOW_PROCESSES_DIR / "repair")
     with clock.frozen(MONDAY_9AM):
         started = eng.start(source, REQUEST)
         dispatched = eng.complete(source, started.state, started.ready[0].id,

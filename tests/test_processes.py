@@ -11,7 +11,7 @@ import engine
 from engine import layout
 from engine.roles import ROLE_KEYS
 
-SOURCES = engine.discover(settings.PROPFLOW_PROCESSES_DIR, settings.PROPFLOW_FORMS_DIR)
+SOURCES = engine.discover(settings.PROPFLOW_PROCESSES_DIR)
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 HUMAN = (f"{BPMN}userTask", f"{BPMN}manualTask")
 
@@ -52,6 +52,13 @@ def test_every_form_exists_and_every_element_has_a_chinese_name_and_an_english_g
             continue
         assert re.search(r"[\u4e00-\u9fff]", el.get("name")), f"{el.get('id')}: name not Chinese"
         assert source.glossary.get(el.get("id")), f"{el.get('id')}: no English gloss in [en]"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.key)
+def test_every_form_file_of_a_package_is_one_its_process_uses(source):
+    # A deployed version keeps only the forms it names: a file nobody names would be lost.
+    folder = settings.PROPFLOW_PROCESSES_DIR / source.key / "forms"
+    assert sorted(p.name for p in folder.glob("*.json")) == sorted(source.forms)
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.key)

@@ -122,7 +122,7 @@ def test_each_default_has_a_setting_and_debug_keeps_development_ways(tmp_path):
     }  # fmt: skip
     assert {name: changed[name] for name in expected} == expected
     development = settings_of(production(tmp_path, PROPFLOW_DEBUG="1", PROPFLOW_SECRET_KEY=None))
-    assert development["DEBUG"] is True and development["PROPFLOW_ALLOW_AS_OF"] is True
+    assert development["DEBUG"] is True
     assert (
         development["WHITENOISE_USE_FINDERS"] is True
         and development["SECURE_SSL_REDIRECT"] is False

@@ -3,6 +3,7 @@ anything else runs in an isolated interpreter that is killed at its limits."""
 
 import dataclasses
 import os
+import shutil
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -19,7 +20,6 @@ from engine.workdays import WorkCalendar
 from tests.conftest import MONDAY_9AM, fixture_source
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
-FORMS = Path(__file__).resolve().parent.parent / "forms"
 GENEROUS = 10  # seconds: only there to catch a hang, never to time a limit
 
 # Stopped by a limit: a guard before it computes, or the isolated interpreter's time or
@@ -347,7 +347,7 @@ def test_every_script_condition_and_timer_of_the_processes_runs_in_the_process()
     env = engine.Engine(script_memory_mb=77).script_engine.environment  # a child of its own
     eng = engine.Engine()
     sources = []
-    for source in engine.discover(PROCESSES, FORMS):
+    for source in engine.discover(PROCESSES):
         for spec in eng.compiled(source).all_task_specs():
             sources += [(s, False) for s in (getattr(spec, "script", None),
                                              getattr(spec, "prescript", None)) if s]  # fmt: skip
@@ -499,15 +499,13 @@ def test_manage_py_check_reports_a_timer_that_would_hang_it(tmp_path, settings):
     from django.core.management import call_command
     from django.core.management.base import SystemCheckError
 
-    from tests.conftest import FORMS as FIXTURE_FORMS
     from tests.conftest import PROCESSES as FIXTURE_PROCESSES
 
     package = tmp_path / "two_step"
-    package.mkdir()
-    for name in ("process.toml", "two_step.bpmn"):
-        text = (FIXTURE_PROCESSES / "two_step" / name).read_text()
-        (package / name).write_text(text.replace('"PT1H"', "str(sum(range(10**11)))"))
-    settings.PROPFLOW_PROCESSES_DIR, settings.PROPFLOW_FORMS_DIR = tmp_path, FIXTURE_FORMS
+    shutil.copytree(FIXTURE_PROCESSES / "two_step", package)
+    bpmn = package / "two_step.bpmn"
+    bpmn.write_text(bpmn.read_text().replace('"PT1H"', "str(sum(range(10**11)))"))
+    settings.PROPFLOW_PROCESSES_DIR = tmp_path
     began = time.monotonic()
 
     with pytest.raises(SystemCheckError, match=r"resolve_reminder: timer .* stopped after 1 s"):

@@ -1,4 +1,4 @@
-"""HTML forms from the JSON Schema documents in ``forms/``, and the posted form back to data.
+"""HTML forms from the packages' JSON Schema documents, and the posted form back to data.
 
 The schema stays the one source of truth: this module only decides widgets and turns
 strings and uploads into JSON values; checking is the engine's (``engine.validate_form``),

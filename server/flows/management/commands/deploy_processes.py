@@ -13,10 +13,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--processes", type=Path, default=settings.PROPFLOW_PROCESSES_DIR)
-        parser.add_argument("--forms", type=Path, default=settings.PROPFLOW_FORMS_DIR)
 
-    def handle(self, *args, processes: Path, forms: Path, **options):
-        sources = engine.discover(processes, forms)
+    def handle(self, *args, processes: Path, **options):
+        sources = engine.discover(processes)
         failures = []
         for source in sources:
             try:
