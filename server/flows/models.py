@@ -222,7 +222,12 @@ class Notification(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Append-only: one row per change to an instance, numbered per instance."""
+    """Append-only: one row per change to an instance, numbered per instance.
+
+    ``kind`` is any short name: the built-in ones are below, and each service-task
+    operation names its own (:mod:`server.operations`). The field has no ``choices``, so
+    a new operation's kind needs no migration.
+    """
 
     class Kind(models.TextChoices):
         INSTANCE_STARTED = "instance_started"
@@ -235,7 +240,7 @@ class AuditEvent(models.Model):
         TIMER_FIRED = "timer_fired"
         ESCALATED = "escalated"  # to level 2 (cs_supervisor) or 3 (vice_gm)
         NOTIFIED = "notified"  # a reminder or notice to another role
-        UNIT_STATUS_CHANGED = "unit_status_changed"
+        UNIT_STATUS_CHANGED = "unit_status_changed"  # by the estate's operations
         OWNER_FILE_UPDATED = "owner_file_updated"
         INSTANCE_CANCELLED = "instance_cancelled"
         INSTANCE_COMPLETED = "instance_completed"
@@ -244,7 +249,7 @@ class AuditEvent(models.Model):
         ProcessInstance, on_delete=models.PROTECT, related_name="events", db_index=False
     )  # the (instance, seq) constraint indexes it
     seq = models.PositiveIntegerField()
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    kind = models.CharField(max_length=32)
     at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 import engine
 from engine import ProcessSource, StepResult, clock
 from engine.policy import ESCALATION_LEVELS
-from server.estate import services as estate
+from server import operations
 from server.i18n import current_language
 
 from .. import access
@@ -111,8 +111,8 @@ class Step:
         today = self.now.astimezone(get_engine().calendar.tz).date()
         for effect in result.effects:
             try:
-                kind, data = estate.effect_apply(effect, batch=self.batch, today=today)
-            except estate.UnknownUnit as err:
+                kind, data = operations.apply(effect, batch=self.batch, today=today)
+            except operations.EffectRefused as err:
                 raise ProcessFailed(f"{err} Nothing was changed.") from err
             self.event(kind, actor=actor, data=data)
         for thrown in result.thrown:
