@@ -15,8 +15,6 @@ check :func:`handlers_match` fails the start if the two registries disagree.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -30,6 +28,8 @@ from django.utils import translation
 from engine import operations as engine_operations
 from engine.operations import Effect, Operation
 from engine.text import normalise
+
+from .discovery import modules
 
 
 class EffectRefused(Exception):
@@ -86,10 +86,7 @@ def unregister(name: str) -> None:
 def discover(package: str) -> list[ServiceOperation]:
     """Register the ``OPERATION`` of every module in ``package`` (``_private`` ones aside)."""
     found = []
-    for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{package}.{info.name}")
+    for module in modules(package):
         operation = getattr(module, "OPERATION", None)
         if not isinstance(operation, ServiceOperation):
             raise ImproperlyConfigured(f"{module.__name__} declares no OPERATION")

@@ -1,4 +1,5 @@
-"""Escalations and reminders notify people: an in-app record and an email from the outbox."""
+"""Escalations and reminders notify people: an in-app record, and an email from the outbox
+for each who has an address."""
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -9,7 +10,7 @@ from rest_framework.test import APIClient
 from engine import clock
 from server.flows.cases import services
 from server.flows.errors import NotFound
-from server.flows.models import Notification
+from server.flows.models import Notification, NotificationDelivery
 from server.flows.notifications import delivery, messages
 from server.flows.notifications.services import mark_read
 from tests.conftest import make_units
@@ -134,8 +135,8 @@ def test_an_email_the_server_refuses_stays_in_the_outbox_with_the_reason(urgent,
 
     with clock.frozen(local("2026-11-23 09:13")):
         assert delivery.deliver() == 0
-    n = Notification.objects.get()
-    assert n.emailed_at is None and n.email_attempts == 1 and "mail server down" in n.email_error
+    d = NotificationDelivery.objects.get()
+    assert d.sent_at is None and d.attempts == 1 and "mail server down" in d.error
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with clock.frozen(local("2026-11-23 09:13:30")):
@@ -156,8 +157,8 @@ def test_a_mail_server_that_is_down_costs_one_attempt_each_with_growing_waits(ur
     for minute in ("09:13", "09:14", "09:15", "09:17", "09:21"):  # waits 1, 2, 4 minutes
         with clock.frozen(local(f"2026-11-23 {minute}")):
             delivery.deliver()
-    n = Notification.objects.get()
-    assert n.email_attempts == 4 and n.email_next_at == local("2026-11-23 09:29")
+    d = NotificationDelivery.objects.get()
+    assert d.attempts == 4 and d.next_at == local("2026-11-23 09:29")
 
 
 def test_people_without_an_address_get_the_in_app_notification_only(urgent, users):
@@ -166,6 +167,7 @@ def test_people_without_an_address_get_the_in_app_notification_only(urgent, user
     urgent.advance_to(local("2026-11-23 09:12"))
 
     assert Notification.objects.filter(recipient=users["cs_supervisor"]).count() == 1
+    assert not NotificationDelivery.objects.exists()
     assert delivery.deliver() == 0 and mail.outbox == []
 
 

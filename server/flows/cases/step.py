@@ -5,7 +5,7 @@ row, then read it and its open tasks, let the engine step, and bring the instanc
 task, timer and notification rows and its audit events in line in one write batch
 (:class:`Step`). Two people (or a person and a timer) acting on one instance queue on the
 row lock; the second reads what the first committed and gets a clear conflict, or steps
-on from it. Work that must wait for the commit (Celery, email) goes through
+on from it. Work that must wait for the commit (Celery, notification delivery) goes through
 ``transaction.on_commit``; a nested ``atomic()`` inside a step is a savepoint, never a
 commit.
 """
@@ -167,6 +167,7 @@ class Step:
         batch.insert(self.new_tasks)
         batch.insert(self.events)
         batch.insert(self.notifications)
+        delivery.queue(batch, self.notifications)
         self._sync_timers()
         batch.run(last=True)
         if self.notifications:
