@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.test import Client
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from engine import clock
@@ -197,3 +198,39 @@ def test_the_case_shows_the_timers_it_waits_on(urgent, api):
     body = api("dispatcher").get(f"/api/instances/{urgent.id}/").json()
     assert body["timers"] == [{"name": "急修未及时派工", "due_at": "2026-11-23T01:10:00+00:00",
                                "reminder": False}]  # fmt: skip
+
+
+def test_the_words_come_from_the_catalogue_in_the_language_asked_whatever_the_active_one(
+    urgent, users
+):
+    urgent.complete("dispatch_urgent", as_="dispatcher", data={
+        "technician": "李师傅", "requirements": "立即处理",
+    })  # fmt: skip
+    services.task_claim(task_id=urgent.task("arrive").pk, user=users["technician"])
+    urgent.advance_to(local("2026-11-23 10:35"))  # arrival was due at 09:30
+    n = Notification.objects.filter(recipient=users["technician"], data__level=2).first()
+    url = f"http://127.0.0.1:8000/tasks/{n.task_id}/"
+
+    with translation.override("en"):
+        zh = messages.render(n, "zh-hans")
+    with translation.override("zh-hans"):
+        en = messages.render(n, "en")
+
+    assert zh.subject == "[二级升级] 报修派工与维修 · 1-101：接单并到场（已超时1小时5分钟）"
+    assert zh.body.splitlines()[1:] == [
+        f"案件：报修派工与维修 · 1-101（#{urgent.id}）", "任务：接单并到场，已超时1小时5分钟",
+        f"处理：{url}",
+    ]  # fmt: skip
+    assert en.subject == (
+        "[Level 2 escalation] Repair dispatch · 1-101: Accept and arrive on site (1 h 5 min late)"
+    )
+    assert en.body.splitlines()[1:] == [
+        f"Case: Repair dispatch · 1-101 (#{urgent.id})",
+        "Task: Accept and arrive on site, 1 h 5 min late",
+        f"Open: {url}",
+    ]
+    subject, body = messages.email(n)
+    assert subject == zh.subject and body == f"{zh.body}\n\n{en.body}\n"
+    assert messages.duration(0, "en") == "0 min" and messages.duration(1501, "zh-hans") == (
+        "1天1小时1分钟"
+    )
