@@ -8,7 +8,7 @@ PORT   ?= 8000
 # PROPFLOW_DEBUG=0 still wins. (The settings' own default is off: docs/operations.md.)
 DEV    := PROPFLOW_DEBUG=$${PROPFLOW_DEBUG:-1}
 
-.PHONY: setup run test lint bench bench-inbox bench-timers bench-load serve-prod worker beat clean \
+.PHONY: setup run test lint bench bench-inbox bench-timers bench-load bench-completions serve-prod worker beat clean \
         browser messages
 
 WEB    := server/web
@@ -79,6 +79,10 @@ bench-timers: setup
 # (docs/performance.md; bench/load.py --help for the flags).
 bench-load: setup
 	$(PY) bench/load.py
+
+# Completions per second through POST /api/tasks/{id}/complete/ (DATABASE_URL=postgres://...).
+bench-completions: setup
+	$(PY) bench/completions.py
 
 # The production web server (gunicorn.conf.py; docs/operations.md): set the production
 # environment first (README, "Production"), then migrate, deploy and collectstatic.

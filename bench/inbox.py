@@ -35,18 +35,27 @@ def populate(open_tasks: int, done_tasks: int, units: int) -> dict:
     from django.contrib.auth.models import Group, User
 
     import engine
-    from engine import clock
-    from engine.roles import ROLES
-    from server.estate.models import Building, Resident, Site, Unit
+    from server.estate.models import Resident
     from server.flows.definitions.services import process_deploy
-    from server.flows.models import HumanTask, ProcessDefinition, ProcessInstance
 
     for source in engine.discover(settings.PROPFLOW_PROCESSES_DIR):
         process_deploy(source=source)
-    definitions = list(ProcessDefinition.objects.all())
     me = User.objects.create_user("bench_technician", password="x")
     me.groups.add(Group.objects.get_or_create(name="technician")[0])
     others = [User.objects.create_user(f"staff{i}", password="x") for i in range(20)]
+    codes = _estate(units)
+    rng = random.Random(5)
+    instances = _cases((open_tasks + done_tasks) // 4, codes, me, rng)  # four tasks a case
+    _tasks(open_tasks, done_tasks, instances, me, others, rng)
+    return {"user": me, "owner": Resident.objects.filter(unit__code=codes[7]).first().name}
+
+
+BATCH = 5_000  # rows per bulk insert
+
+
+def _estate(units: int) -> list[str]:
+    """``units`` units, each with an owner; returns their codes."""
+    from server.estate.models import Building, Resident, Site, Unit
 
     building = Building.objects.create(site=Site.objects.create(name="基准花园"), name="1栋")
     Unit.objects.bulk_create(
@@ -60,15 +69,17 @@ def populate(open_tasks: int, done_tasks: int, units: int) -> dict:
         Resident(unit_id=unit_ids[code], name=f"{surnames[i % 20]}业主{i}", phone="13800000000")
         for i, code in enumerate(codes)
     )
+    return codes
 
-    rng = random.Random(5)
-    now = clock.now()
-    state = zlib.compress(b"{}", 1)
-    other_roles = [r.key for r in ROLES if r.key not in ("technician", "auditor")]
-    total = open_tasks + done_tasks
-    cases = total // 4  # four tasks a case
-    batch = 5_000
-    for start in range(0, cases, batch):
+
+def _cases(cases: int, codes: list[str], me, rng) -> list[tuple[int, str]]:
+    """``cases`` running cases of the deployed processes; returns their (id, process key)."""
+    from engine import clock
+    from server.flows.models import ProcessDefinition, ProcessInstance
+
+    definitions = list(ProcessDefinition.objects.all())
+    now, state = clock.now(), zlib.compress(b"{}", 1)
+    for start in range(0, cases, BATCH):
         ProcessInstance.objects.bulk_create(
             ProcessInstance(
                 definition=(d := rng.choice(definitions)), process_key=d.key,
@@ -76,9 +87,19 @@ def populate(open_tasks: int, done_tasks: int, units: int) -> dict:
                 serializer_version="bench", started_by=me, started_at=now, updated_at=now,
                 escalation_level=rng.choice((0, 0, 0, 2, 3)),
             )
-            for _ in range(min(batch, cases - start))
+            for _ in range(min(BATCH, cases - start))
         )  # fmt: skip
-    instances = list(ProcessInstance.objects.values_list("pk", "process_key"))
+    return list(ProcessInstance.objects.values_list("pk", "process_key"))
+
+
+def _tasks(open_tasks: int, done_tasks: int, instances, me, others, rng) -> None:
+    """Four tasks a case: mine (claimed or to claim), other technicians', other roles', done."""
+    from engine import clock
+    from engine.roles import ROLES
+    from server.flows.models import HumanTask
+
+    now = clock.now()
+    other_roles = [r.key for r in ROLES if r.key not in ("technician", "auditor")]
 
     def task(i: int, *, role: str, status: str, assignee=None):
         pk, key = instances[i // 4]
@@ -94,7 +115,7 @@ def populate(open_tasks: int, done_tasks: int, units: int) -> dict:
     mine = set(rng.sample(range(open_tasks), MINE_UNCLAIMED + MINE_CLAIMED))
     mine_claimed = set(list(mine)[:MINE_CLAIMED])
     rows = []
-    for i in range(total):
+    for i in range(open_tasks + done_tasks):
         if i >= open_tasks:
             row = task(i, role=rng.choice(other_roles), status="completed",
                        assignee=rng.choice(others))  # fmt: skip
@@ -108,11 +129,10 @@ def populate(open_tasks: int, done_tasks: int, units: int) -> dict:
             row = task(i, role=rng.choice(other_roles), status="open",
                        assignee=rng.choice([None, None, *others]))  # fmt: skip
         rows.append(row)
-        if len(rows) == batch:
+        if len(rows) == BATCH:
             HumanTask.objects.bulk_create(rows)
             rows = []
     HumanTask.objects.bulk_create(rows)
-    return {"user": me, "owner": Resident.objects.filter(unit__code=codes[7]).first().name}
 
 
 def timed(client, url: str, runs: int) -> tuple[list[float], int, int]:
@@ -163,6 +183,29 @@ def https_client():
     return HttpsClient(HTTP_ACCEPT_LANGUAGE="zh-hans")
 
 
+def measure(made: dict, args) -> None:
+    client = https_client()
+    client.force_login(made["user"])
+    pages = [
+        ("inbox, first page", "/"),
+        ("inbox, page 4", "/?page=4"),
+        ("inbox, overdue only", "/?overdue=1"),
+        ("inbox, search by owner", f"/?q={made['owner']}"),
+        ("inbox, search by unit", "/?q=3-1"),
+        ("API task list", "/api/tasks/"),
+    ]
+    if args.queries:
+        show_queries(client, "/")
+    for label, url in pages:
+        times, queries, size = timed(client, url, args.runs)
+        times.sort()
+        print(
+            f"{label:24} median {statistics.median(times) * 1000:6.1f} ms, "
+            f"p95 {times[int(len(times) * 0.95) - 1] * 1000:6.1f} ms, "
+            f"{queries} queries, {size // 1024} KiB"
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--open", type=int, default=100_000, help="open tasks in all")
@@ -193,26 +236,7 @@ def main():
         print(f"{args.open:,} open tasks ({MINE_UNCLAIMED + MINE_CLAIMED} the user's: "
               f"{MINE_UNCLAIMED} to claim, {MINE_CLAIMED} claimed), {args.done:,} done, "
               f"{args.units:,} units; written in {time.perf_counter() - t0:.0f} s")  # fmt: skip
-        client = https_client()
-        client.force_login(made["user"])
-        pages = [
-            ("inbox, first page", "/"),
-            ("inbox, page 4", "/?page=4"),
-            ("inbox, overdue only", "/?overdue=1"),
-            ("inbox, search by owner", f"/?q={made['owner']}"),
-            ("inbox, search by unit", "/?q=3-1"),
-            ("API task list", "/api/tasks/"),
-        ]
-        if args.queries:
-            show_queries(client, "/")
-        for label, url in pages:
-            times, queries, size = timed(client, url, args.runs)
-            times.sort()
-            print(
-                f"{label:24} median {statistics.median(times) * 1000:6.1f} ms, "
-                f"p95 {times[int(len(times) * 0.95) - 1] * 1000:6.1f} ms, "
-                f"{queries} queries, {size // 1024} KiB"
-            )
+        measure(made, args)
     finally:
         if not args.keep:
             connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -100,6 +100,23 @@ def layout(xml: bytes) -> bytes:
     for old in root.findall(_q(BPMNDI, "BPMNDiagram")):
         root.remove(old)
     process = root.find(_q(BPMN, "process"))
+    collaboration, participant = _participant(root, process)
+    graph = _Graph(process)
+    column = _columns(graph.placed, graph.edges, graph.starts)
+    box, lane_top = _boxes(graph, column)
+    pid = process.get("id")
+    diagram = etree.SubElement(root, _q(BPMNDI, "BPMNDiagram"), id=f"Diagram_{pid}")
+    plane = etree.SubElement(diagram, _q(BPMNDI, "BPMNPlane"), id=f"Plane_{pid}",
+                             bpmnElement=collaboration.get("id"))  # fmt: skip
+    width = LEFT + (max(column.values(), default=0) + 1) * COLUMN + 40
+    _draw_pool(plane, participant, graph.lanes, lane_top, width)
+    _draw_nodes(plane, graph, box)
+    etree.indent(root, space="  ")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
+
+
+def _participant(root, process):
+    """The collaboration and the process's participant (pool), made when missing."""
     pid = process.get("id")
     collaboration = root.find(_q(BPMN, "collaboration"))
     if collaboration is None:
@@ -111,31 +128,40 @@ def layout(xml: bytes) -> bytes:
                                        id=f"Participant_{pid}", processRef=pid)  # fmt: skip
         if process.get("name"):
             participant.set("name", process.get("name"))
+    return collaboration, participant
 
-    kinds, hosts = {}, {}
-    for el in process:
-        kind = _kind(_local(el))
-        if kind:
-            kinds[el.get("id")] = kind
-            if _local(el) == "boundaryEvent":
-                hosts[el.get("id")] = el.get("attachedToRef")
-    flows = [(f.get("id"), f.get("sourceRef"), f.get("targetRef"))
-             for f in process.findall(_q(BPMN, "sequenceFlow"))]  # fmt: skip
-    lanes = process.findall(f"{_q(BPMN, 'laneSet')}/{_q(BPMN, 'lane')}")
-    lane_of = {}
-    for i, lane in enumerate(lanes):
-        for ref in lane.findall(_q(BPMN, "flowNodeRef")):
-            lane_of[ref.text.strip()] = i
-    placed = [n for n in kinds if n not in hosts]
-    edges = [(hosts.get(a, a), b) for _, a, b in flows if b in kinds]
-    starts = [el.get("id") for el in process.findall(_q(BPMN, "startEvent"))]
-    column = _columns(placed, edges, starts)
 
-    # cells: a lane grows a sub-row for every node that shares a column with another
+class _Graph:
+    """The process's nodes (by kind), boundary events and their hosts, flows and lanes."""
+
+    def __init__(self, process):
+        self.kinds, self.hosts = {}, {}
+        for el in process:
+            kind = _kind(_local(el))
+            if kind:
+                self.kinds[el.get("id")] = kind
+                if _local(el) == "boundaryEvent":
+                    self.hosts[el.get("id")] = el.get("attachedToRef")
+        self.flows = [(f.get("id"), f.get("sourceRef"), f.get("targetRef"))
+                      for f in process.findall(_q(BPMN, "sequenceFlow"))]  # fmt: skip
+        self.lanes = process.findall(f"{_q(BPMN, 'laneSet')}/{_q(BPMN, 'lane')}")
+        self.lane_of = {}
+        for i, lane in enumerate(self.lanes):
+            for ref in lane.findall(_q(BPMN, "flowNodeRef")):
+                self.lane_of[ref.text.strip()] = i
+        self.placed = [n for n in self.kinds if n not in self.hosts]
+        self.edges = [(self.hosts.get(a, a), b) for _, a, b in self.flows if b in self.kinds]
+        self.starts = [el.get("id") for el in process.findall(_q(BPMN, "startEvent"))]
+
+
+def _boxes(graph: _Graph, column: dict) -> tuple[dict, list]:
+    """Each node's box (x, y, w, h), and the top of each lane (and the bottom of the last).
+
+    A lane grows a sub-row for every node that shares a column with another."""
     slots: dict[tuple[int, int], list[str]] = defaultdict(list)
-    for node in placed:
-        slots[(lane_of.get(node, 0), column[node])].append(node)
-    depth = [1] * max(1, len(lanes))
+    for node in graph.placed:
+        slots[(graph.lane_of.get(node, 0), column[node])].append(node)
+    depth = [1] * max(1, len(graph.lanes))
     for (lane, _), members in slots.items():
         depth[lane] = max(depth[lane], len(members))
     lane_top = [TOP]
@@ -144,20 +170,19 @@ def layout(xml: bytes) -> bytes:
     box = {}
     for (lane, col), members in slots.items():
         for row, node in enumerate(members):
-            w, h = SIZES[kinds[node]]
+            w, h = SIZES[graph.kinds[node]]
             cx, cy = LEFT + col * COLUMN + COLUMN / 2, lane_top[lane] + row * ROW + ROW / 2
             box[node] = (cx - w / 2, cy - h / 2, w, h)
     on_host: dict[str, int] = defaultdict(int)
-    for boundary, host in hosts.items():
+    for boundary, host in graph.hosts.items():
         hx, hy, hw, hh = box[host]
         k = on_host[host]
         on_host[host] += 1
         box[boundary] = (hx + hw - 28 - k * 40, hy + hh - 18, 36, 36)
+    return box, lane_top
 
-    diagram = etree.SubElement(root, _q(BPMNDI, "BPMNDiagram"), id=f"Diagram_{pid}")
-    plane = etree.SubElement(diagram, _q(BPMNDI, "BPMNPlane"), id=f"Plane_{pid}",
-                             bpmnElement=collaboration.get("id"))  # fmt: skip
-    width = LEFT + (max(column.values(), default=0) + 1) * COLUMN + 40
+
+def _draw_pool(plane, participant, lanes, lane_top: list, width: float) -> None:
     shape = etree.SubElement(plane, _q(BPMNDI, "BPMNShape"), id=f"{participant.get('id')}_di",
                              bpmnElement=participant.get("id"), isHorizontal="true")  # fmt: skip
     _bounds(shape, LEFT - 2 * LANE_LABEL - 10, TOP, width - LEFT + 2 * LANE_LABEL + 10,
@@ -167,21 +192,22 @@ def layout(xml: bytes) -> bytes:
                                  bpmnElement=lane.get("id"), isHorizontal="true")  # fmt: skip
         _bounds(shape, LEFT - LANE_LABEL - 10, lane_top[i], width - LEFT + LANE_LABEL + 10,
                 lane_top[i + 1] - lane_top[i])  # fmt: skip
-    for node in [*placed, *hosts]:
+
+
+def _draw_nodes(plane, graph: _Graph, box: dict) -> None:
+    for node in [*graph.placed, *graph.hosts]:
         x, y, w, h = box[node]
         shape = etree.SubElement(plane, _q(BPMNDI, "BPMNShape"), id=f"{node}_di",
                                  bpmnElement=node)  # fmt: skip
         _bounds(shape, x, y, w, h)
-        if kinds[node] != "activity":
+        if graph.kinds[node] != "activity":
             label = etree.SubElement(shape, _q(BPMNDI, "BPMNLabel"))
             _bounds(label, x + w / 2 - 40, y + h + 4, 80, 27)
-    for flow_id, a, b in flows:
+    for flow_id, a, b in graph.flows:
         edge = etree.SubElement(plane, _q(BPMNDI, "BPMNEdge"), id=f"{flow_id}_di",
                                 bpmnElement=flow_id)  # fmt: skip
-        for px, py in _route(box[a], box[b], a in hosts):
+        for px, py in _route(box[a], box[b], a in graph.hosts):
             etree.SubElement(edge, _q(DI, "waypoint"), x=str(int(px)), y=str(int(py)))
-    etree.indent(root, space="  ")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
 
 
 def _route(src, dst, from_boundary: bool) -> list[tuple[float, float]]:

@@ -107,3 +107,20 @@ def test_the_load_benchmark_runs_staff_against_gunicorn_and_finds_no_fault(tmp_p
     assert "requests " in done.stdout and "staff (the clients)" in done.stdout
     assert "integrity faults 0; failed requests 0" in done.stdout
     assert f"database {name} dropped" in done.stdout
+
+
+@pytest.mark.postgres
+def test_the_completions_benchmark_completes_every_task_once_through_gunicorn(tmp_path):
+    from django.db import connection
+
+    url = database_url(connection.settings_dict["NAME"])
+    name = f"propflow_load_smoke_{uuid.uuid4().hex[:12]}"
+    env = {**os.environ, "DATABASE_URL": url, "PROPFLOW_VAR_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "bench/completions.py", "--clients", "4", "--cases", "60",
+         "--duration", "30", "--database", name],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "completions 60 in" in done.stdout and "statuses {200: 60}" in done.stdout
+    assert "completed tasks not recorded exactly once: 0" in done.stdout

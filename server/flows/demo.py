@@ -3,6 +3,9 @@
 Each case is played through the service layer at moments in the past (on the
 engine's clock), then every due timer fires as of now, so the escalations in
 the demo happened exactly as they would have in production.
+
+The play functions below are long on purpose: each writes out its cases step by step,
+form data included, as a script of what the staff did. Data, not logic.
 """
 
 from __future__ import annotations

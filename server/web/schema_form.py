@@ -204,78 +204,103 @@ def parse(schema: dict, post, files, language: str) -> tuple[dict, dict[str, Any
     Reading errors are what could not even be turned into a value (a number that is not
     one, a file too large); the engine then checks the data against the schema.
     """
-    data: dict = {}
-    raw: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
-    _parse(schema, "", post, files, data, raw, errors, language)
-    return data, raw, errors
+    form = _Posted(post, files, {}, {}, language)
+    data = _parse(schema, "", form)
+    return data, form.raw, form.errors
+
+
+@dataclass
+class _Posted:
+    """A submitted form being read: its inputs, and what reading them gave back."""
+
+    post: Any
+    files: Any
+    raw: dict[str, Any]  # what was typed, by dotted name, to show again
+    errors: dict[str, list[str]]
+    language: str
 
 
 def _text(post, name: str) -> str:
     return (post.get(name) or "").replace("\x00", "").strip()  # PostgreSQL refuses NUL
 
 
-def _parse(schema, prefix, post, files, data, raw, errors, language) -> None:
+_NOTHING = object()  # an input left empty: no value in the data
+
+
+def _parse(schema: dict, prefix: str, form: _Posted) -> dict:
+    data: dict = {}
     for key, node in (schema.get("properties") or {}).items():
         if not isinstance(node, dict):
             continue
-        name = f"{prefix}{key}"
         widget = _widget(node)
-        if widget == "group":
-            inner: dict = {}
-            _parse(node, f"{name}.", post, files, inner, raw, errors, language)
-            if inner:
-                data[key] = inner
-        elif widget == "rows":
-            indexes = sorted({int(k.split(".")[1]) for k in post if _row_key(k, name)})
-            indexes += sorted(
-                {int(k.split(".")[1]) for k in files if _row_key(k, name)} - set(indexes)
-            )
-            rows = []
-            for i in indexes:
-                row: dict = {}
-                row_raw: dict[str, Any] = {}
-                row_errors: dict[str, list[str]] = {}
-                _parse(node["items"], f"{name}.{i}.", post, files, row, row_raw, row_errors,
-                       language)  # fmt: skip
-                if not any(v not in (False, [], "") for v in row.values()) and not row_errors:
-                    continue  # an empty row, left as offered
-                # renumber: the row's position in the list is its index in the errors
-                shift = f"{name}.{i}.", f"{name}.{len(rows)}."
-                raw.update({k.replace(*shift, 1): v for k, v in row_raw.items()})
-                errors.update({k.replace(*shift, 1): v for k, v in row_errors.items()})
-                rows.append(row)
-            if rows:
-                data[key] = rows
-        elif widget == "checkbox":
-            checked = post.get(name) in ("on", "true", "1")
-            raw[name] = checked
-            data[key] = checked
-        elif widget in ("file", "files"):
-            kept = [v for v in post.getlist(name + KEPT) if v.startswith("data:")]
-            for upload in files.getlist(name):
-                if upload.size > MAX_UPLOAD:
-                    errors.setdefault(name, []).append(_too_big(upload.name, language))
-                    continue
-                content = base64.b64encode(upload.read()).decode()
-                kind = upload.content_type or "application/octet-stream"
-                kept.append(f"data:{kind};base64,{content}")
-            if widget == "file":
-                kept = kept[-1:]
-                if kept:
-                    data[key] = raw[name] = kept[0]
-            elif kept:
-                data[key] = raw[name] = kept
-        else:
-            text = _text(post, name)
-            if not text:
-                continue
-            raw[name] = text
-            try:
-                data[key] = _value(node, widget, text)
-            except ValueError:
-                expected = node.get("type") if widget == "number" else node.get("format", "")
-                errors.setdefault(name, []).append(message("type", language, expected))
+        read = _READERS.get(widget, _read_text)
+        value = read(node, f"{prefix}{key}", form, widget)
+        if value is not _NOTHING:
+            data[key] = value
+    return data
+
+
+def _read_group(node: dict, name: str, form: _Posted, widget: str):
+    return _parse(node, f"{name}.", form) or _NOTHING
+
+
+def _read_rows(node: dict, name: str, form: _Posted, widget: str):
+    indexes = sorted({int(k.split(".")[1]) for k in form.post if _row_key(k, name)})
+    indexes += sorted(
+        {int(k.split(".")[1]) for k in form.files if _row_key(k, name)} - set(indexes)
+    )
+    rows = []
+    for i in indexes:
+        row_form = _Posted(form.post, form.files, {}, {}, form.language)
+        row = _parse(node["items"], f"{name}.{i}.", row_form)
+        if not any(v not in (False, [], "") for v in row.values()) and not row_form.errors:
+            continue  # an empty row, left as offered
+        # renumber: the row's position in the list is its index in the errors
+        shift = f"{name}.{i}.", f"{name}.{len(rows)}."
+        form.raw.update({k.replace(*shift, 1): v for k, v in row_form.raw.items()})
+        form.errors.update({k.replace(*shift, 1): v for k, v in row_form.errors.items()})
+        rows.append(row)
+    return rows or _NOTHING
+
+
+def _read_checkbox(node: dict, name: str, form: _Posted, widget: str):
+    checked = form.post.get(name) in ("on", "true", "1")
+    form.raw[name] = checked
+    return checked
+
+
+def _read_files(node: dict, name: str, form: _Posted, widget: str):
+    kept = [v for v in form.post.getlist(name + KEPT) if v.startswith("data:")]
+    for upload in form.files.getlist(name):
+        if upload.size > MAX_UPLOAD:
+            form.errors.setdefault(name, []).append(_too_big(upload.name, form.language))
+            continue
+        content = base64.b64encode(upload.read()).decode()
+        kind = upload.content_type or "application/octet-stream"
+        kept.append(f"data:{kind};base64,{content}")
+    if not kept:
+        return _NOTHING
+    form.raw[name] = kept[-1] if widget == "file" else kept
+    return form.raw[name]
+
+
+def _read_text(node: dict, name: str, form: _Posted, widget: str):
+    text = _text(form.post, name)
+    if not text:
+        return _NOTHING
+    form.raw[name] = text
+    try:
+        return _value(node, widget, text)
+    except ValueError:
+        expected = node.get("type") if widget == "number" else node.get("format", "")
+        form.errors.setdefault(name, []).append(message("type", form.language, expected))
+        return _NOTHING
+
+
+_READERS = {
+    "group": _read_group, "rows": _read_rows, "checkbox": _read_checkbox,
+    "file": _read_files, "files": _read_files,
+}  # fmt: skip
 
 
 def _too_big(filename: str, language: str) -> str:

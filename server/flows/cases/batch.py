@@ -148,24 +148,16 @@ def lock_case(instance_model, task_model, *, instance_id=None, task_id=None):
     """
     check_in_transaction()
     db = _db()
-    qn, vendor = db.ops.quote_name, db.vendor
     task_key = None if task_id is None else task_model._meta.pk.get_db_prep_value(task_id, db)
-    if vendor == "postgresql":
+    if db.vendor == "postgresql":
         i_alias, t_alias = "(r.instance)", "(r.task)"
         source, params = "propflow_lock_case(%s, %s) r", [instance_id, task_key]
     else:
         i_alias, t_alias = "i", "t"
-        i_table, t_table = qn(instance_model._meta.db_table), qn(task_model._meta.db_table)
-        source = (
-            f"{i_table} i LEFT JOIN {t_table} t ON t.instance_id = i.id AND t.status = 'open' "
-            + ("WHERE i.id = %s" if task_id is None
-               else f"WHERE i.id = (SELECT instance_id FROM {t_table} WHERE id = %s)")
-        )  # fmt: skip
+        source = _joined_case(db, instance_model, task_model, by_task=task_id is not None)
         params = [instance_id if task_id is None else task_key]
-    i_cols, t_cols = (
-        _columns(instance_model, i_alias, vendor),
-        _columns(task_model, t_alias, vendor),
-    )
+    i_cols = _columns(instance_model, i_alias, db.vendor)
+    t_cols = _columns(task_model, t_alias, db.vendor)
     select = ", ".join(sql for _, sql, *_ in i_cols + t_cols)
     with db.cursor() as cursor:
         cursor.execute(f"SELECT {select} FROM {source}", params)
@@ -177,3 +169,14 @@ def lock_case(instance_model, task_model, *, instance_id=None, task_id=None):
         _build(db, task_model, t_cols, r[len(i_cols) :]) for r in rows if r[len(i_cols)] is not None
     ]
     return found, tasks
+
+
+def _joined_case(db, instance_model, task_model, *, by_task: bool) -> str:
+    """The case and its open tasks as one join (aliases ``i`` and ``t``), for SQLite."""
+    qn = db.ops.quote_name
+    i_table, t_table = qn(instance_model._meta.db_table), qn(task_model._meta.db_table)
+    where = f"i.id = (SELECT instance_id FROM {t_table} WHERE id = %s)" if by_task else "i.id = %s"
+    return (
+        f"{i_table} i LEFT JOIN {t_table} t ON t.instance_id = i.id AND t.status = 'open' "
+        f"WHERE {where}"
+    )

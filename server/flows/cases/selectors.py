@@ -69,6 +69,23 @@ TASK_SCOPES = ("inbox", "mine", "available", "all")
 CASE_STATUSES = tuple(ProcessInstance.Status.values)
 
 
+def _in_scope(tasks: QuerySet[HumanTask], user, scope: str) -> QuerySet[HumanTask]:
+    roles = access.user_roles(user)
+    if scope == "inbox":
+        return tasks.filter(Q(assignee=user) | Q(assignee__isnull=True, role__in=roles))
+    if scope == "mine":
+        return tasks.filter(assignee=user)
+    if scope == "available":
+        return tasks.filter(assignee__isnull=True, role__in=roles)
+    if scope == "all":
+        if access.is_supervisor(user) or access.is_auditor(user):
+            return tasks
+        return tasks.filter(Q(assignee=user) | Q(role__in=roles))
+    raise Invalid(
+        f"Unknown scope {scope!r}.", {"scope": [f"Must be one of: {', '.join(TASK_SCOPES)}."]}
+    )
+
+
 def task_list_for_user(
     *,
     user,
@@ -85,21 +102,7 @@ def task_list_for_user(
     claimed or not; supervisors and auditors: everyone's). ``search`` matches the unit or
     the name of its current owner in the registry.
     """
-    roles = access.user_roles(user)
-    tasks = HumanTask.objects.filter(status=HumanTask.Status.OPEN)
-    if scope == "inbox":
-        tasks = tasks.filter(Q(assignee=user) | Q(assignee__isnull=True, role__in=roles))
-    elif scope == "mine":
-        tasks = tasks.filter(assignee=user)
-    elif scope == "available":
-        tasks = tasks.filter(assignee__isnull=True, role__in=roles)
-    elif scope == "all":
-        if not (access.is_supervisor(user) or access.is_auditor(user)):
-            tasks = tasks.filter(Q(assignee=user) | Q(role__in=roles))
-    else:
-        raise Invalid(
-            f"Unknown scope {scope!r}.", {"scope": [f"Must be one of: {', '.join(TASK_SCOPES)}."]}
-        )
+    tasks = _in_scope(HumanTask.objects.filter(status=HumanTask.Status.OPEN), user, scope)
     if process:
         tasks = tasks.filter(process_key=process)
     if unit:

@@ -29,37 +29,45 @@ def task_page(request, task_id):
     lang = current_language()
     raw, errors, status = schema_form.to_raw(schema or {}, {}), {}, 200
     if request.method == "POST":
-        if not access.can_act(request.user, task):
-            messages.error(request, _("This task is not yours to complete."))
-            return redirect("web:task", task_id=task.pk)
-        data, raw, errors = schema_form.parse(schema or {}, request.POST, request.FILES, lang)
-        if not errors:
-            try:
-                services.task_complete(task_id=task.pk, user=request.user, data=data)
-            except Invalid as err:
-                errors = err.errors or {"non_field_errors": [err.message]}
-            except NotFound as err:
-                not_found(err)
-            except ServiceError as err:
-                messages.error(request, err.message)
-                return redirect("web:task", task_id=task.pk)
-            else:
-                return _after_complete(request, task)
+        done, raw, errors = _submit(request, task, schema or {}, lang)
+        if done is not None:
+            return done
         status = 400
-        messages.error(
-            request, _("The form has errors; nothing was saved. See the fields marked below.")
-        )
-    instance = task.instance
     context = {
-        "task": task, "name": task_name(task), "instance": instance,
+        "task": task, "name": task_name(task), "instance": task.instance,
         "process": source.name(lang), "role": role_name(task.role),
         "due": due(task, clock.now()), "can_act": access.can_act(request.user, task),
         "is_supervisor": access.is_supervisor(request.user),
         "form": schema and form_context(schema, raw, errors, lang),
         "candidates": selectors.assign_candidates(user=request.user, task=task),
-        **case_context(request.user, instance, source, lang),
+        **case_context(request.user, task.instance, source, lang),
     }  # fmt: skip
     return render(request, "web/task.html", context, status=status)
+
+
+def _submit(request, task, schema: dict, lang: str):
+    """Complete ``task`` with the posted form: (the page to go to, or None to show the form
+    again with what was typed and the errors; raw values; errors)."""
+    if not access.can_act(request.user, task):
+        messages.error(request, _("This task is not yours to complete."))
+        return redirect("web:task", task_id=task.pk), {}, {}
+    data, raw, errors = schema_form.parse(schema, request.POST, request.FILES, lang)
+    if not errors:
+        try:
+            services.task_complete(task_id=task.pk, user=request.user, data=data)
+        except Invalid as err:
+            errors = err.errors or {"non_field_errors": [err.message]}
+        except NotFound as err:
+            not_found(err)
+        except ServiceError as err:
+            messages.error(request, err.message)
+            return redirect("web:task", task_id=task.pk), raw, errors
+        else:
+            return _after_complete(request, task), raw, errors
+    messages.error(
+        request, _("The form has errors; nothing was saved. See the fields marked below.")
+    )
+    return None, raw, errors
 
 
 def _after_complete(request, task):
