@@ -201,7 +201,7 @@ def through_celery(args, desk, tmp: Path) -> None:
 
 
 def report(args, steady_from: datetime, burst_at: datetime, ok: bool) -> None:
-    from server.flows.models import Notification
+    from server.flows.models import Notification, NotificationDelivery
 
     lags, dup_steady, _ = results(steady_from, steady_from + timedelta(seconds=args.window))
     burst_lags, dup_burst, last = results(burst_at, burst_at)
@@ -218,7 +218,7 @@ def report(args, steady_from: datetime, burst_at: datetime, ok: bool) -> None:
           f"duplicates {dup_burst}")  # fmt: skip
     if not ok:
         print("NOT ALL FIRED within 10 minutes")
-    sent = Notification.objects.filter(emailed_at__isnull=False).count()
+    sent = NotificationDelivery.objects.filter(channel="email", sent_at__isnull=False).count()
     print(f"notifications {Notification.objects.count()}, emailed {sent}")
 
 

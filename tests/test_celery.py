@@ -22,7 +22,7 @@ from django.db import connection
 
 from engine import clock
 from server.flows.cases import services
-from server.flows.models import AuditEvent, Notification, Timer
+from server.flows.models import AuditEvent, Notification, NotificationDelivery, Timer
 from tests.conftest import BROKER_HINT, database_url, make_units
 from tests.scenario import deploy_all
 from tests.test_process_repair import REQUEST
@@ -154,8 +154,8 @@ def test_a_worker_fires_a_due_escalation_and_the_supervisor_is_notified_by_email
     celery.worker()
     celery.beat()
 
-    wait_for(lambda: Notification.objects.filter(emailed_at__isnull=False).exists(), celery,
-             "the supervisor's notification email")  # fmt: skip
+    emailed = NotificationDelivery.objects.filter(channel="email", sent_at__isnull=False)
+    wait_for(emailed.exists, celery, "the supervisor's notification email")
 
     assert fired(case) == 1
     n = Notification.objects.get(recipient=people["cs_supervisor"])

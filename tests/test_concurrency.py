@@ -170,7 +170,7 @@ def test_inside_a_step_on_commit_waits_for_the_commit_and_a_nested_atomic_keeps_
 ):
     """An effect handler written the ordinary Django way (a nested atomic, get_or_create,
     on_commit) keeps the step one transaction under one lock."""
-    from server.estate import services as estate
+    from server import operations
     from tests.scenario import Case, deploy_all, local
     from tests.test_process_move_in import REGISTER, START
 
@@ -184,7 +184,7 @@ def test_inside_a_step_on_commit_waits_for_the_commit_and_a_nested_atomic_keeps_
         "WHERE instance_id = %s AND kind = 'task_completed'"
     )
     seen = {}
-    real = estate.effect_apply
+    real = operations.apply
 
     def effect_apply(effect, *, batch, today):
         with transaction.atomic():  # a savepoint inside the step, not a commit
@@ -197,7 +197,7 @@ def test_inside_a_step_on_commit_waits_for_the_commit_and_a_nested_atomic_keeps_
         seen["before"] = "after" in seen
         return real(effect, batch=batch, today=today)
 
-    monkeypatch.setattr(estate, "effect_apply", effect_apply)
+    monkeypatch.setattr(operations, "apply", effect_apply)
     case.complete("register", as_="frontdesk", data=REGISTER)
 
     assert seen["in_step"] and seen["lock_held"], "the nested atomic released the lock"

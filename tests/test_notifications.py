@@ -1,15 +1,17 @@
-"""Escalations and reminders notify people: an in-app record and an email from the outbox."""
+"""Escalations and reminders notify people: an in-app record, and an email from the outbox
+for each who has an address."""
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.test import Client
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from engine import clock
 from server.flows.cases import services
 from server.flows.errors import NotFound
-from server.flows.models import Notification
+from server.flows.models import Notification, NotificationDelivery
 from server.flows.notifications import delivery, messages
 from server.flows.notifications.services import mark_read
 from tests.conftest import make_units
@@ -134,8 +136,8 @@ def test_an_email_the_server_refuses_stays_in_the_outbox_with_the_reason(urgent,
 
     with clock.frozen(local("2026-11-23 09:13")):
         assert delivery.deliver() == 0
-    n = Notification.objects.get()
-    assert n.emailed_at is None and n.email_attempts == 1 and "mail server down" in n.email_error
+    d = NotificationDelivery.objects.get()
+    assert d.sent_at is None and d.attempts == 1 and "mail server down" in d.error
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with clock.frozen(local("2026-11-23 09:13:30")):
@@ -156,8 +158,8 @@ def test_a_mail_server_that_is_down_costs_one_attempt_each_with_growing_waits(ur
     for minute in ("09:13", "09:14", "09:15", "09:17", "09:21"):  # waits 1, 2, 4 minutes
         with clock.frozen(local(f"2026-11-23 {minute}")):
             delivery.deliver()
-    n = Notification.objects.get()
-    assert n.email_attempts == 4 and n.email_next_at == local("2026-11-23 09:29")
+    d = NotificationDelivery.objects.get()
+    assert d.attempts == 4 and d.next_at == local("2026-11-23 09:29")
 
 
 def test_people_without_an_address_get_the_in_app_notification_only(urgent, users):
@@ -166,6 +168,7 @@ def test_people_without_an_address_get_the_in_app_notification_only(urgent, user
     urgent.advance_to(local("2026-11-23 09:12"))
 
     assert Notification.objects.filter(recipient=users["cs_supervisor"]).count() == 1
+    assert not NotificationDelivery.objects.exists()
     assert delivery.deliver() == 0 and mail.outbox == []
 
 
@@ -195,3 +198,39 @@ def test_the_case_shows_the_timers_it_waits_on(urgent, api):
     body = api("dispatcher").get(f"/api/instances/{urgent.id}/").json()
     assert body["timers"] == [{"name": "急修未及时派工", "due_at": "2026-11-23T01:10:00+00:00",
                                "reminder": False}]  # fmt: skip
+
+
+def test_the_words_come_from_the_catalogue_in_the_language_asked_whatever_the_active_one(
+    urgent, users
+):
+    urgent.complete("dispatch_urgent", as_="dispatcher", data={
+        "technician": "李师傅", "requirements": "立即处理",
+    })  # fmt: skip
+    services.task_claim(task_id=urgent.task("arrive").pk, user=users["technician"])
+    urgent.advance_to(local("2026-11-23 10:35"))  # arrival was due at 09:30
+    n = Notification.objects.filter(recipient=users["technician"], data__level=2).first()
+    url = f"http://127.0.0.1:8000/tasks/{n.task_id}/"
+
+    with translation.override("en"):
+        zh = messages.render(n, "zh-hans")
+    with translation.override("zh-hans"):
+        en = messages.render(n, "en")
+
+    assert zh.subject == "[二级升级] 报修派工与维修 · 1-101：接单并到场（已超时1小时5分钟）"
+    assert zh.body.splitlines()[1:] == [
+        f"案件：报修派工与维修 · 1-101（#{urgent.id}）", "任务：接单并到场，已超时1小时5分钟",
+        f"处理：{url}",
+    ]  # fmt: skip
+    assert en.subject == (
+        "[Level 2 escalation] Repair dispatch · 1-101: Accept and arrive on site (1 h 5 min late)"
+    )
+    assert en.body.splitlines()[1:] == [
+        f"Case: Repair dispatch · 1-101 (#{urgent.id})",
+        "Task: Accept and arrive on site, 1 h 5 min late",
+        f"Open: {url}",
+    ]
+    subject, body = messages.email(n)
+    assert subject == zh.subject and body == f"{zh.body}\n\n{en.body}\n"
+    assert messages.duration(0, "en") == "0 min" and messages.duration(1501, "zh-hans") == (
+        "1天1小时1分钟"
+    )

@@ -148,7 +148,7 @@ def test_the_embedded_sweeper_fires_and_emails_with_no_broker(eager, settings):
 
     assert AuditEvent.objects.filter(instance=case, kind="timer_fired").count() == 1
     n = Notification.objects.get(recipient=boss)
-    assert n.emailed_at is not None
+    assert n.deliveries.get(channel="email").sent_at is not None
     assert [m.to for m in mail.outbox] == [["boss@example.com"]]
     assert "1-101" in mail.outbox[0].subject
 

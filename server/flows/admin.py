@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from .models import AuditEvent, HumanTask, Notification, ProcessDefinition, ProcessInstance, Timer
+from .models import (
+    AuditEvent,
+    HumanTask,
+    Notification,
+    NotificationDelivery,
+    ProcessDefinition,
+    ProcessInstance,
+    Timer,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -52,8 +60,35 @@ class TimerAdmin(ReadOnlyAdmin):
     ordering = ("due_at",)
 
 
+class DeliveryInline(admin.TabularInline):
+    """Where each channel stands for this notification: sent, or why not yet."""
+
+    model = NotificationDelivery
+    fields = ("channel", "address", "sent_at", "attempts", "next_at", "error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ("id", "recipient", "kind", "instance", "task", "created_at", "read_at",
-                    "emailed_at", "email_error")  # fmt: skip
+    list_display = ("id", "recipient", "kind", "instance", "task", "created_at", "read_at")
     list_filter = ("kind",)
+    inlines = (DeliveryInline,)
+
+
+@admin.register(NotificationDelivery)
+class NotificationDeliveryAdmin(ReadOnlyAdmin):
+    """The outbox of every channel: what is unsent (Sent at: empty), and the last error."""
+
+    list_display = ("notification", "channel", "address", "sent_at", "attempts", "next_at",
+                    "error")  # fmt: skip
+    list_filter = ("channel", ("sent_at", admin.EmptyFieldListFilter))
+    list_select_related = ("notification",)
+    search_fields = ("address",)

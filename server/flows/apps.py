@@ -8,3 +8,6 @@ class FlowsConfig(AppConfig):
 
     def ready(self):
         from .definitions import checks  # noqa: F401  (registers the system checks)
+        from .notifications import channels
+
+        channels.discover()  # email, and any other module in notifications/channels/

@@ -176,11 +176,11 @@ class Timer(models.Model):
 
 
 class Notification(models.Model):
-    """An escalation or reminder for one person: read in the app, and sent by email.
+    """An escalation or reminder for one person: read in the app, and sent on each channel
+    the person has an address on (:class:`NotificationDelivery`).
 
     ``data`` holds the facts (process, unit, task, how late); the text is rendered from
-    them in the reader's language (:mod:`server.flows.notifications.messages`). Rows with
-    an ``email`` and no ``emailed_at`` are the outbox.
+    them in the reader's language (:mod:`server.flows.notifications.messages`).
     """
 
     class Kind(models.TextChoices):
@@ -201,28 +201,59 @@ class Notification(models.Model):
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
-    email = models.CharField(max_length=254, blank=True)  # the address when it was written
-    emailed_at = models.DateTimeField(null=True, blank=True)
-    email_attempts = models.PositiveSmallIntegerField(default=0)
-    email_error = models.TextField(blank=True)
-    email_next_at = models.DateTimeField(null=True, blank=True)  # after a refusal: not before
 
     class Meta:
-        indexes = [
-            models.Index(fields=["recipient", "read_at"], name="notification_inbox"),
-            models.Index(
-                fields=["created_at"], name="notification_outbox",
-                condition=models.Q(emailed_at__isnull=True) & ~models.Q(email=""),
-            ),
-        ]  # fmt: skip
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_inbox")]
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
         return f"{self.kind} for {self.recipient_id} on #{self.instance_id}"
 
 
+class NotificationDelivery(models.Model):
+    """One notification on one channel (email, ...): the outbox is the rows not yet sent.
+
+    Written with the notification, in the step that escalated; a channel
+    (:mod:`server.flows.notifications.channels`) sends it afterwards, at least once.
+    """
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )  # the (notification, channel) constraint indexes it
+    channel = models.CharField(max_length=32)  # a registered channel's name: no choices
+    address = models.CharField(max_length=254)  # the recipient's, when it was written
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)  # the last refusal
+    next_at = models.DateTimeField(null=True, blank=True)  # after a refusal: not before
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "channel"], name="delivery_notification_channel"
+            ),
+        ]
+        # The outbox, per channel in the order written: only the unsent rows.
+        indexes = [
+            models.Index(
+                fields=["channel", "id"], name="delivery_outbox",
+                condition=models.Q(sent_at__isnull=True),
+            ),
+        ]  # fmt: skip
+        verbose_name_plural = "notification deliveries"
+
+    def __str__(self):
+        state = "sent" if self.sent_at else f"unsent after {self.attempts} attempt(s)"
+        return f"{self.channel} to {self.address} ({state})"
+
+
 class AuditEvent(models.Model):
-    """Append-only: one row per change to an instance, numbered per instance."""
+    """Append-only: one row per change to an instance, numbered per instance.
+
+    ``kind`` is any short name: the built-in ones are below, and each service-task
+    operation names its own (:mod:`server.operations`). The field has no ``choices``, so
+    a new operation's kind needs no migration.
+    """
 
     class Kind(models.TextChoices):
         INSTANCE_STARTED = "instance_started"
@@ -235,7 +266,7 @@ class AuditEvent(models.Model):
         TIMER_FIRED = "timer_fired"
         ESCALATED = "escalated"  # to level 2 (cs_supervisor) or 3 (vice_gm)
         NOTIFIED = "notified"  # a reminder or notice to another role
-        UNIT_STATUS_CHANGED = "unit_status_changed"
+        UNIT_STATUS_CHANGED = "unit_status_changed"  # by the estate's operations
         OWNER_FILE_UPDATED = "owner_file_updated"
         INSTANCE_CANCELLED = "instance_cancelled"
         INSTANCE_COMPLETED = "instance_completed"
@@ -244,7 +275,7 @@ class AuditEvent(models.Model):
         ProcessInstance, on_delete=models.PROTECT, related_name="events", db_index=False
     )  # the (instance, seq) constraint indexes it
     seq = models.PositiveIntegerField()
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    kind = models.CharField(max_length=32)
     at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

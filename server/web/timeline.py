@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from engine import policy
 from engine.roles import ROLES
 from engine.text import pick
+from server import operations
 from server.flows import presenters
 from server.flows.models import AuditEvent, ProcessInstance
 from server.flows.notifications import messages
@@ -92,22 +93,14 @@ def entries(events, source, language: str, *, contacts: bool) -> list[Entry]:
                 entry.title = _("Reminder sent to %(role)s") % {
                     "role": role_label(data.get("role", ""), language)
                 }
-            case Kind.UNIT_STATUS_CHANGED:
-                entry.title = _("Unit %(unit)s: %(from)s → %(to)s") % {
-                    "unit": data.get("unit", ""),
-                    "from": data.get("from", ""),
-                    "to": data.get("to", ""),
-                }
-            case Kind.OWNER_FILE_UPDATED:
-                entry.title = _("Owner file updated for unit %(unit)s") % {
-                    "unit": data.get("unit", "")
-                }
             case Kind.INSTANCE_CANCELLED:
                 entry.title = _("Case cancelled")
                 entry.detail = str(data.get("reason", ""))
                 entry.important = True
             case Kind.INSTANCE_COMPLETED:
                 entry.title = _("Case completed")
+            case _:  # what a service-task operation recorded: its declaration says how
+                entry.title = operations.describe(event.kind, data, language) or event.kind
         recorded = data.get("data")
         if isinstance(recorded, dict) and recorded:
             schema = presenters.recorded_form(event, source)

@@ -85,6 +85,12 @@ class Batch:
         params.append(meta.pk.get_db_prep_value(obj.pk, db))
         self.statements.append((sql, params))
 
+    def add(self, sql: str, params: list) -> None:
+        """A statement of the caller's own, run in its place among the others: an
+        ``INSERT … SELECT`` can reach rows this batch inserted, whose ids only the database
+        knows (the batch never asks for them back)."""
+        self.statements.append((sql, list(params)))
+
     def run(self, *, last: bool = False) -> None:
         """Run the statements, in one call on PostgreSQL. ``last``: nothing else runs in the
         transaction after them, so its COMMIT may go in the same call (the backend decides,

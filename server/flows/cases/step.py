@@ -5,7 +5,7 @@ row, then read it and its open tasks, let the engine step, and bring the instanc
 task, timer and notification rows and its audit events in line in one write batch
 (:class:`Step`). Two people (or a person and a timer) acting on one instance queue on the
 row lock; the second reads what the first committed and gets a clear conflict, or steps
-on from it. Work that must wait for the commit (Celery, email) goes through
+on from it. Work that must wait for the commit (Celery, notification delivery) goes through
 ``transaction.on_commit``; a nested ``atomic()`` inside a step is a savepoint, never a
 commit.
 """
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 import engine
 from engine import ProcessSource, StepResult, clock
 from engine.policy import ESCALATION_LEVELS
-from server.estate import services as estate
+from server import operations
 from server.i18n import current_language
 
 from .. import access
@@ -111,8 +111,8 @@ class Step:
         today = self.now.astimezone(get_engine().calendar.tz).date()
         for effect in result.effects:
             try:
-                kind, data = estate.effect_apply(effect, batch=self.batch, today=today)
-            except estate.UnknownUnit as err:
+                kind, data = operations.apply(effect, batch=self.batch, today=today)
+            except operations.EffectRefused as err:
                 raise ProcessFailed(f"{err} Nothing was changed.") from err
             self.event(kind, actor=actor, data=data)
         for thrown in result.thrown:
@@ -167,6 +167,7 @@ class Step:
         batch.insert(self.new_tasks)
         batch.insert(self.events)
         batch.insert(self.notifications)
+        delivery.queue(batch, self.notifications)
         self._sync_timers()
         batch.run(last=True)
         if self.notifications:

@@ -1,1 +1,2 @@
-"""Notifications: who is told of an escalation, the words in each language, email delivery."""
+"""Notifications: who is told of an escalation, the words in each language, and their
+delivery on each channel (email, ...)."""

@@ -1,7 +1,11 @@
 """The words of a notification, in Chinese or English, from the facts it stores.
 
 What happened, in which process and unit, which task and how late (or how long
-until it is due, for a reminder), and the link to follow.
+until it is due, for a reminder), and the link to follow. The sentences are
+Django's translations (English source, the Chinese in
+``server/web/locale/zh_Hans/LC_MESSAGES/django.po``, context ``notification``),
+rendered under the reader's language whatever the request's; the names in them
+(process, task, event) are the facts' own, in both languages.
 """
 
 from __future__ import annotations
@@ -10,12 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import pgettext, pgettext_lazy
 
-from engine.text import pick
+from engine.text import normalise, pick
 
 from ..models import Notification
 
-LEVELS = {2: ("二级升级", "Level 2 escalation"), 3: ("三级升级", "Level 3 escalation")}
+LEVELS = {
+    2: pgettext_lazy("notification", "Level 2 escalation"),
+    3: pgettext_lazy("notification", "Level 3 escalation"),
+}
 
 
 @dataclass(frozen=True)
@@ -29,9 +38,16 @@ def duration(minutes: int, language: str) -> str:
     """``1 d 2 h 5 min`` / ``1天2小时5分钟``; units that are zero are left out."""
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
-    units = (" d", " h", " min") if language == "en" else ("天", "小时", "分钟")
-    parts = [f"{n}{unit}" for n, unit in zip((days, hours, mins), units, strict=True) if n]
-    return (" " if language == "en" else "").join(parts) or f"0{units[2]}"
+    with translation.override(normalise(language)):
+        units = (pgettext("duration", "%(n)s d"), pgettext("duration", "%(n)s h"),
+                 pgettext("duration", "%(n)s min"))  # fmt: skip
+        parts = [unit % {"n": n} for n, unit in zip((days, hours, mins), units, strict=True) if n]
+        if not parts:
+            return units[2] % {"n": 0}
+        text = parts[0]
+        for part in parts[1:]:  # Chinese runs the parts together, English spaces them
+            text = pgettext("duration", "%(first)s %(then)s") % {"first": text, "then": part}
+        return text
 
 
 def lateness(n: Notification, language: str) -> str:
@@ -40,11 +56,10 @@ def lateness(n: Notification, language: str) -> str:
     if not due:
         return ""
     minutes = int((n.created_at - datetime.fromisoformat(due)).total_seconds() // 60)
-    if language == "en":
-        return f"{duration(minutes, 'en')} late" if minutes >= 0 else (
-            f"due in {duration(-minutes, 'en')}")  # fmt: skip
-    return f"已超时{duration(minutes, 'zh')}" if minutes >= 0 else (
-        f"还有{duration(-minutes, 'zh')}到期")  # fmt: skip
+    with translation.override(normalise(language)):
+        if minutes >= 0:
+            return pgettext("notification", "%(span)s late") % {"span": duration(minutes, language)}
+        return pgettext("notification", "due in %(span)s") % {"span": duration(-minutes, language)}
 
 
 def path(n: Notification) -> str:
@@ -62,32 +77,46 @@ def link(n: Notification) -> str:
     return settings.PROPFLOW_SITE_URL.rstrip("/") + path(n)
 
 
-def render(n: Notification, language: str = "zh-hans") -> Message:
-    d, en = n.data, language == "en"
-    process, unit = pick(d.get("process_name"), language), d.get("unit") or ""
-    task = pick(d.get("task_name"), language)
-    if d.get("level") in LEVELS:
-        label = pick(LEVELS[d["level"]], language)
-    else:
-        label = "Notice" if en else "提醒"
-    where = " · ".join(p for p in (process, unit) if p)
-    late = lateness(n, language)
-    subject = f"[{label}] {where}"
-    if task:
-        subject += f": {task}" if en else f"：{task}"
-        if late:
-            subject += f" ({late})" if en else f"（{late}）"
-    event = pick(d.get("event"), language)
+def _facts(n: Notification, language: str) -> dict:
+    d = n.data
+    process = pick(d.get("process_name"), language)
+    level = LEVELS.get(d.get("level"))
+    return {
+        "label": str(level) if level else pgettext("notification", "Notice"),
+        "where": " · ".join(p for p in (process, d.get("unit") or "") if p),
+        "task": pick(d.get("task_name"), language),
+        "late": lateness(n, language),
+        "event": pick(d.get("event"), language),
+        "id": n.instance_id,
+        "url": link(n),
+    }
+
+
+def _subject(facts: dict) -> str:
+    if not facts["task"]:
+        return pgettext("notification", "[%(label)s] %(where)s") % facts
+    if facts["late"]:
+        return pgettext("notification", "[%(label)s] %(where)s: %(task)s (%(late)s)") % facts
+    return pgettext("notification", "[%(label)s] %(where)s: %(task)s") % facts
+
+
+def _body(facts: dict) -> str:
     lines = [
-        f"{label}: {event}" if en else f"{label}：{event}",
-        (f"Case: {where} (#{n.instance_id})" if en else f"案件：{where}（#{n.instance_id}）"),
+        pgettext("notification", "%(label)s: %(event)s") % facts,
+        pgettext("notification", "Case: %(where)s (#%(id)s)") % facts,
     ]
-    if task:
-        lines.append(f"Task: {task}" + (f", {late}" if late else "") if en else
-                     f"任务：{task}" + (f"，{late}" if late else ""))  # fmt: skip
-    url = link(n)
-    lines.append(f"Open: {url}" if en else f"处理：{url}")
-    return Message(subject=subject, body="\n".join(lines), link=url)
+    if facts["task"] and facts["late"]:
+        lines.append(pgettext("notification", "Task: %(task)s, %(late)s") % facts)
+    elif facts["task"]:
+        lines.append(pgettext("notification", "Task: %(task)s") % facts)
+    lines.append(pgettext("notification", "Open: %(url)s") % facts)
+    return "\n".join(lines)
+
+
+def render(n: Notification, language: str = "zh-hans") -> Message:
+    with translation.override(normalise(language)):
+        facts = _facts(n, language)
+        return Message(subject=_subject(facts), body=_body(facts), link=facts["url"])
 
 
 def email(n: Notification) -> tuple[str, str]:

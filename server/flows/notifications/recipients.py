@@ -45,7 +45,7 @@ def for_thrown(
     return [
         Notification(
             recipient=user, instance=step.instance, task=target, kind=kind, data=data,
-            created_at=step.now, email=user.email or "",
+            created_at=step.now,
         )
         for user in User.objects.filter(who, is_active=True).distinct().order_by("pk")
     ]  # fmt: skip

@@ -41,4 +41,4 @@ class Command(BaseCommand):
         sent = delivery.deliver()
         self.stdout.write(f"Fired the due timers of {len(fired)} case(s).")
         if sent:
-            self.stdout.write(f"Sent {sent} notification email(s).")
+            self.stdout.write(f"Sent {sent} notification message(s).")
