@@ -148,19 +148,25 @@ def notification(n: Notification, language: str) -> dict:
 def event(event: AuditEvent, *, withhold_contacts_of: ProcessSource | None = None) -> dict:
     """An audit event; with ``withhold_contacts_of`` (the case's source), the contact fields
     of the form data it recorded are withheld (for readers who may not see them)."""
-    data = event.data
-    recorded = data.get("data")
-    if withhold_contacts_of is not None and isinstance(recorded, dict):
-        schema = recorded_form(event, withhold_contacts_of)
-        data = {**data, "data": access.redact(recorded, schema)}
     return {
         "seq": event.seq,
         "kind": event.kind,
         "at": _time(event.at),
         "actor": _user(event.actor),
         "task": str(event.task_id) if event.task_id else None,
-        "data": data,
+        "data": event_data(event, withhold_contacts_of=withhold_contacts_of),
     }
+
+
+def event_data(event: AuditEvent, *, withhold_contacts_of: ProcessSource | None = None) -> dict:
+    """What an event recorded, its form data's contact fields withheld with
+    ``withhold_contacts_of`` (the case's source)."""
+    data = event.data
+    recorded = data.get("data")
+    if withhold_contacts_of is not None and isinstance(recorded, dict):
+        schema = recorded_form(event, withhold_contacts_of)
+        data = {**data, "data": access.redact(recorded, schema)}
+    return data
 
 
 def recorded_form(event: AuditEvent, source: ProcessSource) -> dict | None:

@@ -49,6 +49,8 @@ class _Write:
 
     def __init__(self, instance: ProcessInstance, open_tasks: list[HumanTask], now: datetime):
         self.instance = instance
+        for task in open_tasks:  # a task handed back answers with its case as the step left it
+            task.instance = instance
         self.open_tasks = {str(t.pk): t for t in open_tasks}
         self.now = now
         self.events: list[AuditEvent] = []
@@ -227,8 +229,11 @@ def _step(action, *args) -> StepResult:
         return action(*args)
     except engine.ScriptFailed as err:
         raise ProcessFailed(
-            f"The process definition failed at {err.element_id}: {err}. Nothing was changed; "
-            "a manager needs to correct the process."
+            _(
+                "The process definition failed at %(element)s: %(error)s. Nothing was changed; "
+                "a manager needs to correct the process."
+            )
+            % {"element": err.element_id, "error": err}
         ) from err
     except engine.TaskNotReady as err:
         raise Conflict(str(err)) from err
@@ -239,7 +244,9 @@ def _validated(source: ProcessSource, form: str | None, data) -> dict:
         data = {}
     if not form:
         if data:
-            raise Invalid("This step has no form; send no data.", {"data": ["Must be empty."]})
+            raise Invalid(
+                _("This step has no form; send no data."), {"data": [_("Must be empty.")]}
+            )
         return {}
     schema = source.forms[form]
     errors = engine.validate_form(schema, data, translation.get_language() or "zh-hans")
@@ -292,7 +299,7 @@ def process_deploy(*, source: ProcessSource, deployed_by=None) -> tuple[ProcessD
 def _latest_definition(process_key: str) -> ProcessDefinition:
     definition = ProcessDefinition.objects.filter(key=process_key).order_by("-version").first()
     if definition is None:
-        raise NotFound(f"There is no deployed process {process_key!r}.")
+        raise NotFound(_("There is no deployed process %(key)r.") % {"key": process_key})
     return definition
 
 
@@ -304,7 +311,8 @@ def instance_start(*, process_key: str, started_by, data: dict | None) -> Proces
     definition = _latest_definition(process_key)
     source = source_for(definition.pk)
     if not set(source.start_roles) & access.user_roles(started_by):
-        raise Forbidden(f"Your roles may not start {source.name('en')!r}.")
+        name = source.name(translation.get_language() or "zh-hans")
+        raise Forbidden(_("Your roles may not start %(process)r.") % {"process": name})
     data = _validated(source, source.start_form, data)
     if source.business_key == "unit" and data.get("unit"):
         try:
@@ -361,7 +369,7 @@ def instance_cancel(*, instance_id: int, user, reason: str) -> ProcessInstance:
         raise Invalid("Say why the case is cancelled.", {"reason": ["This field is required."]})
     with _locked(instance_id=instance_id) as write:
         if write.instance.status != ProcessInstance.Status.RUNNING:
-            raise Conflict(f"The case is already {write.instance.status}.")
+            raise Conflict(_("The case is already %(status)s.") % {"status": write.instance.status})
         source = source_for(write.instance.definition_id)
         result = _step(get_engine().cancel, source, write.instance.engine_state)
         write.apply(result, actor=user)
