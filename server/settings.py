@@ -293,7 +293,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "server.flows.api.exception_handler",
+    "EXCEPTION_HANDLER": "server.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -312,9 +312,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Choice sets shared by several fields of the API's answers, one name each.
     "ENUM_NAME_OVERRIDES": {
-        "RoleEnum": "server.flows.api_schema.ROLES",
-        "TaskStatusEnum": "server.flows.api_schema.TASK_STATUSES",
-        "InstanceStatusEnum": "server.flows.api_schema.INSTANCE_STATUSES",
+        "RoleEnum": "server.api.fields.ROLES",
+        "TaskStatusEnum": "server.api.fields.TASK_STATUSES",
+        "InstanceStatusEnum": "server.api.fields.INSTANCE_STATUSES",
     },
 }
 

@@ -404,13 +404,13 @@ def task_unclaim(*, task_id: UUID, user) -> HumanTask:
     return task
 
 
-def task_assign(*, task_id: UUID, user, assignee_id) -> HumanTask:
-    """A supervisor hands an open task to a holder of its role (claimed or not)."""
+def task_assign(*, task_id: UUID, user, assignee_id: int) -> HumanTask:
+    """A supervisor hands an open task to a holder of its role (claimed or not).
+
+    ``assignee_id`` is a user id its caller has checked (a positive 64-bit integer)."""
     task_id = access.task_uuid(task_id)
     if not access.is_supervisor(user):
         raise Forbidden(_("Only a supervisor or manager may reassign a task."))
-    if type(assignee_id) is not int or not 0 < assignee_id < 2**63:
-        raise Invalid(_("Choose who takes the task."), {"assignee": [_("Must be a user id.")]})
     with _locked(task_id=task_id) as write:
         task = _task_under_lock(write, task_id)
         access.check_open(user, task)

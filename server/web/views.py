@@ -144,9 +144,11 @@ def task_unclaim(request, task_id):
 @require_POST
 def task_assign(request, task_id):
     raw = request.POST.get("assignee", "")
-    assignee = int(raw) if raw.isdigit() and len(raw) < 19 else -1
+    assignee = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else 0
 
     def assign(*, task_id, user):
+        if not assignee:  # the service takes a checked id
+            raise Invalid(_("Choose who takes the task."), {"assignee": [_("Must be a user id.")]})
         return services.task_assign(task_id=task_id, user=user, assignee_id=assignee)
 
     return _act(request, task_id, assign, _("“%(task)s” now goes to the person you chose."))
