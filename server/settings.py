@@ -310,6 +310,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The enum hook is drf-spectacular's default; the links say which answer feeds which call.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "server.api.links.add_links",
+    ],
     # Choice sets shared by several fields of the API's answers, one name each.
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "server.api.fields.ROLES",
