@@ -50,6 +50,9 @@ class TokenApi(APIView):
         responses={
             200: OutputSerializer,
             400: OpenApiResponse(ErrorSerializer, "Wrong username or password."),
+            415: OpenApiResponse(
+                ErrorSerializer, "The body is neither JSON nor a form (see its Content-Type)."
+            ),
             429: OpenApiResponse(
                 ErrorSerializer,
                 "Too many wrong passwords for this username or from this address: "

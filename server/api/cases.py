@@ -208,7 +208,7 @@ class InstanceListApi(Api):
         description="Starts the newest version of the process with its start form's data.",
         tags=["instances"],
         request=InputSerializer,
-        responses=answers(CaseSerializer, 403, 404, 422, created=True),
+        responses=answers(CaseSerializer, 403, 404, 415, 422, created=True),
     )
     def post(self, request):
         start = body(request, self.InputSerializer)
@@ -289,7 +289,7 @@ class InstanceCancelApi(Api):
         tags=["instances"],
         parameters=[CASE_ID],
         request=InputSerializer,
-        responses=answers(CaseSerializer, 403, 404, 409, 422),
+        responses=answers(CaseSerializer, 403, 404, 409, 415, 422),
     )
     def post(self, request, instance_id: str):
         cancel = body(request, self.InputSerializer)

@@ -42,6 +42,7 @@ ERRORS = {
     403: "Authenticated, but your roles do not allow this.",
     404: "It does not exist, or you may not see it (the two answer alike).",
     409: "The state changed: already done, claimed by someone else, or not running.",
+    415: "The body is not JSON (its Content-Type says otherwise, or says nothing).",
     422: "The process definition itself failed; nothing was changed.",
 }
 

@@ -115,7 +115,7 @@ class NotificationReadApi(Api):
         summary="Mark notifications read (the ones named, or all of yours)",
         tags=["notifications"],
         request=InputSerializer,
-        responses=answers(OutputSerializer, 404),
+        responses=answers(OutputSerializer, 404, 415),
     )
     def post(self, request):
         mark = body(request, self.InputSerializer)

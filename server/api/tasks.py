@@ -187,7 +187,7 @@ class TaskAssignApi(Api):
         tags=["tasks"],
         parameters=[TASK_ID],
         request=InputSerializer,
-        responses=answers(TaskSerializer, 403, 404, 409),
+        responses=answers(TaskSerializer, 403, 404, 409, 415),
     )
     def post(self, request, task_id: str):
         assign = body(request, self.InputSerializer)
@@ -215,7 +215,7 @@ class TaskCompleteApi(Api):
         tags=["tasks"],
         parameters=[TASK_ID],
         request=InputSerializer,
-        responses=answers(TaskSerializer, 403, 404, 409, 422),
+        responses=answers(TaskSerializer, 403, 404, 409, 415, 422),
     )
     def post(self, request, task_id: str):
         complete = body(request, self.InputSerializer)
