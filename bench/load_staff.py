@@ -127,7 +127,7 @@ class Staff:
     def run(self, start_at: float, until: float) -> None:
         time.sleep(max(0.0, start_at - time.monotonic()))
         self.login()
-        processes = self.call("processes", "GET", "/api/processes/") or []
+        processes = (self.call("processes", "GET", "/api/processes/") or {}).get("results", [])
         self.starts = [p["key"] for p in processes if p["can_start"]]
         while time.monotonic() < until:
             try:

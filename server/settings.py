@@ -293,7 +293,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "server.flows.api.exception_handler",
+    "EXCEPTION_HANDLER": "server.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -310,11 +310,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The enum hook is drf-spectacular's default; the links say which answer feeds which call.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "server.api.links.add_links",
+    ],
     # Choice sets shared by several fields of the API's answers, one name each.
     "ENUM_NAME_OVERRIDES": {
-        "RoleEnum": "server.flows.api_schema.ROLES",
-        "TaskStatusEnum": "server.flows.api_schema.TASK_STATUSES",
-        "InstanceStatusEnum": "server.flows.api_schema.INSTANCE_STATUSES",
+        "RoleEnum": "server.api.fields.ROLES",
+        "TaskStatusEnum": "server.api.fields.TASK_STATUSES",
+        "InstanceStatusEnum": "server.api.fields.INSTANCE_STATUSES",
     },
 }
 

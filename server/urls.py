@@ -12,9 +12,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", api_docs, name="api-docs"),
-    path("api/", include("server.flows.urls")),
+    path("api/", include("server.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("server.web.urls")),
 ]
 
+handler404 = "server.web.errors.page_not_found"
 handler500 = "server.web.errors.server_error"

@@ -1,5 +1,6 @@
 """The REST contract, end to end: what users build on."""
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import uuid4
 
@@ -10,7 +11,9 @@ from django.test.utils import CaptureQueriesContext
 
 from engine import clock
 from server.flows.cases import services
+from server.flows.definitions.services import process_deploy
 from server.flows.models import AuditEvent, HumanTask, ProcessInstance
+from tests.conftest import fixture_source as conftest_source
 from tests.conftest import make_units
 from tests.scenario import Case, deploy_all, local
 from tests.test_process_repair import DONE, REQUEST
@@ -73,7 +76,7 @@ def test_token_login_then_the_whole_two_task_process_with_its_audit_trail(two_st
 
     final = client.get(f"/api/instances/{instance['id']}/", **headers).json()
     assert final["status"] == "completed" and final["tasks"] == []
-    events = client.get(f"/api/instances/{instance['id']}/events/", **headers).json()
+    events = client.get(f"/api/instances/{instance['id']}/events/", **headers).json()["results"]
     assert [(e["seq"], e["kind"], e["actor"] and e["actor"]["username"]) for e in events] == [
         (1, "instance_started", "frontdesk"),
         (2, "task_created", None),
@@ -201,7 +204,7 @@ def test_starting_needs_a_start_role_a_known_process_and_a_valid_start_form(two_
 
 
 def test_processes_list_and_detail_carry_names_and_the_start_form(two_step, api):
-    [listed] = api("frontdesk").get("/api/processes/").json()
+    [listed] = api("frontdesk").get("/api/processes/").json()["results"]
     assert listed["key"] == "two_step" and listed["can_start"] is True
     assert listed["name"] == {"zh-hans": "两步测试流程", "en": "Two-step test process"}
     detail = api("technician").get("/api/processes/two_step/").json()
@@ -383,14 +386,14 @@ def repair_case(db, users):
 def test_the_audit_trail_withholds_contact_data_from_readers_without_a_task_in_the_case(
     repair_case, api
 ):
-    url = f"/api/instances/{repair_case.id}/events/"
+    url = f"/api/instances/{repair_case.id}/events/?page_size=100"
 
     def recorded(role):
         response = api(role).get(url)
         assert response.status_code == 200
         return {
             e["kind"]: e["data"]["data"]
-            for e in response.json()
+            for e in response.json()["results"]
             if e["kind"] in ("instance_started", "task_completed")
         }  # last one by kind
 
@@ -427,9 +430,66 @@ def test_the_task_and_case_lists_cost_the_same_queries_for_3_rows_as_for_30(two_
         return body["count"], len(captured)
 
     start_cases(3)
+    frontdesk.get("/api/tasks/")  # process names are read once per deployed version
     tasks_3, cases_3 = queries("/api/tasks/?page_size=100"), queries("/api/instances/")
     start_cases(27)
     tasks_30, cases_30 = queries("/api/tasks/?page_size=100"), queries("/api/instances/")
     assert (tasks_3[0], tasks_30[0], cases_3[0], cases_30[0]) == (3, 30, 3, 30)
     assert tasks_3[1] == tasks_30[1] <= 6  # token, roles, count, page, process names
     assert cases_3[1] == cases_30[1] <= 6
+
+
+def _outside_the_step(captured) -> list[str]:
+    """The statements of a request before and after its step's transaction (a savepoint in
+    a test): what the API itself costs."""
+    sqls, depth, outside = [q["sql"] for q in captured.captured_queries], 0, []
+    for sql in sqls:
+        if sql.startswith("SAVEPOINT"):
+            depth += 1
+        elif sql.startswith(("RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+            depth -= 1
+        elif depth == 0:
+            outside.append(sql)
+    return outside
+
+
+def test_working_a_task_reads_it_only_under_its_case_lock_and_the_caller_with_their_roles(
+    two_step, api
+):
+    task_id = start(api)["tasks"][0]["id"]
+    frontdesk = api("frontdesk")
+    frontdesk.get("/api/tasks/")  # process names are read once per deployed version
+
+    for action, body in (
+        ("claim", None),
+        ("unclaim", None),
+        ("complete", {"data": {"summary": "x"}}),
+    ):
+        with CaptureQueriesContext(connection) as captured:
+            response = frontdesk.post(f"/api/tasks/{task_id}/{action}/", body, format="json")
+        assert response.status_code == 200, response.content
+        outside = _outside_the_step(captured)
+        # One read of the token, its user and their roles; one of the newest process versions.
+        assert len(outside) == 2, outside
+        assert '"authtoken_token"' in outside[0] and '"auth_group"' in outside[0]
+        assert '"flows_humantask"' not in " ".join(outside)  # answered as the step left it
+    done = response.json()
+    assert (done["status"], done["assignee"]["username"]) == ("completed", "frontdesk")
+    assert done["escalation_level"] == 0 and done["process_name"]["en"] == "Two-step test process"
+
+
+def test_process_names_are_read_again_only_after_a_deploy(two_step, api):
+    from tests.test_deploy import with_bpmn
+
+    frontdesk = api("frontdesk")
+    start(api)
+    frontdesk.get("/api/tasks/")
+
+    with CaptureQueriesContext(connection) as captured:
+        assert frontdesk.get("/api/tasks/").status_code == 200
+    assert not any('"manifest"' in q["sql"] for q in captured.captured_queries)
+
+    source = with_bpmn(conftest_source(), 'name="登记"', 'name="登记问题"')
+    process_deploy(source=replace(source, names={"zh-hans": "两步", "en": "Two steps"}))
+    [row] = frontdesk.get("/api/tasks/").json()["results"]
+    assert row["process_name"] == {"zh-hans": "两步", "en": "Two steps"}

@@ -17,7 +17,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from server.flows import urls
+from server.api import urls
 from server.flows.models import HumanTask, Notification
 
 
@@ -321,6 +321,34 @@ BAD = {
     "read: too many ids": Bad("post", "notifications/read/", 400,
                               {"ids": list(range(1, 40_000))}, errors=["ids"]),
     "read: an unknown id": Bad("post", "notifications/read/", 404, {"ids": [2**62]}),
+    # what the OpenAPI document declares invalid (schemathesis found these accepted before)
+    "page empty": Bad("get", "tasks/?page=", 400, errors=["page"]),
+    "page one point zero": Bad("get", "instances/?page=1.0", 400, errors=["page"]),
+    "page size in other digits": Bad("get", "tasks/?page_size=%D9%A5", 400, errors=["page_size"]),
+    "page past the last, events": Bad("get", "instances/{instance}/events/?page=9", 400,
+                                      errors=["page"]),
+    "page past the last, processes": Bad("get", "processes/?page=2", 400, errors=["page"]),
+    "unread empty": Bad("get", "notifications/?unread=", 400, errors=["unread"]),
+    "overdue empty": Bad("get", "tasks/?overdue=", 400, errors=["overdue"]),
+    "scope empty": Bad("get", "tasks/?scope=", 400, errors=["scope"]),
+    "status empty": Bad("get", "instances/?status=", 400, errors=["status"]),
+    "search too long": Bad("get", "tasks/?q=" + "x" * 101, 400, errors=["q"]),
+    "read: ids null": Bad("post", "notifications/read/", 400, {"ids": None}, errors=["ids"]),
+    "read: ids true": Bad("post", "notifications/read/", 400, {"ids": [True]}, errors=["ids"]),
+    "read: ids past a bigint": Bad("post", "notifications/read/", 400, {"ids": [2**63]},
+                                   errors=["ids"]),
+    "read: the largest id": Bad("post", "notifications/read/", 404, {"ids": [2**63 - 1]}),
+    "start: data null": Bad("post", "instances/", 400, {"process": "two_step", "data": None},
+                            role="frontdesk", errors=["data"]),
+    "start: an infinite number": Bad(
+        "post", "instances/", 400, '{"process": "two_step", "data": {"unit": 1e999}}',
+        role="frontdesk", errors=["data"],
+    ),
+    "cancel: reason only spaces": Bad("post", "instances/{instance}/cancel/", 400,
+                                      {"reason": "  "}, role="vice_gm", errors=["reason"]),
+    # paths no operation has
+    "a path the API has not": Bad("get", "nope/", 404),
+    "a task id with a slash": Bad("get", "tasks/a/b/", 404),
 }  # fmt: skip
 
 
@@ -378,3 +406,51 @@ def test_the_token_endpoint_takes_a_username_and_password_and_nothing_else(users
                 '{"username": "\\udc00", "password": "pw"}'):  # fmt: skip
         response = client.post("/api/auth/token/", raw, content_type="application/json")
         assert_error(response, 400)
+
+
+# -- the reader's language --------------------------------------------------------------------
+
+LANGUAGE_CASES = {
+    "a query parameter DRF refuses": ("get", "tasks/?page=0", None),
+    "a query parameter we refuse": ("get", "notifications/?unread=", None),
+    "a page past the last": ("get", "tasks/?page=9", None),
+    "a body that is not JSON": ("post", "instances/", "{"),
+    "a body field of the wrong type": ("post", "notifications/read/", {"ids": None}),
+    "a task that is not there": ("get", f"tasks/{uuid4()}/", None),
+    "a process that is not there": ("get", "processes/nope/", None),
+    "a notification that is not there": ("post", "notifications/read/", {"ids": [2**62]}),
+    "a path the API has not": ("get", "nope/", None),
+    "a method an endpoint has not": ("delete", "instances/{instance}/", None),
+}
+
+
+def _send(client, method, path, body, **headers):
+    if method == "post" and isinstance(body, str):
+        return client.post(path, body, content_type="application/json", **headers)
+    if method == "post":
+        return client.post(path, body, format="json", **headers)
+    return getattr(client, method)(path, **headers)
+
+
+def _words(body: dict) -> list[str]:
+    return [body["detail"], *sum(body.get("errors", {}).values(), [])]
+
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= c <= "\u9fff" for c in text)
+
+
+@pytest.mark.parametrize("name", LANGUAGE_CASES)
+def test_every_error_answers_in_the_readers_language_chinese_by_default(name, case, users):
+    method, path, body = LANGUAGE_CASES[name]
+    path = "/api/" + path.format(instance=case.instance)
+    client = APIClient()
+    client.force_authenticate(users["cs_supervisor"])
+
+    default = assert_error(_send(client, method, path, body), 400, 404, 405)
+    chinese = assert_error(_send(client, method, path, body, HTTP_ACCEPT_LANGUAGE="zh-hans"),
+                           400, 404, 405)  # fmt: skip
+    english = assert_error(_send(client, method, path, body, HTTP_ACCEPT_LANGUAGE="en"),
+                           400, 404, 405)  # fmt: skip
+    assert default == chinese and all(_chinese(w) for w in _words(chinese)), chinese
+    assert not any(_chinese(w) for w in _words(english)), english

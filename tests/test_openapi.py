@@ -8,7 +8,7 @@ from django.core.management import call_command
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
-from server.flows import urls
+from server.api import urls
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,9 @@ def test_paths_query_parameters_and_pages_are_described(schema):
     task_id = paths["/api/tasks/{task_id}/assign/"]["post"]["parameters"][0]
     assert (task_id["in"], task_id["schema"]) == ("path", {"type": "string", "format": "uuid"})
     case_id = paths["/api/instances/{instance_id}/"]["get"]["parameters"][0]
-    assert case_id["schema"] == {"type": "integer"}
+    assert case_id["schema"] == {
+        "type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1
+    }  # fmt: skip
     tasks = {p["name"]: p for p in paths["/api/tasks/"]["get"]["parameters"]}
     assert set(tasks) == {"scope", "process", "unit", "overdue", "q", "page", "page_size"}
     assert tasks["scope"]["schema"]["enum"] == ["all", "available", "inbox", "mine"]

@@ -144,7 +144,8 @@ def test_an_invalid_complaint_is_answered_closed_and_still_visible_to_the_audito
 
     seen = api("auditor").get(f"/api/instances/{case.id}/events/")
     assert seen.status_code == 200
-    submitted = [e["data"].get("data") for e in seen.json() if e["kind"] == "task_completed"]
+    events = seen.json()["results"]
+    submitted = [e["data"].get("data") for e in events if e["kind"] == "task_completed"]
     assert submitted[0] == {"valid": False, "invalid_reason": "非物业职责",
                             "department": "customer_service"}  # fmt: skip
 

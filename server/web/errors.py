@@ -1,9 +1,9 @@
-"""The server-error answer: a database that is not answering is a 503 to retry, not a 500
-(see :mod:`server.db.transient`).
+"""The site's own error answers: a database that is not answering is a 503 to retry, not a
+500 (see :mod:`server.db.transient`); under ``/api/`` every one is the API's JSON.
 
 Django calls :func:`server_error` for any exception nothing else handled (pages, and
 middleware before or after the API's own handler), inside the ``except`` block, so the
-exception is at hand.
+exception is at hand; :func:`page_not_found` for a path no view answers.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import sys
 
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found as django_page_not_found
 from django.views.defaults import server_error as django_server_error
 
 from server.db.transient import transient
@@ -35,3 +36,10 @@ def server_error(request, *args, **kwargs):
         )  # fmt: skip
     response["Retry-After"] = "1"
     return response
+
+
+def page_not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        # DRF's words for a thing that is not there, which its catalogue translates.
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return django_page_not_found(request, exception)

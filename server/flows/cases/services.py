@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from engine import clock
 from server.estate import services as estate
+from server.i18n import current_language
 
 from .. import access
 from ..definitions.cache import get_engine, source_for
@@ -27,7 +28,8 @@ def instance_start(*, process_key: str, started_by, data: dict | None) -> Proces
     definition = latest_definition(process_key)
     source = source_for(definition.pk)
     if not set(source.start_roles) & access.user_roles(started_by):
-        raise Forbidden(f"Your roles may not start {source.name('en')!r}.")
+        name = source.name(current_language())
+        raise Forbidden(_("Your roles may not start %(process)r.") % {"process": name})
     data = validated(source, source.start_form, data)
     if source.business_key == "unit" and data.get("unit"):
         try:
@@ -84,7 +86,7 @@ def instance_cancel(*, instance_id: int, user, reason: str) -> ProcessInstance:
         raise Invalid("Say why the case is cancelled.", {"reason": ["This field is required."]})
     with locked(instance_id=instance_id) as write:
         if write.instance.status != ProcessInstance.Status.RUNNING:
-            raise Conflict(f"The case is already {write.instance.status}.")
+            raise Conflict(_("The case is already %(status)s.") % {"status": write.instance.status})
         source = source_for(write.instance.definition_id)
         result = engine_step(get_engine().cancel, source, write.instance.engine_state)
         write.apply(result, actor=user)
@@ -116,13 +118,13 @@ def task_unclaim(*, task_id: UUID, user) -> HumanTask:
     return task
 
 
-def task_assign(*, task_id: UUID, user, assignee_id) -> HumanTask:
-    """A supervisor hands an open task to a holder of its role (claimed or not)."""
+def task_assign(*, task_id: UUID, user, assignee_id: int) -> HumanTask:
+    """A supervisor hands an open task to a holder of its role (claimed or not).
+
+    ``assignee_id`` is a user id its caller has checked (a positive 64-bit integer)."""
     task_id = access.task_uuid(task_id)
     if not access.is_supervisor(user):
         raise Forbidden(_("Only a supervisor or manager may reassign a task."))
-    if type(assignee_id) is not int or not 0 < assignee_id < 2**63:
-        raise Invalid(_("Choose who takes the task."), {"assignee": [_("Must be a user id.")]})
     with locked(task_id=task_id) as write:
         task = task_under_lock(write, task_id)
         access.check_open(user, task)

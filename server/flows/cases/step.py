@@ -49,6 +49,8 @@ class Step:
 
     def __init__(self, instance: ProcessInstance, open_tasks: list[HumanTask], now: datetime):
         self.instance = instance
+        for task in open_tasks:  # a task handed back answers with its case as the step left it
+            task.instance = instance
         self.open_tasks = {str(t.pk): t for t in open_tasks}
         self.now = now
         self.events: list[AuditEvent] = []
@@ -201,8 +203,11 @@ def engine_step(action, *args) -> StepResult:
         return action(*args)
     except engine.ScriptFailed as err:
         raise ProcessFailed(
-            f"The process definition failed at {err.element_id}: {err}. Nothing was changed; "
-            "a manager needs to correct the process."
+            _(
+                "The process definition failed at %(element)s: %(error)s. Nothing was changed; "
+                "a manager needs to correct the process."
+            )
+            % {"element": err.element_id, "error": err}
         ) from err
     except engine.TaskNotReady as err:
         raise Conflict(str(err)) from err
@@ -213,7 +218,9 @@ def validated(source: ProcessSource, form: str | None, data) -> dict:
         data = {}
     if not form:
         if data:
-            raise Invalid("This step has no form; send no data.", {"data": ["Must be empty."]})
+            raise Invalid(
+                _("This step has no form; send no data."), {"data": [_("Must be empty.")]}
+            )
         return {}
     schema = source.forms[form]
     errors = engine.validate_form(schema, data, current_language())

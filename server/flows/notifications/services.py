@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from engine import clock
 
 from ..errors import NotFound
@@ -17,6 +19,8 @@ def mark_read(*, user, notification_ids: list[int] | None = None) -> int:
     if notification_ids is not None:
         found = set(mine.filter(pk__in=notification_ids).values_list("pk", flat=True))
         if missing := [i for i in notification_ids if i not in found]:
-            raise NotFound(f"Notification {missing[0]} does not exist or is not yours.")
+            raise NotFound(
+                _("Notification %(id)s does not exist or is not yours.") % {"id": missing[0]}
+            )
         mine = mine.filter(pk__in=notification_ids)
     return mine.filter(read_at__isnull=True).update(read_at=clock.now())

@@ -1,0 +1,304 @@
+"""``/api/instances/``: cases; start one, read it, its audit trail and diagram, cancel it.
+
+A case the caller may not see answers 404 exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from server.flows import presenters
+from server.flows.cases import selectors, services
+from server.flows.definitions import selectors as definitions
+from server.flows.definitions.cache import source_for
+from server.flows.models import AuditEvent
+
+from .base import CASE_ID, Api, body, valid
+from .errors import answers
+from .fields import (
+    INSTANCE_STATUSES,
+    ROLES,
+    TASK_STATUSES,
+    NamesSerializer,
+    QueryChoiceField,
+    QueryTextField,
+    TextField,
+    TimeField,
+    UserRefSerializer,
+)
+from .pagination import PageQuery, page_of, paginate
+
+
+class CaseRowSerializer(serializers.Serializer):
+    """A case in a list: no tasks, no timers."""
+
+    # context: "names" (definitions.process_names()).
+
+    id = serializers.IntegerField()
+    process = serializers.CharField(source="process_key")
+    process_name = serializers.SerializerMethodField()
+    business_key = serializers.CharField()
+    status = serializers.ChoiceField(INSTANCE_STATUSES)
+    started_at = TimeField()
+    completed_at = TimeField(allow_null=True)
+    escalation_level = serializers.IntegerField()
+
+    class Meta:
+        ref_name = "InstanceRow"
+
+    @extend_schema_field(NamesSerializer)
+    def get_process_name(self, instance) -> dict:
+        return dict(self.context["names"].get(instance.process_key, {}))
+
+
+class CaseTaskSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    name_en = serializers.SerializerMethodField()
+    role = serializers.ChoiceField(ROLES, allow_blank=True, help_text="Blank: no role.")
+    assignee = UserRefSerializer(allow_null=True)
+    status = serializers.ChoiceField(TASK_STATUSES)
+    due_at = TimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "InstanceTask"
+
+    def get_name_en(self, task) -> str:
+        return task.name_en or task.name
+
+
+class TimerSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    due_at = TimeField()
+    reminder = serializers.BooleanField(help_text="A reminder leaves the task open.")
+
+    class Meta:
+        ref_name = "Timer"
+
+
+class CaseSerializer(serializers.Serializer):
+    """A case, with its open tasks and the time limits it waits on."""
+
+    # context: "tasks" (its open tasks) and "timers", read with the case.
+
+    id = serializers.IntegerField()
+    process = serializers.CharField(source="process_key")
+    process_name = serializers.SerializerMethodField()
+    version = serializers.IntegerField(
+        source="definition.version", help_text="The process version the case runs."
+    )
+    business_key = serializers.CharField()
+    status = serializers.ChoiceField(INSTANCE_STATUSES)
+    started_by = UserRefSerializer(allow_null=True)
+    started_at = TimeField()
+    completed_at = TimeField(allow_null=True)
+    escalation_level = serializers.IntegerField()
+    tasks = serializers.SerializerMethodField(help_text="Its open tasks.")
+    timers = serializers.SerializerMethodField(help_text="The time limits it waits on.")
+
+    class Meta:
+        ref_name = "Instance"
+
+    @extend_schema_field(NamesSerializer)
+    def get_process_name(self, instance) -> dict:
+        return dict(source_for(instance.definition_id).names)
+
+    @extend_schema_field(CaseTaskSerializer(many=True))
+    def get_tasks(self, instance) -> list:
+        return CaseTaskSerializer(self.context["tasks"], many=True).data
+
+    @extend_schema_field(TimerSerializer(many=True))
+    def get_timers(self, instance) -> list:
+        return TimerSerializer(self.context["timers"], many=True).data
+
+
+def _case(request, instance_id):
+    """The case, if the caller may see it: 404 alike for a case hidden or missing."""
+    return selectors.instance_get_for_user(user=request.user, instance_id=instance_id)
+
+
+def _case_answer(instance, *, status_code: int = status.HTTP_200_OK) -> Response:
+    context = {
+        "tasks": selectors.instance_open_tasks(instance=instance),
+        "timers": selectors.instance_timers(instance=instance),
+    }
+    return Response(CaseSerializer(instance, context=context).data, status=status_code)
+
+
+class EventSerializer(serializers.Serializer):
+    """One entry of a case's audit trail."""
+
+    # context: "withhold", the case's source when the caller may not see its contact data.
+
+    seq = serializers.IntegerField(help_text="1, 2, 3... within the case.")
+    kind = serializers.ChoiceField(AuditEvent.Kind.values)
+    at = TimeField()
+    actor = UserRefSerializer(allow_null=True)
+    task = serializers.UUIDField(source="task_id", allow_null=True)
+    data = serializers.SerializerMethodField(
+        help_text="What happened. Recorded form data is under `data`; its contact fields "
+        "read `***` unless the caller has a task in the case (or started it, or audits)."
+    )
+
+    class Meta:
+        ref_name = "Event"
+
+    def get_data(self, event) -> dict:
+        return presenters.event_data(event, withhold_contacts_of=self.context["withhold"])
+
+
+class DiagramSerializer(serializers.Serializer):
+    """A case's BPMN and its open and completed tasks."""
+
+    # Serializes presenters.diagram(), which the case page draws too.
+
+    bpmn = serializers.CharField(help_text="The BPMN 2.0 XML of the case's process version.")
+    active = serializers.ListField(
+        child=serializers.CharField(), help_text="BPMN ids of the open tasks."
+    )
+    done = serializers.ListField(
+        child=serializers.CharField(), help_text="BPMN ids of the completed tasks."
+    )
+
+    class Meta:
+        ref_name = "Diagram"
+
+
+class InstanceListApi(Api):
+    class FilterSerializer(PageQuery):
+        process = QueryTextField(help_text="Only this process (its key).")
+        status = QueryChoiceField(
+            INSTANCE_STATUSES, required=False, help_text="Only cases in this state."
+        )
+        q = QueryTextField(help_text="Search: part of the unit, or the name of its current owner.")
+
+    class InputSerializer(serializers.Serializer):
+        process = TextField(trim_whitespace=False, help_text="The key of the process to start.")
+        data = serializers.DictField(
+            required=False, help_text="The start form's data (checked against its JSON Schema)."
+        )
+
+        class Meta:
+            ref_name = "Start"
+
+    OutputSerializer = page_of(CaseRowSerializer, "Instance")
+
+    @extend_schema(
+        operation_id="instances_list",
+        summary="The cases you may open, newest first",
+        tags=["instances"],
+        parameters=[FilterSerializer],
+        responses=answers(OutputSerializer),
+    )
+    def get(self, request):
+        query = valid(self.FilterSerializer, request.query_params)
+        found = selectors.instance_list_for_user(
+            user=request.user,
+            process=query.get("process", ""),
+            status=query.get("status", ""),
+            search=query.get("q", ""),
+        )
+        page = paginate(found, query)
+        names = definitions.process_names()
+        return Response(self.OutputSerializer(page, context={"names": names}).data)
+
+    @extend_schema(
+        operation_id="instances_create",
+        summary="Start a case",
+        description="Starts the newest version of the process with its start form's data.",
+        tags=["instances"],
+        request=InputSerializer,
+        responses=answers(CaseSerializer, 403, 404, 415, 422, created=True),
+    )
+    def post(self, request):
+        start = body(request, self.InputSerializer)
+        instance = services.instance_start(
+            process_key=start["process"], started_by=request.user, data=start.get("data")
+        )
+        return _case_answer(instance, status_code=status.HTTP_201_CREATED)
+
+
+class InstanceDetailApi(Api):
+    @extend_schema(
+        operation_id="instances_retrieve",
+        summary="A case, with its open tasks and timers",
+        tags=["instances"],
+        parameters=[CASE_ID],
+        responses=answers(CaseSerializer, 404),
+    )
+    def get(self, request, instance_id: str):
+        return _case_answer(_case(request, instance_id))
+
+
+class InstanceEventsApi(Api):
+    OutputSerializer = page_of(EventSerializer, "Event")
+
+    @extend_schema(
+        operation_id="instances_events",
+        summary="A case's audit trail, in order",
+        description="Contact fields in recorded form data read `***` unless you have a task "
+        "in the case, started it, or audit.",
+        tags=["instances"],
+        parameters=[CASE_ID, PageQuery],
+        responses=answers(OutputSerializer, 404),
+    )
+    def get(self, request, instance_id: str):
+        query = valid(PageQuery, request.query_params)
+        instance = _case(request, instance_id)
+        page = paginate(selectors.instance_events(instance=instance), query)
+        hide = None
+        if not selectors.can_see_contacts(user=request.user, instance=instance):
+            hide = source_for(instance.definition_id)
+        return Response(self.OutputSerializer(page, context={"withhold": hide}).data)
+
+
+class InstanceDiagramApi(Api):
+    @extend_schema(
+        operation_id="instances_diagram",
+        summary="A case's BPMN diagram, its open and completed tasks",
+        tags=["instances"],
+        parameters=[CASE_ID],
+        responses=answers(DiagramSerializer, 404),
+    )
+    def get(self, request, instance_id: str):
+        instance = _case(request, instance_id)
+        diagram = presenters.diagram(
+            source_for(instance.definition_id),
+            selectors.instance_open_tasks(instance=instance),
+            selectors.instance_done_steps(instance=instance),
+        )
+        return Response(DiagramSerializer(diagram).data)
+
+
+class InstanceCancelApi(Api):
+    class InputSerializer(serializers.Serializer):
+        # Recorded as given; only a reason of nothing but spaces is refused.
+        reason = TextField(trim_whitespace=False, help_text="Why the case is cancelled (recorded).")
+
+        class Meta:
+            ref_name = "Cancel"
+
+        def validate_reason(self, reason: str) -> str:
+            if not reason.strip():
+                raise serializers.ValidationError(self.fields["reason"].error_messages["blank"])
+            return reason
+
+    @extend_schema(
+        operation_id="instances_cancel",
+        summary="Cancel a running case (supervisors and managers)",
+        tags=["instances"],
+        parameters=[CASE_ID],
+        request=InputSerializer,
+        responses=answers(CaseSerializer, 403, 404, 409, 415, 422),
+    )
+    def post(self, request, instance_id: str):
+        cancel = body(request, self.InputSerializer)
+        # Looked up first, for the same reason as assigning a task: a case one may not see
+        # answers 404 before the service refuses a non-supervisor.
+        instance = _case(request, instance_id)
+        services.instance_cancel(
+            instance_id=instance.pk, user=request.user, reason=cancel["reason"]
+        )
+        return _case_answer(_case(request, instance.pk))  # read again: its tasks and timers went

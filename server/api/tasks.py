@@ -1,0 +1,226 @@
+"""``/api/tasks/``: the inbox, a task with its form, and working it (claim, hand back,
+reassign, complete).
+
+A task the caller may not see answers 404 exactly like one that does not exist; the
+services check that under the case's lock, and each action answers the task as the
+service handed it back, not read again.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from engine import clock
+from server.flows.cases import selectors, services
+from server.flows.definitions import selectors as definitions
+from server.flows.definitions.cache import source_for
+from server.flows.models import HumanTask
+
+from .base import TASK_ID, Api, body, valid
+from .errors import answers
+from .fields import (
+    ROLES,
+    TASK_STATUSES,
+    FlagField,
+    Int64Field,
+    NamesSerializer,
+    QueryChoiceField,
+    QueryTextField,
+    TimeField,
+    UserRefSerializer,
+)
+from .pagination import PageQuery, page_of, paginate
+
+
+class TaskSerializer(serializers.Serializer):
+    """A task, as the inbox and every action on a task answer it."""
+
+    # context: "names" (definitions.process_names()) and "now" (for `overdue`).
+
+    id = serializers.UUIDField()
+    instance = serializers.IntegerField(source="instance_id", help_text="The case's id.")
+    process = serializers.CharField(source="process_key", help_text="The process key.")
+    process_name = serializers.SerializerMethodField()
+    business_key = serializers.CharField(
+        source="instance.business_key", help_text="The unit the case is about."
+    )
+    bpmn_id = serializers.CharField()
+    name = serializers.CharField(help_text="In Chinese.")
+    name_en = serializers.SerializerMethodField()
+    role = serializers.ChoiceField(ROLES, allow_blank=True, help_text="Blank: no role.")
+    assignee = UserRefSerializer(allow_null=True)
+    status = serializers.ChoiceField(TASK_STATUSES)
+    due_at = TimeField(allow_null=True)
+    created_at = TimeField()
+    escalation_level = serializers.IntegerField(
+        source="instance.escalation_level",
+        help_text="The highest escalation the case reached: 0 none, 2 客服主管, 3 主管副总经理.",
+    )
+    overdue = serializers.SerializerMethodField(help_text="Open and past its due time.")
+
+    class Meta:
+        ref_name = "Task"
+
+    @extend_schema_field(NamesSerializer)
+    def get_process_name(self, task) -> dict:
+        return dict(self.context["names"].get(task.process_key, {}))
+
+    def get_name_en(self, task) -> str:
+        return task.name_en or task.name
+
+    def get_overdue(self, task) -> bool:
+        due = task.due_at
+        return (
+            task.status == HumanTask.Status.OPEN and due is not None and due < self.context["now"]
+        )
+
+
+class TaskDetailSerializer(TaskSerializer):
+    """A task with its instructions and its form."""
+
+    documentation = serializers.CharField()
+    form = serializers.SerializerMethodField(help_text="Its form as JSON Schema.")
+    ui_form = serializers.SerializerMethodField()
+    completed_at = TimeField(allow_null=True)
+    completed_by = UserRefSerializer(allow_null=True)
+
+    class Meta:
+        ref_name = "TaskDetail"
+
+    def get_form(self, task) -> dict | None:
+        return source_for(task.instance.definition_id).forms.get(task.form) if task.form else None
+
+    def get_ui_form(self, task) -> dict | None:
+        if not task.ui_form:
+            return None
+        return source_for(task.instance.definition_id).forms.get(task.ui_form)
+
+
+def task_answer(task: HumanTask, serializer=TaskSerializer) -> Response:
+    context = {"names": definitions.process_names(), "now": clock.now()}
+    return Response(serializer(task, context=context).data)
+
+
+class TaskListApi(Api):
+    class FilterSerializer(PageQuery):
+        scope = QueryChoiceField(
+            sorted(selectors.TASK_SCOPES), default="inbox", help_text="Whose tasks."
+        )
+        process = QueryTextField(help_text="Only this process (its key).")
+        unit = QueryTextField(help_text="Only this unit (exactly).")
+        overdue = FlagField(help_text="Only tasks past their due time.")
+        q = QueryTextField(help_text="Search: part of the unit, or the name of its current owner.")
+
+    OutputSerializer = page_of(TaskSerializer, "Task")
+
+    @extend_schema(
+        operation_id="tasks_list",
+        summary="Open tasks, overdue first, then by due time",
+        description="`inbox` (the default): assigned to you, and your roles' unclaimed ones; "
+        "`mine`: assigned to you; `available`: your roles' unclaimed; `all`: every open task "
+        "you may see (supervisors and auditors: everyone's).",
+        tags=["tasks"],
+        parameters=[FilterSerializer],
+        responses=answers(OutputSerializer),
+    )
+    def get(self, request):
+        query = valid(self.FilterSerializer, request.query_params)
+        found = selectors.task_list_for_user(
+            user=request.user, scope=query["scope"], process=query.get("process", ""),
+            unit=query.get("unit", ""), overdue=query["overdue"], search=query.get("q", ""),
+        )  # fmt: skip
+        page = paginate(found, query)
+        context = {"names": definitions.process_names(), "now": clock.now()}
+        return Response(self.OutputSerializer(page, context=context).data)
+
+
+class TaskDetailApi(Api):
+    @extend_schema(
+        operation_id="tasks_retrieve",
+        summary="A task, with its form",
+        tags=["tasks"],
+        parameters=[TASK_ID],
+        responses=answers(TaskDetailSerializer, 404),
+    )
+    def get(self, request, task_id: str):
+        task = selectors.task_get_for_user(user=request.user, task_id=task_id)
+        return task_answer(task, TaskDetailSerializer)
+
+
+class TaskClaimApi(Api):
+    @extend_schema(
+        operation_id="tasks_claim",
+        summary="Claim a task of your role",
+        tags=["tasks"],
+        parameters=[TASK_ID],
+        request=None,
+        responses=answers(TaskSerializer, 403, 404, 409),
+    )
+    def post(self, request, task_id: str):
+        return task_answer(services.task_claim(task_id=task_id, user=request.user))
+
+
+class TaskUnclaimApi(Api):
+    @extend_schema(
+        operation_id="tasks_unclaim",
+        summary="Hand back a task you claimed",
+        tags=["tasks"],
+        parameters=[TASK_ID],
+        request=None,
+        responses=answers(TaskSerializer, 404, 409),
+    )
+    def post(self, request, task_id: str):
+        return task_answer(services.task_unclaim(task_id=task_id, user=request.user))
+
+
+class TaskAssignApi(Api):
+    class InputSerializer(serializers.Serializer):
+        assignee = Int64Field(help_text="The id of an active user holding the task's role.")
+
+        class Meta:
+            ref_name = "Assign"
+
+    @extend_schema(
+        operation_id="tasks_assign",
+        summary="Give a task to a holder of its role (supervisors and managers)",
+        tags=["tasks"],
+        parameters=[TASK_ID],
+        request=InputSerializer,
+        responses=answers(TaskSerializer, 403, 404, 409, 415),
+    )
+    def post(self, request, task_id: str):
+        assign = body(request, self.InputSerializer)
+        # Looked up first: the service refuses a non-supervisor before it looks for the task,
+        # and a task one may not see must answer 404 like a missing one.
+        task = selectors.task_get_for_user(user=request.user, task_id=task_id)
+        done = services.task_assign(
+            task_id=task.pk, user=request.user, assignee_id=assign["assignee"]
+        )
+        return task_answer(done)
+
+
+class TaskCompleteApi(Api):
+    class InputSerializer(serializers.Serializer):
+        data = serializers.DictField(
+            required=False, help_text="The task's form data (checked against its JSON Schema)."
+        )
+
+        class Meta:
+            ref_name = "Complete"
+
+    @extend_schema(
+        operation_id="tasks_complete",
+        summary="Complete a task with its form's data",
+        tags=["tasks"],
+        parameters=[TASK_ID],
+        request=InputSerializer,
+        responses=answers(TaskSerializer, 403, 404, 409, 415, 422),
+    )
+    def post(self, request, task_id: str):
+        complete = body(request, self.InputSerializer)
+        done = services.task_complete(
+            task_id=task_id, user=request.user, data=complete.get("data", {})
+        )
+        return task_answer(done)

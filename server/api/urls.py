@@ -1,0 +1,24 @@
+"""Every path of the API (under ``/api/``), one operation class per method."""
+
+from django.urls import path
+
+from . import auth, cases, notifications, processes, tasks
+
+urlpatterns = [
+    path("auth/token/", auth.TokenApi.as_view()),
+    path("processes/", processes.ProcessListApi.as_view()),
+    path("processes/<str:key>/", processes.ProcessDetailApi.as_view()),
+    path("instances/", cases.InstanceListApi.as_view()),
+    path("instances/<str:instance_id>/", cases.InstanceDetailApi.as_view()),
+    path("instances/<str:instance_id>/events/", cases.InstanceEventsApi.as_view()),
+    path("instances/<str:instance_id>/diagram/", cases.InstanceDiagramApi.as_view()),
+    path("instances/<str:instance_id>/cancel/", cases.InstanceCancelApi.as_view()),
+    path("tasks/", tasks.TaskListApi.as_view()),
+    path("tasks/<str:task_id>/", tasks.TaskDetailApi.as_view()),
+    path("tasks/<str:task_id>/claim/", tasks.TaskClaimApi.as_view()),
+    path("tasks/<str:task_id>/unclaim/", tasks.TaskUnclaimApi.as_view()),
+    path("tasks/<str:task_id>/assign/", tasks.TaskAssignApi.as_view()),
+    path("tasks/<str:task_id>/complete/", tasks.TaskCompleteApi.as_view()),
+    path("notifications/", notifications.NotificationListApi.as_view()),
+    path("notifications/read/", notifications.NotificationReadApi.as_view()),
+]
