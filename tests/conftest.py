@@ -104,3 +104,32 @@ def _fresh_source_cache():
     from server.flows.definitions import cache as engine_cache
 
     engine_cache._sources.clear()
+
+
+@pytest.fixture
+def case(two_step, api, users):
+    """A two-step case through the API: its first task done, the second open (with a
+    notice for the supervisor about it): the API matrix's world."""
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    from server.flows.models import HumanTask, Notification
+
+    frontdesk = api("frontdesk")
+    started = frontdesk.post(
+        "/api/instances/", {"process": "two_step", "data": {"unit": "1-101"}}, format="json"
+    ).json()
+    register = started["tasks"][0]["id"]
+    done = frontdesk.post(f"/api/tasks/{register}/complete/", {"data": {"summary": "漏水"}},
+                          format="json")  # fmt: skip
+    assert done.status_code == 200
+    resolve = HumanTask.objects.get(instance_id=started["id"], status="open")
+    notice = Notification.objects.create(
+        recipient=users["cs_supervisor"], instance_id=started["id"], task=resolve,
+        kind="notice", data={}, created_at=timezone.now(),
+    )  # fmt: skip
+    return SimpleNamespace(
+        instance=started["id"], task=str(resolve.pk), done_task=register, notice=notice.pk,
+        users=users,
+    )  # fmt: skip

@@ -61,46 +61,7 @@ def entries(events, source, language: str, *, contacts: bool) -> list[Entry]:
     out = []
     for event in events:
         data = event.data or {}
-        task = _task(event, language)
-        entry = Entry(event=event, title=event.kind)
-        match event.kind:
-            case Kind.INSTANCE_STARTED:
-                entry.title = _("Case started")
-            case Kind.TASK_CREATED:
-                entry.title = _("New task “%(task)s” for %(role)s") % {
-                    "task": task,
-                    "role": role_label(data.get("role", ""), language),
-                }
-            case Kind.TASK_CLAIMED:
-                entry.title = _("Claimed “%(task)s”") % {"task": task}
-            case Kind.TASK_UNCLAIMED:
-                entry.title = _("Handed back “%(task)s”") % {"task": task}
-            case Kind.TASK_ASSIGNED:
-                entry.title = _("Reassigned “%(task)s”") % {"task": task}
-            case Kind.TASK_COMPLETED:
-                entry.title = _("Completed “%(task)s”") % {"task": task}
-            case Kind.TASK_CANCELLED:
-                entry.title = _("“%(task)s” closed by the process") % {"task": task}
-            case Kind.TIMER_FIRED:
-                entry.title = _("Time limit reached: %(name)s") % {"name": data.get("name", "")}
-            case Kind.ESCALATED:
-                entry.title = _("Escalated to level %(level)s: %(role)s") % {
-                    "level": data.get("level"),
-                    "role": role_label(data.get("role", ""), language),
-                }
-                entry.important = True
-            case Kind.NOTIFIED:
-                entry.title = _("Reminder sent to %(role)s") % {
-                    "role": role_label(data.get("role", ""), language)
-                }
-            case Kind.INSTANCE_CANCELLED:
-                entry.title = _("Case cancelled")
-                entry.detail = str(data.get("reason", ""))
-                entry.important = True
-            case Kind.INSTANCE_COMPLETED:
-                entry.title = _("Case completed")
-            case _:  # what a service-task operation recorded: its declaration says how
-                entry.title = operations.describe(event.kind, data, language) or event.kind
+        entry = _entry(event, data, language)
         recorded = data.get("data")
         if isinstance(recorded, dict) and recorded:
             schema = presenters.recorded_form(event, source)
@@ -108,3 +69,43 @@ def entries(events, source, language: str, *, contacts: bool) -> list[Entry]:
             entry.lines = schema_form.describe(schema, recorded, language, hide=hide)
         out.append(entry)
     return out
+
+
+def _entry(event, data: dict, language: str) -> Entry:
+    """The event's line: what happened, in the reader's language."""
+    task = _task(event, language)
+    role = role_label(data.get("role", ""), language)
+    entry = Entry(event=event, title=event.kind)
+    match event.kind:
+        case Kind.INSTANCE_STARTED:
+            entry.title = _("Case started")
+        case Kind.TASK_CREATED:
+            entry.title = _("New task “%(task)s” for %(role)s") % {"task": task, "role": role}
+        case Kind.TASK_CLAIMED:
+            entry.title = _("Claimed “%(task)s”") % {"task": task}
+        case Kind.TASK_UNCLAIMED:
+            entry.title = _("Handed back “%(task)s”") % {"task": task}
+        case Kind.TASK_ASSIGNED:
+            entry.title = _("Reassigned “%(task)s”") % {"task": task}
+        case Kind.TASK_COMPLETED:
+            entry.title = _("Completed “%(task)s”") % {"task": task}
+        case Kind.TASK_CANCELLED:
+            entry.title = _("“%(task)s” closed by the process") % {"task": task}
+        case Kind.TIMER_FIRED:
+            entry.title = _("Time limit reached: %(name)s") % {"name": data.get("name", "")}
+        case Kind.ESCALATED:
+            entry.title = _("Escalated to level %(level)s: %(role)s") % {
+                "level": data.get("level"), "role": role,
+            }  # fmt: skip
+            entry.important = True
+        case Kind.NOTIFIED:
+            entry.title = _("Reminder sent to %(role)s") % {"role": role}
+        case Kind.INSTANCE_CANCELLED:
+            entry.title = _("Case cancelled")
+            entry.detail = str(data.get("reason", ""))
+            entry.important = True
+        case Kind.INSTANCE_COMPLETED:
+            entry.title = _("Case completed")
+        case _:  # what a service-task operation recorded: its declaration says how
+            entry.title = operations.describe(event.kind, data, language) or event.kind
+    return entry
