@@ -22,6 +22,7 @@ def start(api, unit="1-101"):
 
 
 def test_token_login_then_the_whole_two_task_process_with_its_audit_trail(two_step, users, client):
+    # One story, kept whole on purpose: a newcomer's first walk through the API, step by step.
     token = client.post(
         "/api/auth/token/",
         {"username": "frontdesk", "password": "pw"},

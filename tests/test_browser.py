@@ -110,6 +110,7 @@ def field(page, name: str):
 
 
 def test_a_complaint_from_registration_in_chinese_to_return_visit(site):
+    # One story, kept whole on purpose: a complaint as four people work it in the browser.
     # The front desk registers a complaint, in Chinese, and gets two fields wrong.
     desk = site.login("frontdesk")
     expect(desk.locator("nav")).to_contain_text("待办")
@@ -191,6 +192,7 @@ def test_a_complaint_from_registration_in_chinese_to_return_visit(site):
 
 
 def test_a_technician_completes_an_urgent_repair_on_a_phone(site, users):
+    # One story, kept whole on purpose: the technician's visit on a phone, start to end.
     case = Case(users, "repair", as_="frontdesk", at=clock.now(), data={
         "reporter": "王先生", "phone": "13800000001", "unit": "1-102", "location": "厨房",
         "channel": "phone", "description": "水管爆裂", "area": "in_unit",

@@ -245,6 +245,7 @@ class _Holder:
 
 
 def test_all_five_processes_escalate_through_the_workers(celery, users):
+    # Long on purpose: one case per process, the same checks for each, through real workers.
     """Each process's escalation or reminder, left to fall due, is fired by a real worker
     and reaches the people of its role."""
     from server.estate.models import Resident, Unit

@@ -267,6 +267,7 @@ def test_augmented_assignment_makes_a_new_value_and_is_guarded(eng):
 
 @pytest.mark.django_db
 def test_a_case_whose_script_loops_forever_answers_422_and_is_left_unchanged(api):
+    # Long on purpose: the same case seen through the API and the services, before and after.
     from server.flows.cases import services
     from server.flows.definitions.services import process_deploy
     from server.flows.errors import ProcessFailed
