@@ -386,3 +386,12 @@ def test_the_token_endpoint_takes_a_username_and_password_and_nothing_else(users
 
 
 # -- the reader's language --------------------------------------------------------------------
+
+
+def test_a_parameter_no_operation_declares_is_ignored_whatever_its_name(case, api):
+    """DRF read ``?format=`` as a choice of renderer and answered 404 for an unknown one."""
+    client = api("cs_supervisor")
+    for query in ("format=false", "format=json", "format=csv", "nothing=1"):
+        response = client.get(f"/api/instances/?{query}")
+        assert response.status_code == 200, (query, response.content)
+        assert response["Content-Type"] == "application/json"
