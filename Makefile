@@ -20,15 +20,24 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-# bpmn-js (the case diagram) and htmx, from the npm registry at the versions locked.
+# bpmn-js (the case diagram), htmx and the studio's packages, from the npm registry at the versions locked.
 $(VENDOR): $(WEB)/frontend/package-lock.json
 	cd $(WEB)/frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The process studio's editor and diff pages (bpmn-js's modeler, its properties panel,
+# bpmnlint, bpmn-js-differ) bundled by esbuild into frontend/dist/, served as static files;
+# rebuilt when the locked packages or the sources change (docs/architecture.md).
+FRONTEND := $(WEB)/frontend
+BUNDLE   := $(FRONTEND)/dist/.built
+$(BUNDLE): $(VENDOR) $(FRONTEND)/build.mjs $(FRONTEND)/src/.bpmnlintrc $(wildcard $(FRONTEND)/src/*)
+	cd $(FRONTEND) && node build.mjs
 	@touch $@
 
 $(MO): $(WEB)/locale/zh_Hans/LC_MESSAGES/django.po $(STAMP)
 	$(DEV) $(PY) manage.py compile_translations
 
-setup: $(STAMP) $(VENDOR) $(MO)
+setup: $(STAMP) $(VENDOR) $(BUNDLE) $(MO)
 
 # Debian's Chromium (and CJK fonts, for readable screenshots) for the browser tests; root
 # only: without them the browser tests skip, saying why.
@@ -97,4 +106,4 @@ beat: setup
 	$(DEV) $(VENV)/bin/celery -A server beat --loglevel=INFO
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache $(WEB)/frontend/node_modules $(MO)
+	rm -rf $(VENV) var .pytest_cache .ruff_cache $(WEB)/frontend/node_modules $(FRONTEND)/dist $(MO)

@@ -275,6 +275,8 @@ _VENDOR = BASE_DIR / "server" / "web" / "frontend" / "node_modules"
 STATICFILES_DIRS = [
     ("vendor/bpmn-js", _VENDOR / "bpmn-js" / "dist"),
     ("vendor/htmx", _VENDOR / "htmx.org" / "dist"),
+    # The process studio's pages, bundled from frontend/src by esbuild (`make setup`).
+    ("studio", _VENDOR.parent / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,0 +1,342 @@
+// The process studio's editor (/studio/<key>/edit/): bpmn-js's modeler with Camunda 7's
+// properties panel and bpmnlint, and a side panel for the package: the selected task's
+// form, lanes and candidate groups mapped to roles, the forms as JSON Schema (previewed by
+// the server), and the problems Validate and Deploy report, marked on the canvas.
+import BpmnModeler from "bpmn-js/lib/Modeler";
+import { is } from "bpmn-js/lib/util/ModelUtil";
+import {
+  BpmnPropertiesPanelModule,
+  BpmnPropertiesProviderModule,
+  CamundaPlatformPropertiesProviderModule,
+} from "bpmn-js-properties-panel";
+import CamundaBehaviorsModule from "camunda-bpmn-js-behaviors/lib/camunda-platform";
+import lintModule from "bpmn-js-bpmnlint";
+import lintConfig from "./.bpmnlintrc";
+
+import "bpmn-js/dist/assets/diagram-js.css";
+import "bpmn-js/dist/assets/bpmn-js.css";
+import "bpmn-js/dist/assets/bpmn-font/css/bpmn.css";
+import "@bpmn-io/properties-panel/assets/properties-panel.css";
+import "bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css";
+
+import { client } from "./api.js";
+import { moddleExtensions } from "./moddle.js";
+import { FORMS, bpmnName, formNames, manifestLanes, newFormSchema } from "./package.js";
+import { setTaskForm, taskForm } from "./spiff.js";
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null && v !== false) node.setAttribute(k, v === true ? "" : v);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+function format(template, values) {
+  return template.replace(/%\((\w+)\)s/g, (_, k) => String(values[k] ?? ""));
+}
+
+class Studio {
+  constructor(root) {
+    this.root = root;
+    this.key = root.dataset.key;
+    this.version = Number(root.dataset.version) || null;
+    this.text = JSON.parse($("studio-text").textContent);
+    this.roles = JSON.parse($("studio-roles").textContent);
+    this.api = client(root.dataset.api, root.dataset.csrf);
+    this.pkg = { files: {}, mapping: {}, note: "" };
+    this.currentForm = null;
+    this.problemIds = [];
+    this.modeler = new BpmnModeler({
+      container: $("studio-canvas"),
+      propertiesPanel: { parent: $("studio-properties") },
+      additionalModules: [
+        BpmnPropertiesPanelModule,
+        BpmnPropertiesProviderModule,
+        CamundaPlatformPropertiesProviderModule,
+        CamundaBehaviorsModule,
+        lintModule,
+      ],
+      moddleExtensions,
+      linting: { bpmnlint: lintConfig, active: true },
+    });
+    window.propflowStudio = this; // for the browser tests and the curious
+  }
+
+  t(key, values) {
+    return values ? format(this.text[key] || key, values) : this.text[key] || key;
+  }
+
+  status(message, kind = "") {
+    const box = $("studio-status");
+    box.textContent = message;
+    box.className = "studio-status " + kind;
+  }
+
+  async start() {
+    let answer = await this.api.draft(this.key);
+    let fromDraft = answer.ok;
+    if (!answer.ok && this.version) answer = await this.api.version(this.key, this.version);
+    if (!answer.ok) {
+      this.status(this.t("load_failed", { status: answer.status }), "error");
+      return;
+    }
+    const data = answer.data;
+    this.pkg = {
+      files: { ...data.files },
+      mapping: { ...(data.mapping || {}) },
+      note: data.note || "",
+    };
+    if (!this.pkg.mapping.roles) {
+      this.pkg.mapping.roles = manifestLanes(this.pkg.files["process.toml"]);
+    }
+    $("studio-note").value = fromDraft ? this.pkg.note : "";
+    this.bpmn = bpmnName(this.pkg.files);
+    try {
+      await this.modeler.importXML(this.pkg.files[this.bpmn]);
+    } catch (err) {
+      this.status(this.t("import_failed", { message: err.message }), "error");
+      return;
+    }
+    this.modeler.get("canvas").zoom("fit-viewport");
+    this.wire();
+    this.renderForms();
+    this.renderRoles();
+    this.renderTaskForm();
+    this.status(fromDraft ? this.t("loaded_draft")
+      : this.t("loaded_version", { version: this.version }));
+    this.root.dataset.ready = "1";
+  }
+
+  wire() {
+    const bus = this.modeler.get("eventBus");
+    bus.on("selection.changed", () => this.renderTaskForm());
+    let pending = null;
+    bus.on("commandStack.changed", () => {
+      clearTimeout(pending);
+      pending = setTimeout(() => { this.renderRoles(); this.renderTaskForm(); }, 150);
+    });
+    $("studio-save").addEventListener("click", () => this.saveDraft());
+    $("studio-validate").addEventListener("click", () => this.deploy(true));
+    $("studio-deploy").addEventListener("click", () => this.deploy(false));
+    $("studio-task-form-select").addEventListener("change", (e) => {
+      const element = this.selectedTask();
+      if (element) setTaskForm(this.modeler, element, e.target.value);
+    });
+    $("studio-form-text").addEventListener("input", (e) => {
+      if (this.currentForm) this.pkg.files[this.currentForm] = e.target.value;
+    });
+    $("studio-new-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.addForm($("studio-new-form-name").value);
+    });
+  }
+
+  // -- the package as it stands ------------------------------------------------------------
+
+  async collect() {
+    const { xml } = await this.modeler.saveXML({ format: true });
+    this.pkg.files[this.bpmn] = xml;
+    this.pkg.note = $("studio-note").value;
+    const names = new Set(this.mappable().map((m) => m.name));
+    const roles = {};
+    for (const [name, role] of Object.entries(this.pkg.mapping.roles || {})) {
+      if (names.has(name) && role) roles[name] = role;
+    }
+    this.pkg.mapping.roles = roles;
+    return this.pkg;
+  }
+
+  async saveDraft() {
+    const pkg = await this.collect();
+    const answer = await this.api.saveDraft(this.key, pkg);
+    if (answer.ok) this.status(this.t("draft_saved"), "ok");
+    else this.status(this.t("failed", { status: answer.status, detail: answer.data?.detail || "" }), "error");
+  }
+
+  async deploy(dryRun) {
+    const pkg = await this.collect();
+    this.status(dryRun ? this.t("validating") : this.t("deploying"));
+    const answer = await this.api.deploy(pkg, { dryRun });
+    const data = answer.data || {};
+    if (answer.status === 400 && Array.isArray(data.errors)) {
+      this.showProblems(data.errors, data.warnings || []);
+      this.status(data.detail || this.t("has_problems"), "error");
+      return;
+    }
+    if (!answer.ok) {
+      this.showProblems([], []);
+      this.status(this.t("failed", { status: answer.status, detail: data.detail || "" }), "error");
+      return;
+    }
+    this.showProblems([], data.warnings || []);
+    if (dryRun) {
+      this.status(this.t("valid"), "ok");
+    } else if (data.created) {
+      const before = this.version;
+      this.version = data.version;
+      this.root.dataset.version = String(data.version);
+      this.status(this.t("deployed", { version: data.version }), "ok");
+      if (before) this.diffLink(before, data.version);
+    } else {
+      this.status(this.t("unchanged", { version: data.version }), "ok");
+    }
+  }
+
+  diffLink(a, b) {
+    const href = this.root.dataset.diff.replace("/0/0/", `/${a}/${b}/`);
+    $("studio-status").append(" ", el("a", { href, id: "studio-diff-link" },
+      this.t("see_diff", { a, b })));
+  }
+
+  // -- problems, on the list and on the canvas ----------------------------------------------
+
+  showProblems(errors, warnings) {
+    const canvas = this.modeler.get("canvas");
+    const overlays = this.modeler.get("overlays");
+    const registry = this.modeler.get("elementRegistry");
+    for (const id of this.problemIds) {
+      if (registry.get(id)) canvas.removeMarker(id, "pf-problem");
+    }
+    overlays.remove({ type: "pf-problem" });
+    this.problemIds = [];
+    const list = $("studio-problems");
+    list.replaceChildren();
+    const item = (problem, kind) => {
+      const element = problem.element && registry.get(problem.element);
+      const where = [problem.file, problem.line && `${this.t("line")} ${problem.line}`,
+        problem.element].filter(Boolean).join(" · ");
+      const li = el("li", { class: kind, "data-element": problem.element || null },
+        where ? el("span", { class: "where" }, where) : null,
+        el("span", { class: "message" }, problem.message || String(problem)));
+      if (element) {
+        li.tabIndex = 0;
+        li.addEventListener("click", () => this.select(element));
+        li.addEventListener("keydown", (e) => { if (e.key === "Enter") this.select(element); });
+        if (kind === "error" && !this.problemIds.includes(element.id)) {
+          this.problemIds.push(element.id);
+          canvas.addMarker(element.id, "pf-problem");
+          overlays.add(element.id, "pf-problem", {
+            position: { top: -12, right: 12 },
+            html: el("span", { class: "pf-problem-badge", title: problem.message }, "!"),
+          });
+        }
+      }
+      list.append(li);
+    };
+    errors.forEach((p) => item(p, "error"));
+    warnings.forEach((w) => item(typeof w === "string" ? { message: w } : w, "warning"));
+    $("studio-problems-box").hidden = !errors.length && !warnings.length;
+  }
+
+  select(element) {
+    this.modeler.get("selection").select(element);
+    this.modeler.get("canvas").scrollToElement(element);
+  }
+
+  // -- the selected task's form --------------------------------------------------------------
+
+  selectedTask() {
+    const selected = this.modeler.get("selection").get();
+    return selected.length === 1 && is(selected[0], "bpmn:UserTask") ? selected[0] : null;
+  }
+
+  renderTaskForm() {
+    const element = this.selectedTask();
+    const box = $("studio-task-form");
+    box.hidden = !element;
+    if (!element) return;
+    $("studio-task-name").textContent = element.businessObject.name || element.id;
+    const select = $("studio-task-form-select");
+    const current = taskForm(element);
+    const names = formNames(this.pkg.files).map((n) => n.slice(FORMS.length));
+    if (current && !names.includes(current)) names.push(current);
+    select.replaceChildren(
+      el("option", { value: "" }, this.t("no_form")),
+      ...names.map((n) => el("option", { value: n, selected: n === current }, n)),
+    );
+    select.value = current;
+  }
+
+  // -- lanes and candidate groups mapped to roles --------------------------------------------
+
+  mappable() {
+    const seen = new Map();
+    for (const shape of this.modeler.get("elementRegistry").getAll()) {
+      const bo = shape.businessObject;
+      if (is(shape, "bpmn:Lane") && bo.name) seen.set(bo.name, "lane");
+      if (is(shape, "bpmn:UserTask")) {
+        for (const g of (bo.get("camunda:candidateGroups") || "").split(",")) {
+          if (g.trim() && !seen.has(g.trim())) seen.set(g.trim(), "group");
+        }
+      }
+    }
+    return [...seen].map(([name, kind]) => ({ name, kind }));
+  }
+
+  renderRoles() {
+    const body = $("studio-roles-body");
+    const roles = this.pkg.mapping.roles || (this.pkg.mapping.roles = {});
+    body.replaceChildren(...this.mappable().map(({ name, kind }) => {
+      const select = el("select", { "data-name": name, "aria-label": name },
+        el("option", { value: "" }, this.t("unmapped")),
+        ...this.roles.map(([key, label]) =>
+          el("option", { value: key, selected: roles[name] === key }, label)));
+      select.value = roles[name] || "";
+      select.addEventListener("change", () => {
+        if (select.value) roles[name] = select.value;
+        else delete roles[name];
+        row.classList.toggle("unmapped", !select.value);
+      });
+      const row = el("tr", { class: roles[name] ? "" : "unmapped" },
+        el("th", { scope: "row" }, name,
+          el("span", { class: "kind" }, kind === "lane" ? this.t("lane") : this.t("group"))),
+        el("td", {}, select));
+      return row;
+    }));
+  }
+
+  // -- the package's forms -------------------------------------------------------------------
+
+  renderForms() {
+    const list = $("studio-forms");
+    list.replaceChildren(...formNames(this.pkg.files).map((name) =>
+      el("li", {}, el("button", {
+        type: "button", class: name === this.currentForm ? "link current" : "link",
+        "data-form": name, onclick: () => this.openForm(name),
+      }, name.slice(FORMS.length)))));
+  }
+
+  openForm(name) {
+    this.currentForm = name;
+    $("studio-form-editor").hidden = false;
+    $("studio-form-name").textContent = name;
+    const text = $("studio-form-text");
+    text.value = this.pkg.files[name];
+    text.dispatchEvent(new Event("studio:load"));
+    this.renderForms();
+  }
+
+  addForm(raw) {
+    let name = raw.trim().replace(/\.json$/, "");
+    if (!/^[A-Za-z0-9_-]+$/.test(name)) {
+      this.status(this.t("bad_form_name"), "error");
+      return;
+    }
+    const path = `${FORMS}${name}.json`;
+    if (!(path in this.pkg.files)) this.pkg.files[path] = newFormSchema(name);
+    $("studio-new-form-name").value = "";
+    this.openForm(path);
+    this.renderTaskForm();
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const root = $("studio");
+  if (root) new Studio(root).start();
+});
