@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import cases, inbox, notifications, start, tasks
+from .views import cases, inbox, notifications, start, studio, tasks
 
 app_name = "web"
 
@@ -24,4 +24,8 @@ urlpatterns = [
     path(
         "notifications/<int:notification_id>/", notifications.notification_open, name="notification"
     ),
+    path("studio/", studio.studio_index, name="studio"),
+    path("studio/<slug:key>/edit/", studio.studio_edit, name="studio_edit"),
+    path("studio/<slug:key>/form-preview/", studio.studio_form_preview, name="studio_form_preview"),
+    path("studio/<slug:key>/diff/<int:a>/<int:b>/", studio.studio_diff, name="studio_diff"),
 ]

@@ -108,7 +108,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   list.replaceChildren(...rows.map(({ kind, id, model, attrs }) => el("tr",
     { class: `diff-${kind}`, "data-element": id, tabindex: "0",
       onclick: () => focus(id), onkeydown: (e) => { if (e.key === "Enter") focus(id); } },
-    el("td", {}, el("span", { class: `badge diff-${kind}` }, text[kind])),
+    el("td", {}, el("span", { class: `diff-badge diff-${kind}` }, text[kind])),
     el("td", {}, (model && model.name) || id, el("span", { class: "muted" }, ` ${id}`)),
     el("td", {}, (model && model.$type || "").replace(/^bpmn:/, "")),
     el("td", {}, attrs ? el("ul", { class: "attrs" }, ...Object.entries(attrs).map(([name, c]) =>

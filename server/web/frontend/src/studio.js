@@ -12,6 +12,7 @@ import {
 import CamundaBehaviorsModule from "camunda-bpmn-js-behaviors/lib/camunda-platform";
 import lintModule from "bpmn-js-bpmnlint";
 import lintConfig from "./.bpmnlintrc";
+import flowRefsModule from "./flow-refs.js";
 
 import "bpmn-js/dist/assets/diagram-js.css";
 import "bpmn-js/dist/assets/bpmn-js.css";
@@ -60,6 +61,7 @@ class Studio {
         BpmnPropertiesProviderModule,
         CamundaPlatformPropertiesProviderModule,
         CamundaBehaviorsModule,
+        flowRefsModule,
         lintModule,
       ],
       moddleExtensions,

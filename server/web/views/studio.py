@@ -1,0 +1,174 @@
+"""The process studio (property managers): the editor of a process package, a form's
+preview, and two versions side by side.
+
+The pages are shells for the studio's JavaScript (``server/web/frontend/src``, bundled by
+``make setup``), which reads and writes the package through ``/api/processes/``; the
+server renders only what is already its own: a form drawn from its JSON Schema
+(``web/_form.html``, as the task pages draw it) and the changes in words.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.urls import get_script_prefix
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from engine.forms import schema_problems
+from engine.roles import ROLES
+from server.flows import access
+from server.flows.definitions import selectors as definitions
+from server.flows.errors import Forbidden, NotFound
+from server.i18n import current_language
+
+from .. import schema_form, timeline
+from .common import form_context, not_found
+
+# The longest form schema the preview reads (the biggest shipped form is about 4 kB).
+PREVIEW_LIMIT = 200_000
+
+
+def _manager(request):
+    try:
+        access.check_can_edit_processes(request.user)
+    except Forbidden as err:
+        raise PermissionDenied(err.message) from err
+
+
+def _newest(key: str):
+    try:
+        return definitions.latest_definition(key)
+    except NotFound as err:
+        not_found(err)
+
+
+def _roles(lang: str) -> list[tuple[str, str]]:
+    return [(r.key, timeline.role_label(r.key, lang)) for r in ROLES]
+
+
+def _shell(definition) -> dict:
+    """What both pages hand their script besides the CSRF token (the template's: the cookie
+    is HttpOnly): the process and where the API's processes are."""
+    return {
+        "key": definition.key,
+        "name": definition.name(current_language()),
+        "api": get_script_prefix() + "api/processes/",
+    }
+
+
+@login_required
+def studio_index(request):
+    """Every deployed process, to open in the editor or to compare with its version before."""
+    _manager(request)
+    lang = current_language()
+    rows = [
+        {"key": d.key, "name": d.name(lang), "version": d.version, "deployed_at": d.deployed_at}
+        for d in definitions.process_list()
+    ]
+    return render(request, "web/studio.html", {"processes": rows})
+
+
+@login_required
+def studio_edit(request, key: str):
+    _manager(request)
+    definition = _newest(key)
+    lang = current_language()
+    context = {
+        **_shell(definition),
+        "version": definition.version,
+        "roles": _roles(lang),
+        "text": _editor_text(),
+    }
+    return render(request, "web/studio_edit.html", context)
+
+
+@login_required
+@require_POST
+def studio_form_preview(request, key: str):
+    """The form a JSON Schema draws (the ``schema`` field of an htmx POST), or why it
+    cannot be drawn."""
+    _manager(request)
+    text = request.POST.get("schema", "")
+    problems, form = [], None
+    if len(text) > PREVIEW_LIMIT:
+        problems = [_("The form is longer than %(n)d characters.") % {"n": PREVIEW_LIMIT}]
+    else:
+        try:
+            schema = json.loads(text)
+        except ValueError as err:
+            problems = [_("Not JSON: %(error)s") % {"error": err}]
+        else:
+            problems = schema_problems(schema)
+            if not problems:
+                lang = current_language()
+                form = form_context(schema, schema_form.to_raw(schema, {}), {}, lang)
+    return render(
+        request, "web/studio_form_preview.html", {"form": form, "problems": problems, "key": key}
+    )
+
+
+@login_required
+def studio_diff(request, key: str, a: int, b: int):
+    _manager(request)
+    definition = _newest(key)
+    if not (1 <= a <= definition.version and 1 <= b <= definition.version):
+        missing = b if a <= definition.version else a
+        not_found(NotFound(_("Process %(key)s has no version %(n)d.") % {"key": key, "n": missing}))
+    context = {
+        **_shell(definition),
+        "a": a,
+        "b": b,
+        "newest": definition.version,
+        "changes_in_words": changes_in_words(definition.key, a, b),
+        "text": _diff_text(),
+    }
+    return render(request, "web/studio_diff.html", context)
+
+
+def changes_in_words(key: str, a: int, b: int) -> list[str] | None:
+    """The changed time limits, roles and forms between versions ``a`` and ``b`` in the
+    reader's language, one sentence each, which the page lists above the diagrams.
+
+    The hook for the definitions' ``diff_words`` (the studio's server side): until it is
+    called here this is None and the page shows the diagrams' changes only.
+    """
+    return None
+
+
+def _editor_text() -> dict[str, str]:
+    """The editor script's words, in the page's language."""
+    return {
+        "load_failed": _("The process could not be loaded (HTTP %(status)s)."),
+        "import_failed": _("The diagram could not be read: %(message)s"),
+        "loaded_draft": _("Your saved draft is open."),
+        "loaded_version": _("Version %(version)s is open; nothing is saved until you save."),
+        "draft_saved": _("Draft saved."),
+        "failed": _("The server refused it (HTTP %(status)s): %(detail)s"),
+        "validating": _("Validating…"),
+        "deploying": _("Deploying…"),
+        "has_problems": _("The package has problems; see the list."),
+        "valid": _("No problems found: it can be deployed."),
+        "deployed": _("Deployed as version %(version)s."),
+        "unchanged": _("Nothing changed: version %(version)s is the same."),
+        "see_diff": _("See the changes from version %(a)s to %(b)s"),
+        "line": _("line"),
+        "no_form": _("— no form —"),
+        "unmapped": _("— not mapped —"),
+        "lane": _("lane"),
+        "group": _("candidate group"),
+        "bad_form_name": _("A form's name has letters, digits, - and _ only."),
+    }
+
+
+def _diff_text() -> dict[str, str]:
+    return {
+        "load_failed": _("The versions could not be loaded (HTTP %(status)s)."),
+        "added": _("added"),
+        "removed": _("removed"),
+        "changed": _("changed"),
+        "layout": _("moved"),
+    }
