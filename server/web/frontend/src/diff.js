@@ -2,7 +2,7 @@
 // that scroll and zoom together, coloured by bpmn-js-differ (added, removed, changed, moved),
 // and the list of the changes. Clicking a change centres both diagrams on it.
 import NavigatedViewer from "bpmn-js/lib/NavigatedViewer";
-import { diff } from "bpmn-js-differ";
+import { ChangeHandler, diff } from "bpmn-js-differ";
 
 import "bpmn-js/dist/assets/diagram-js.css";
 import "bpmn-js/dist/assets/bpmn-js.css";
@@ -40,6 +40,25 @@ function sync(viewers) {
   }
 }
 
+// bpmn-js's modeler shows an exclusive gateway's marker and writes isMarkerVisible="true" on
+// its shape when a diagram written as XML is first saved: not a change anyone made.
+const QUIET_DI = new Set(["isMarkerVisible"]);
+
+class Changes extends ChangeHandler {
+  changed(model, property, newValue, oldValue) {
+    if (model.$instanceOf?.("bpmndi:BPMNShape") && QUIET_DI.has(property)) return;
+    super.changed(model, property, newValue, oldValue);
+  }
+}
+
+// "timeDate: deadline(…)": a timer event's definition as the properties panel shows it.
+function timer(bo) {
+  const definition = (bo?.eventDefinitions || []).find((d) => d.$type === "bpmn:TimerEventDefinition");
+  if (!definition) return null;
+  const kind = ["timeDate", "timeDuration", "timeCycle"].find((k) => definition[k]);
+  return kind ? `${kind}: ${definition[kind].body || ""}` : "—";
+}
+
 function short(value) {
   if (value === undefined || value === null) return "—";
   if (typeof value === "object") value = value.body ?? value.id ?? value.$type ?? JSON.stringify(value);
@@ -71,7 +90,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   sync(viewers);
   viewers[1].get("canvas").viewbox(viewers[0].get("canvas").viewbox());
 
-  const changes = diff(viewers[0].getDefinitions(), viewers[1].getDefinitions());
+  const changes = diff(viewers[0].getDefinitions(), viewers[1].getDefinitions(), new Changes());
+  const modelOf = (i, id) => viewers[i].get("elementRegistry").get(id)?.businessObject;
   const mark = (viewer, id, marker) => {
     if (viewer.get("elementRegistry").get(id)) viewer.get("canvas").addMarker(id, marker);
   };
@@ -87,7 +107,13 @@ document.addEventListener("DOMContentLoaded", async () => {
   }
   for (const [id, change] of Object.entries(changes._changed)) {
     viewers.forEach((v) => mark(v, id, "diff-changed"));
-    row("changed", id, change.model, change.attrs);
+    const attrs = { ...change.attrs };
+    const [before, after] = [timer(modelOf(0, id)), timer(modelOf(1, id))];
+    if (before !== after) {
+      for (const name of Object.keys(attrs)) if (name.startsWith("eventDefinitions")) delete attrs[name];
+      attrs.timer = { oldValue: before, newValue: after };
+    }
+    row("changed", id, change.model, attrs);
   }
   for (const [id, model] of Object.entries(changes._layoutChanged)) {
     if (id in changes._changed) continue;

@@ -141,6 +141,8 @@ class Studio {
 
   // -- the package as it stands ------------------------------------------------------------
 
+  // The package to send: the diagram as it stands, the roles of the lanes and groups it
+  // still has (the choices stay in this.pkg, should a lane come back on undo).
   async collect() {
     const { xml } = await this.modeler.saveXML({ format: true });
     this.pkg.files[this.bpmn] = xml;
@@ -150,8 +152,7 @@ class Studio {
     for (const [name, role] of Object.entries(this.pkg.mapping.roles || {})) {
       if (names.has(name) && role) roles[name] = role;
     }
-    this.pkg.mapping.roles = roles;
-    return this.pkg;
+    return { ...this.pkg, files: { ...this.pkg.files }, mapping: { ...this.pkg.mapping, roles } };
   }
 
   async saveDraft() {
