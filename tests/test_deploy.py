@@ -51,15 +51,22 @@ def test_getattr_is_not_offered_to_scripts_at_run_time():
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ('"PT1H"', "PT1H", 'resolve_reminder: timer expression PT1H must be quoted, as in "PT1H"'),
-        ('"PT1H"', '"in an hour"', "resolve_reminder: timer expression '\"in an hour\"' gives"),
-        ('name="客服中心主管"', 'name="其他"', "resolve: lane '其他' is not mapped to a role"),
+        ('"PT1H"', '"in an hour"', "resolve_reminder: timer '\"in an hour\"' gives 'in an hour', "
+         "which is not an ISO 8601 duration (PT4H, P2D)"),
+        ('"PT1H"', '"P1H"', "resolve_reminder: timer '\"P1H\"' gives 'P1H', which is not an ISO "
+         "8601 duration (PT4H, P2D): did you mean 'PT1H'?"),
+        ('<bpmn:timeDuration>"PT1H"</bpmn:timeDuration>',
+         '<bpmn:timeCycle>"R/PT1M"</bpmn:timeCycle>',
+         "resolve_reminder: timer cycle 'R/PT1M' repeats for ever: give the number of "
+         "repetitions, R<n>/... with n at most 60"),
+        ('name="客服中心主管"', 'name="其他"', "resolve: its lane '其他' is mapped to no role"),
         ("two_step_resolve.json", "missing.json",
          "resolve: task '处理' (formJsonSchemaFilename) names form 'missing.json', but the "
          "package has no file forms/missing.json"),
-        ('<bpmn:endEvent id="end"', '<bpmn:endEvnt id="end"', "two_step.bpmn: cannot be parsed"),
+        ('<bpmn:endEvent id="end"', '<bpmn:endEvnt id="end"',
+         "two_step.bpmn: is not well-formed XML"),
         ('sourceRef="resolve" targetRef="end"', 'sourceRef="resolve" targetRef="nowhere"',
-         "resolve (bpmn:userTask): "),
+         "flow_resolve_end: targetRef names 'nowhere', which is no element of the file"),
     ],
 )  # fmt: skip
 def test_broken_packages_get_one_clear_message_each(old, new, expected):
