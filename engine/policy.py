@@ -19,6 +19,8 @@ ESCALATION_CODES = (*ESCALATION_LEVELS, *sorted(ROLE_KEYS))
 
 # See every task and case, reassign tasks, cancel cases.
 SUPERVISOR_ROLES = frozenset({"cs_supervisor", "vice_gm", "property_manager"})
+# Own the flows: upload, edit, deploy, retire and roll back processes (the studio).
+PROCESS_MANAGER_ROLES = frozenset({"property_manager"})
 # Read everything, change nothing.
 READ_ONLY_ROLES = frozenset({"auditor"})
 

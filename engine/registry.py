@@ -285,10 +285,10 @@ def load_files(
         elif tops:
             problems.append(f"the package has several executable processes ({', '.join(tops)}): "
                             "name the one to start as process_id in the mapping")  # fmt: skip
-        elif bpmn:
-            problems.append("the package has no executable process")
-        else:
+        elif not bpmn:
             problems.append("the package has no .bpmn file")
+        elif all(_root(text) is not None for text in bpmn.values()):
+            problems.append("the package has no executable process")
     process_id = str(process_id or manifest.get("key") or default_key or "")
     bpmn_name = manifest.get("bpmn") or (found[process_id][0] if process_id in found else None)
     if bpmn_name is None:

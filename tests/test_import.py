@@ -33,9 +33,24 @@ def parking_files() -> dict[str, bytes]:
     }
 
 
+DEPOSIT_FORM = {
+    "type": "object",
+    "required": ["damage"],
+    "properties": {
+        "damage": {"type": "string", "title": "Damage", "enum": ["none", "minor", "major"]}
+    },
+}
+DEPOSIT_MAPPING = {
+    "key": "deposit_dispute", "name": {"zh-hans": "装修押金争议", "en": "Deposit dispute"},
+    "start_roles": ["frontdesk"], "default_role": "property_manager",
+    "start_form": "deposit_start.json",
+}  # fmt: skip
+
+
 def deposit_files() -> dict[str, bytes]:
     names = ("deposit_main.bpmn", "deposit_fee_check.bpmn", "deposit_deduction.dmn")
-    return {name: (MODELERS / name).read_bytes() for name in names}
+    files = {name: (MODELERS / name).read_bytes() for name in names}
+    return {**files, "forms/deposit_start.json": json.dumps(DEPOSIT_FORM).encode()}
 
 
 @pytest.mark.parametrize(
@@ -91,9 +106,7 @@ def test_a_lane_less_camunda_file_deploys_and_runs_with_its_mapped_roles():
 
 
 def test_call_activities_across_files_and_a_dmn_business_rule_task_run():
-    mapping = {"key": "deposit_dispute", "name": {"zh-hans": "装修押金争议", "en": "Deposit"},
-               "start_roles": ["frontdesk"], "default_role": "property_manager"}  # fmt: skip
-    source = engine.load_files(deposit_files(), mapping)
+    source = engine.load_files(deposit_files(), DEPOSIT_MAPPING)
     assert (source.process_id, source.bpmn_name) == ("DepositDispute", "deposit_main.bpmn")
     assert engine.problems(source) == []
     eng = engine.Engine()

@@ -14,7 +14,7 @@ from uuid import UUID
 from django.contrib.auth.models import AnonymousUser, User
 from django.utils.translation import gettext as _
 
-from engine.policy import READ_ONLY_ROLES, SUPERVISOR_ROLES
+from engine.policy import PROCESS_MANAGER_ROLES, READ_ONLY_ROLES, SUPERVISOR_ROLES
 from engine.roles import ROLE_KEYS
 
 from .errors import Conflict, Forbidden, NotFound, ServiceError
@@ -48,6 +48,16 @@ def is_auditor(user) -> bool:
 def is_supervisor(user) -> bool:
     """May reassign tasks and cancel cases."""
     return bool(user_roles(user) & SUPERVISOR_ROLES)
+
+
+def can_manage_processes(user) -> bool:
+    """May upload, edit, deploy, retire and roll back processes (superusers too)."""
+    return bool(getattr(user, "is_superuser", False) or user_roles(user) & PROCESS_MANAGER_ROLES)
+
+
+def check_can_manage_processes(user) -> None:
+    if not can_manage_processes(user):
+        raise Forbidden(_("Only a property manager may change processes."))
 
 
 def can_see_task(user, task: HumanTask) -> bool:
