@@ -52,6 +52,9 @@ DEFAULT_START = "2026-11-23T09:00:00+08:00"
 _TICK = timedelta(microseconds=1)
 MAX_STEPS = 200
 MAX_FIRINGS = 100  # timer firings in one advance: a cycle timer must not run for ever
+# ... and in the whole rehearsal: each firing of a cycle timer grows the instance's task
+# tree, so the cost of a firing grows with the firings before it (275 cost 21 s).
+MAX_FIRINGS_IN_ALL = 200
 MAX_ADVANCE_DAYS = 3660  # one advance moves the clock at most about ten years
 MAX_WORKING_DAYS = 2500
 FOLDER = "rehearsals"  # inside a process package
@@ -336,6 +339,7 @@ class _Play:
         self.timeline: list[Entry] = []
         self.outcomes: list[Outcome] = []
         self.level = 0
+        self.firings = 0
         self.step = 0
         self.caused = 0  # the last step that acted (expect looks at what it caused)
         self.notified: list[str] = []  # roles told by that step
@@ -438,7 +442,13 @@ class _Play:
                     f"more than {MAX_FIRINGS} timer firings before {self.show(target)} (a "
                     "repeating timer?); advance in shorter steps"
                 )
+            if self.firings == MAX_FIRINGS_IN_ALL:
+                raise self.invalid(
+                    f"more than {MAX_FIRINGS_IN_ALL} timer firings in the whole rehearsal; "
+                    "rehearse a shorter stretch of time"
+                )
             calls += 1
+            self.firings += 1
             # Each timer at its own moment, in order. SpiffWorkflow fires a timer once the
             # clock is past its due time, so the engine runs a microsecond on; the timeline
             # shows the due moment.
