@@ -1,5 +1,6 @@
 """Rehearsals: the real packages played on a virtual clock, in memory, with no database."""
 
+import dataclasses
 import json
 from datetime import datetime
 from pathlib import Path
@@ -251,6 +252,20 @@ def test_a_task_that_is_not_open_stops_the_rehearsal_at_its_step(eng, repair):
     assert rehearsal.check(eng, repair, back) == [
         "step 2: until 2026-11-23 09:30 is before the virtual clock, 2026-11-23 10:00"
     ]
+
+
+def test_a_draft_that_fails_is_told_at_its_step(eng, repair):
+    broken = dataclasses.replace(repair, bpmn=repair.bpmn.replace(
+        "first_time_pass = rework_count == 0", "first_time_pass = rework_count / 0"))  # fmt: skip
+    script = {"data": {**REQUEST, "in_warranty": True}, "steps": [
+        {"complete": "warranty_handover",
+         "data": {"contractor": "某建筑公司", "scheduled_at": "2026-11-24T09:00:00+08:00"}},
+        {"complete": "warranty_verify", "data": {"verified": True, "owner_signature": SIGNED}},
+        {"complete": "return_visit", "data": {"satisfaction": "satisfied"}},
+    ]}  # fmt: skip
+    [problem] = rehearsal.check(eng, broken, script)
+    assert problem.startswith("step 3: the process failed: close: ")
+    assert "ZeroDivisionError" in problem
 
 
 def test_a_repeating_timer_cannot_run_the_clock_for_ever(eng, complaint, monkeypatch):
