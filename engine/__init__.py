@@ -20,13 +20,16 @@ _EXPORTS = {
     "with_defaults": "forms", "ProcessSource": "registry", "discover": "registry",
     "load_package": "registry", "SERIALIZER_VERSION": "runtime", "Engine": "runtime",
     "ReadyTask": "types", "StepResult": "types", "WaitingTimer": "types",
-    "problems": "validation", "validate": "validation",
+    "problems": "validation", "validate": "validation", "findings": "validation",
+    "Finding": "finding", "load_files": "registry", "package_files": "registry",
+    "package_zip": "registry",
 }  # fmt: skip
 __all__ = [
     "SERIALIZER_VERSION", "Engine", "EngineError", "ProcessInvalid", "ProcessSource",
     "ReadyTask", "ScriptFailed", "ScriptRefused", "ScriptStopped", "StateVersionUnsupported",
     "StepResult", "TaskNotReady", "WaitingTimer", "discover", "load_package", "problems",
-    "schema_problems", "validate", "validate_form", "with_defaults",
+    "schema_problems", "validate", "validate_form", "with_defaults", "findings", "Finding",
+    "load_files", "package_files", "package_zip",
 ]  # fmt: skip
 
 
@@ -49,8 +52,16 @@ if TYPE_CHECKING:
         StateVersionUnsupported,
         TaskNotReady,
     )
+    from .finding import Finding
     from .forms import schema_problems, validate_form, with_defaults
-    from .registry import ProcessSource, discover, load_package
+    from .registry import (
+        ProcessSource,
+        discover,
+        load_files,
+        load_package,
+        package_files,
+        package_zip,
+    )
     from .runtime import SERIALIZER_VERSION, Engine
     from .types import ReadyTask, StepResult, WaitingTimer
-    from .validation import problems, validate
+    from .validation import findings, problems, validate

@@ -8,9 +8,10 @@ class EngineError(Exception):
 class ProcessInvalid(EngineError):
     """A process package failed validation; ``problems`` lists every finding."""
 
-    def __init__(self, key: str, problems: list[str]):
+    def __init__(self, key: str, problems: list[str], findings: list | None = None):
         self.key = key
         self.problems = problems
+        self.findings = findings or []  # engine.findings.Finding, with file and line
         super().__init__(f"Process {key!r} is invalid: " + "; ".join(problems))
 
 

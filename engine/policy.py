@@ -19,10 +19,10 @@ ESCALATION_CODES = (*ESCALATION_LEVELS, *sorted(ROLE_KEYS))
 
 # See every task and case, reassign tasks, cancel cases.
 SUPERVISOR_ROLES = frozenset({"cs_supervisor", "vice_gm", "property_manager"})
+# Own the flows: upload, edit, deploy, retire and roll back processes (the studio).
+PROCESS_MANAGER_ROLES = frozenset({"property_manager"})
 # Read everything, change nothing.
 READ_ONLY_ROLES = frozenset({"auditor"})
-# Edit, validate and deploy process packages in the studio (superusers hold every role).
-PROCESS_EDITOR_ROLES = frozenset({"property_manager"})
 
 # Owner data is confidential ("業主資料…屬保密事項"): form fields that hold names, phones, ID
 # numbers, signatures or vehicles show only to readers with a task in the case.

@@ -17,9 +17,11 @@ folder sits.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import tomllib
+import zipfile
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -29,9 +31,14 @@ from lxml import etree
 from .text import pick
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NAMESPACES = ("http://camunda.org/schema/1.0/bpmn", "http://activiti.org/bpmn",
+                      "http://flowable.org/bpmn")  # fmt: skip
 FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 FORMS_FOLDER = "forms"  # inside the package
+REHEARSALS_FOLDER = "rehearsals"
+OPTIONAL = ("files", "default_role", "form_keys", "operations", "rehearsals")
 
 
 @dataclass(frozen=True)
@@ -47,26 +54,40 @@ class ProcessSource:
     bpmn: str
     forms: dict[str, object] = field(default_factory=dict)  # file name -> parsed JSON
     glossary: dict[str, str] = field(default_factory=dict)  # element id -> English name
+    # What packages drawn elsewhere need (empty for the shipped ones, and then left out of
+    # the hash, so adding these fields changed no deployed version's hash):
+    files: dict[str, str] = field(default_factory=dict)  # other .bpmn and .dmn files
+    default_role: str | None = None  # for a human task in no mapped lane or group
+    form_keys: dict[str, str] = field(default_factory=dict)  # camunda:formKey -> form file
+    operations: dict[str, str] = field(default_factory=dict)  # service task -> operation
+    rehearsals: dict[str, object] = field(default_factory=dict)  # name -> script, replayed
     load_problems: tuple[str, ...] = ()
 
     @cached_property  # computed once per source: Engine.compiled() asks on every step
     def content_hash(self) -> str:
         body = asdict(self)
         body.pop("load_problems")
+        for name in OPTIONAL:
+            if not body[name]:
+                body.pop(name)
         canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def manifest(self) -> dict:
+        """What the definition row's manifest column holds (the files are stored apart)."""
         return {
             "key": self.key, "process_id": self.process_id, "names": self.names,
             "lanes": self.lanes, "start_form": self.start_form, "start_roles": self.start_roles,
             "business_key": self.business_key, "bpmn_name": self.bpmn_name,
             "glossary": self.glossary,
+            **{name: getattr(self, name) for name in OPTIONAL[1:] if getattr(self, name)},
         }  # fmt: skip
 
     @classmethod
-    def from_stored(cls, manifest: dict, bpmn: str, forms: dict) -> ProcessSource:
-        return cls(bpmn=bpmn, forms=forms, **manifest)
+    def from_stored(
+        cls, manifest: dict, bpmn: str, forms: dict, files: dict | None = None
+    ) -> ProcessSource:
+        return cls(bpmn=bpmn, forms=forms, files=files or {}, **manifest)
 
     def name(self, language: str) -> str:
         return pick(self.names, language, self.key)
@@ -76,7 +97,7 @@ def referenced_forms(bpmn: str) -> set[str]:
     """Every form file the BPMN's spiff properties name."""
     try:
         root = etree.fromstring(bpmn.encode())
-    except etree.XMLSyntaxError:
+    except (etree.XMLSyntaxError, ValueError):
         return set()
     found = set()
     for prop in root.iter(f"{{{SPIFF_NS}}}property"):
@@ -90,51 +111,283 @@ def is_form_name(name: str) -> bool:
     return bool(name) and name not in (".", "..") and not any(c in name for c in "/\\")
 
 
-def _read_json(path: Path, problems: list[str]):
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        problems.append(f"{FORMS_FOLDER}/{path.name}: cannot be read as JSON ({err})")
-        return None
-
-
 def load_package(folder: Path) -> ProcessSource:
-    """Read one package; what cannot be read is recorded in ``load_problems``."""
-    problems: list[str] = []
-    try:
-        manifest = tomllib.loads((folder / "process.toml").read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        problems.append(f"process.toml: {err}")
-        manifest = {}
-    bpmn_name = manifest.get("bpmn", f"{folder.name}.bpmn")
-    try:
-        bpmn = (folder / bpmn_name).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        problems.append(f"{bpmn_name}: {err}")
-        bpmn = ""
-    start_form = manifest.get("start_form")
-    forms_dir = folder / FORMS_FOLDER
-    forms = {}  # a name that is missing or not a file name is left out; validation says which
-    for name in sorted(referenced_forms(bpmn) | ({start_form} if start_form else set())):
-        if is_form_name(name) and (forms_dir / name).is_file():
-            forms[name] = _read_json(forms_dir / name, problems)
-    return ProcessSource(
-        key=manifest.get("key", folder.name),
-        process_id=manifest.get("process_id", manifest.get("key", folder.name)),
-        names={k: str(v) for k, v in manifest.get("name", {}).items()},
-        lanes={str(k): str(v) for k, v in manifest.get("lanes", {}).items()},
-        start_form=start_form,
-        start_roles=[str(r) for r in manifest.get("start_roles", [])],
-        business_key=str(manifest.get("business_key", "unit")),
-        bpmn_name=bpmn_name,
-        bpmn=bpmn,
-        forms=forms,
-        glossary={str(k): str(v) for k, v in manifest.get("en", {}).items()},
-        load_problems=tuple(problems),
-    )
+    """Read one package folder; what cannot be read is recorded in ``load_problems``.
+
+    The shipped packages' forms are the ones their diagrams and manifest name; every
+    other file a package may hold (more BPMN, DMN, rehearsals) is read too."""
+    files: dict[str, bytes] = {}
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file() and not any(part.startswith(".") for part in path.parts):
+            files[path.relative_to(folder).as_posix()] = path.read_bytes()
+    return load_files(files, default_key=Path(folder).name, all_forms=False)
 
 
 def discover(processes_dir: Path) -> list[ProcessSource]:
     """Every package under ``processes_dir`` (a folder with a ``process.toml``), in key order."""
     folders = sorted(p.parent for p in Path(processes_dir).glob("*/process.toml"))
     return [load_package(folder) for folder in folders]
+
+
+# -- a package from its files (a folder, an upload, a zip) -----------------------------------
+
+MAX_FILES, MAX_FILE_BYTES, MAX_PACKAGE_BYTES = 200, 5_000_000, 20_000_000
+
+
+def unzip(data: bytes, problems: list[str]) -> dict[str, bytes]:
+    """A zip's files by name; a single top folder (as zipping a folder makes) is dropped.
+    Bounded in count and size before anything is read, so a zip bomb is a problem."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = [e for e in archive.infolist() if not e.is_dir()]
+    except (zipfile.BadZipFile, OSError, ValueError) as err:
+        problems.append(f"the zip cannot be read ({err})")
+        return {}
+    if len(entries) > MAX_FILES or sum(e.file_size for e in entries) > MAX_PACKAGE_BYTES:
+        problems.append(f"the zip holds more than {MAX_FILES} files or "
+                        f"{MAX_PACKAGE_BYTES // 1_000_000} MB")  # fmt: skip
+        return {}
+    names = [e.filename.replace("\\", "/").lstrip("/") for e in entries]
+    tops = {n.split("/", 1)[0] for n in names}
+    strip = len(tops) == 1 and all("/" in n for n in names)
+    out = {}
+    for entry, name in zip(entries, names, strict=True):
+        if strip:
+            name = name.split("/", 1)[1]
+        if (
+            ".." in name.split("/")
+            or name.startswith("__MACOSX/")
+            or name.split("/")[-1][:1] == "."
+        ):
+            continue
+        try:
+            out[name] = archive.read(entry)
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as err:
+            problems.append(f"{name}: cannot be read from the zip ({err})")
+    return out
+
+
+def _text(name: str, data: bytes, problems: list[str]) -> str | None:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        problems.append(f"{name}: is not UTF-8 text")
+        return None
+
+
+def _root(text: str):
+    try:
+        return etree.fromstring(text.encode(), etree.XMLParser(resolve_entities=False))
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+
+
+def _processes(bpmn: dict[str, str]) -> tuple[dict[str, tuple[str, object]], set[str]]:
+    """Each executable process id -> (file, element); and the ids call activities call."""
+    found, called = {}, set()
+    for name, text in bpmn.items():
+        root = _root(text)
+        if root is None:
+            continue
+        for process in root.iter(f"{{{BPMN_NS}}}process"):
+            if process.get("isExecutable", "true") == "true" and process.get("id"):
+                found.setdefault(process.get("id"), (name, process))
+        for call in root.iter(f"{{{BPMN_NS}}}callActivity"):
+            if call.get("calledElement"):
+                called.add(call.get("calledElement"))
+    return found, called
+
+
+def _key_from(process_id: str) -> str:
+    key = re.sub(r"[^a-z0-9_]+", "_", process_id.lower()).strip("_")[:63]
+    return key if key[:1].isalpha() else f"p_{key}"[:63]
+
+
+def _start_form(process, forms: dict, form_keys: dict) -> str | None:
+    """The form the process's start event names (a spiff property or a Camunda form key)."""
+    for start in process.findall(f"{{{BPMN_NS}}}startEvent"):
+        for prop in start.iter(f"{{{SPIFF_NS}}}property"):
+            if prop.get("name") == "formJsonSchemaFilename":
+                return prop.get("value")
+        key = next((start.get(f"{{{ns}}}formKey") for ns in CAMUNDA_NAMESPACES
+                    if start.get(f"{{{ns}}}formKey")), None)  # fmt: skip
+        if key:
+            bare = key.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
+            for name in (
+                form_keys.get(key),
+                bare,
+                f"{bare}.json",
+                f"{bare.rsplit('.', 1)[0]}.json",
+            ):
+                if name and name in forms:
+                    return name
+    return None
+
+
+def _strs(value) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def load_files(
+    files: dict[str, bytes], mapping: dict | None = None, default_key: str | None = None,
+    all_forms: bool = True,
+) -> ProcessSource:  # fmt: skip
+    """A package from its files by name: ``process.toml`` (optional), ``*.bpmn``, ``*.dmn``,
+    ``forms/*.json`` (or ``*.json`` at the top), ``rehearsals/*.json``, or one ``.zip``
+    holding them. ``mapping`` (the upload's) wins over the manifest, key by key.
+    ``all_forms`` keeps every form file; else only the ones the package names."""
+    problems: list[str] = []
+    files = dict(files)
+    for name in [n for n in files if n.lower().endswith(".zip")]:
+        files.update(unzip(files.pop(name), problems))
+    if len(files) > MAX_FILES or sum(len(v) for v in files.values()) > MAX_PACKAGE_BYTES:
+        problems.append(f"a package holds at most {MAX_FILES} files and "
+                        f"{MAX_PACKAGE_BYTES // 1_000_000} MB")  # fmt: skip
+        files = {}
+    manifest: dict = {}
+    if "process.toml" in files:
+        text = _text("process.toml", files.pop("process.toml"), problems)
+        try:
+            manifest = tomllib.loads(text or "")
+        except tomllib.TOMLDecodeError as err:
+            problems.append(f"process.toml: {err}")
+    manifest.update({k: v for k, v in (mapping or {}).items() if v is not None})
+    bpmn, diagrams, forms, rehearsals = {}, {}, {}, {}
+    for name, data in sorted(files.items()):
+        base, lower = name.rsplit("/", 1)[-1], name.lower()
+        if len(data) > MAX_FILE_BYTES:
+            problems.append(f"{name}: larger than {MAX_FILE_BYTES // 1_000_000} MB")
+        elif lower.endswith(".bpmn") or lower.endswith(".bpmn20.xml"):
+            text = _text(name, data, problems)
+            if text is not None:
+                bpmn[base] = text
+        elif lower.endswith(".dmn"):
+            text = _text(name, data, problems)
+            if text is not None:
+                diagrams[base] = text
+        elif lower.endswith(".json"):
+            text = _text(name, data, problems)
+            try:
+                value = json.loads(text) if text is not None else None
+            except json.JSONDecodeError as err:
+                problems.append(f"{name}: cannot be read as JSON ({err})")
+                value = None
+            folder = name.rsplit("/", 1)[0] if "/" in name else ""
+            (rehearsals if folder == REHEARSALS_FOLDER else forms)[base] = value
+        elif base not in ("README.md", "README", "LICENSE"):
+            problems.append(f"{name}: a package holds .bpmn, .dmn and .json files only")
+    found, called = _processes(bpmn)
+    process_id = manifest.get("process_id")
+    if process_id is None:
+        tops = [pid for pid in found if pid not in called] or list(found)
+        if len(tops) == 1:
+            process_id = tops[0]
+        elif tops:
+            problems.append(f"the package has several executable processes ({', '.join(tops)}): "
+                            "name the one to start as process_id in the mapping")  # fmt: skip
+        elif not bpmn:
+            problems.append("the package has no .bpmn file")
+        elif all(_root(text) is not None for text in bpmn.values()):
+            problems.append("the package has no executable process")
+    process_id = str(process_id or manifest.get("key") or default_key or "")
+    bpmn_name = manifest.get("bpmn") or (found[process_id][0] if process_id in found else None)
+    if bpmn_name is None:
+        bpmn_name = next(iter(bpmn), f"{default_key or 'process'}.bpmn")
+    main = bpmn.pop(bpmn_name, None)
+    if main is None and (bpmn or not problems):
+        problems.append(f"{bpmn_name}: the package has no such file")
+    process = found.get(process_id, (None, None))[1]
+    form_keys = _strs(manifest.get("forms") or manifest.get("form_keys") or {})
+    roles = _strs(manifest.get("roles") or manifest.get("lanes") or {})
+    key = str(manifest.get("key") or default_key or _key_from(process_id or "process"))
+    names = _strs(manifest.get("name") or {})
+    if isinstance(manifest.get("name"), str):
+        names = {"zh-hans": manifest["name"], "en": manifest["name"]}
+    if not names and process is not None and process.get("name"):
+        names = {"zh-hans": process.get("name"), "en": process.get("name")}
+    start_roles = manifest.get("start_roles")
+    if start_roles is None and mapping is not None:  # an upload: whoever the mapping names
+        start_roles = sorted({*roles.values(), *filter(None, [manifest.get("default_role")])})
+    start_form = manifest.get("start_form")
+    if start_form is None and process is not None:
+        start_form = _start_form(process, forms, form_keys)
+    if not all_forms:
+        wanted = referenced_forms(main or "") | {start_form} | set(form_keys.values())
+        for text in bpmn.values():
+            wanted |= referenced_forms(text)
+        forms = {n: v for n, v in forms.items() if n in wanted}
+    return ProcessSource(
+        key=key,
+        process_id=process_id or key,
+        names=names,
+        lanes=roles,
+        start_form=start_form,
+        start_roles=[str(r) for r in start_roles or []],
+        business_key=str(manifest.get("business_key", "unit")),
+        bpmn_name=bpmn_name,
+        bpmn=main or "",
+        forms=forms,
+        glossary=_strs(manifest.get("en") or manifest.get("glossary") or {}),
+        files={**bpmn, **diagrams},
+        default_role=manifest.get("default_role") or None,
+        form_keys=form_keys,
+        operations=_strs(manifest.get("operations") or {}),
+        rehearsals=rehearsals,
+        load_problems=tuple(problems),
+    )
+
+
+def package_files(source: ProcessSource) -> dict[str, bytes]:
+    """The package as files, as :func:`load_files` reads them back (the download)."""
+    manifest = {
+        "key": source.key, "process_id": source.process_id, "bpmn": source.bpmn_name,
+        "start_form": source.start_form, "start_roles": source.start_roles,
+        "business_key": source.business_key, "default_role": source.default_role,
+        "name": source.names, "lanes": source.lanes, "forms": source.form_keys,
+        "operations": source.operations, "en": source.glossary,
+    }  # fmt: skip
+    files = {"process.toml": _toml(manifest).encode()}
+    files[source.bpmn_name] = source.bpmn.encode()
+    for name, text in source.files.items():
+        files[name] = text.encode()
+    for name, value in source.forms.items():
+        files[f"{FORMS_FOLDER}/{name}"] = json.dumps(value, ensure_ascii=False, indent=2).encode()
+    for name, value in source.rehearsals.items():
+        files[f"{REHEARSALS_FOLDER}/{name}"] = json.dumps(value, ensure_ascii=False,
+                                                          indent=2).encode()  # fmt: skip
+    return files
+
+
+def package_zip(source: ProcessSource) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in package_files(source).items():
+            archive.writestr(f"{source.key}/{name}", data)
+    return buffer.getvalue()
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string is JSON's
+
+
+def _toml(manifest: dict) -> str:
+    """The manifest as TOML (plain keys and one level of tables: what it holds)."""
+    lines, tables = [], []
+    for key, value in manifest.items():
+        if value is None or value == {}:
+            continue
+        if isinstance(value, dict):
+            tables.append((key, value))
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    for key, table in tables:
+        lines += ["", f"[{key}]"]
+        lines += [f"{json.dumps(str(k), ensure_ascii=False)} = {_toml_value(v)}"
+                  for k, v in table.items()]  # fmt: skip
+    return "\n".join(lines) + "\n"

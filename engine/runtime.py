@@ -28,7 +28,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from . import clock, helpers, operations
+from . import clock, dialects, helpers, operations
 from .errors import (
     EngineError,
     ScriptFailed,
@@ -70,13 +70,34 @@ _SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
 SERIALIZER_VERSION = _SERIALIZER.VERSION
 
 
+def mapping(source: ProcessSource) -> dialects.Mapping:
+    return dialects.Mapping(
+        roles=source.lanes, default_role=source.default_role, form_keys=source.form_keys,
+        operations=source.operations, forms=frozenset(source.forms),
+        known_operations=frozenset(operations.OPERATIONS),
+    )  # fmt: skip
+
+
+def translated(source: ProcessSource) -> dialects.Translated:
+    """The package's BPMN files in the engine's dialect (see :mod:`engine.dialects`)."""
+    bpmn = {source.bpmn_name: source.bpmn}
+    bpmn.update({n: t for n, t in source.files.items() if not n.lower().endswith(".dmn")})
+    return dialects.translate(bpmn, mapping(source))
+
+
 class CompiledProcess:
-    """A parsed process version: its specs and its human-task metadata."""
+    """A parsed process version: its specs and what importing its files found."""
 
     def __init__(self, source: ProcessSource):
         self.source = source
+        result = translated(source)
+        self.findings = result.findings
         parser = SpiffBpmnParser(validator=VALIDATOR)  # fresh: a failed parse poisons a parser
-        parser.add_bpmn_str(source.bpmn.encode(), filename=source.bpmn_name)
+        for name, text in source.files.items():
+            if name.lower().endswith(".dmn"):
+                parser.add_dmn_str(text.encode(), filename=name)
+        for name, data in result.files.items():
+            parser.add_bpmn_str(data, filename=name)
         self.spec = parser.get_spec(source.process_id)
         self.subprocess_specs = parser.get_subprocess_specs(source.process_id)
 
@@ -182,7 +203,9 @@ class Engine:
         extra_helpers: dict | None = None,
         script_seconds: float = 1.0,
         script_memory_mb: int = 256,
+        max_timer_cycles: int = 60,
     ):
+        self.max_timer_cycles = max_timer_cycles
         self.calendar = calendar or WorkCalendar()
         self.limits = limits or TimeLimits()
         isolated = Isolated(
@@ -255,7 +278,9 @@ class Engine:
                 name=spec.bpmn_name or spec.bpmn_id,
                 name_en=source.glossary.get(spec.bpmn_id),
                 lane=spec.lane,
-                role=source.lanes.get(spec.lane) if spec.lane else None,
+                role=_properties(spec).get(dialects.ROLE_PROPERTY)
+                or (source.lanes.get(spec.lane) if spec.lane else None),
+                assignee=_properties(spec).get(dialects.ASSIGNEE_PROPERTY),
                 form=form,
                 ui_form=ui_form,
                 documentation=(spec.extensions or {}).get("instructionsForEndUser")
@@ -279,9 +304,11 @@ class Engine:
     def _run(self, wf: BpmnWorkflow, action: Callable[[], None]) -> tuple[list, list]:
         """Run ``action``; return the service calls it made and the events it threw."""
         began = time.time()  # what Spiff stamps on each task's state change
+        waiting = {t.id for t in wf.event_manager.tasks.values()}
         with operations.recording() as effects:
             try:
                 action()
+                self._check_cycles(wf, waiting)
             except (ScriptStopped, ScriptRefused) as err:  # from a process-level expression
                 raise ScriptFailed("process", str(err)) from err
             except EngineError:
@@ -291,6 +318,22 @@ class Engine:
                 element = getattr(spec, "bpmn_id", None) or getattr(err, "id", "") or "process"
                 raise ScriptFailed(element, _reason(err)) from err
         return effects, _thrown(wf, began)
+
+    def _check_cycles(self, wf: BpmnWorkflow, waiting: set) -> None:
+        """A cycle timer that started in this step must repeat a bounded number of times
+        (validation checks the ones it can compute; this, the ones computed from data).
+        Timers already waiting are left alone, so running cases of older versions finish."""
+        for task in wf.event_manager.tasks.values():
+            value = task.internal_data.get("event_value")
+            if task.id in waiting or not isinstance(value, dict) or "cycles" not in value:
+                continue
+            cycles = value["cycles"]
+            if cycles < 0 or cycles > self.max_timer_cycles:
+                raise ScriptFailed(
+                    task.task_spec.bpmn_id,
+                    f"the timer cycle repeats {'for ever' if cycles < 0 else f'{cycles} times'}: "
+                    f"at most {self.max_timer_cycles} repetitions are allowed",
+                )
 
     # -- the verbs ----------------------------------------------------------------
     def start(self, source: ProcessSource, data: dict | None = None) -> StepResult:

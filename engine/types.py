@@ -21,6 +21,7 @@ class ReadyTask:
     documentation: str | None
     due: datetime | None = None  # the earliest timer on the task's boundary, reminders aside
     name_en: str | None = None  # the manifest's English gloss
+    assignee: str | None = None  # the username the diagram names (camunda:assignee)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import re
 
+from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import EscalationEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -19,30 +20,132 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from . import dialects
 from .errors import ProcessInvalid, ScriptRefused, ScriptStopped
+from .finding import Finding, problem, warning
 from .forms import schema_problems
+from .guards import restricted_globals
 from .operations import OPERATIONS, UNCHECKED
 from .policy import ESCALATION_CODES, ESCALATION_LEVELS
 from .registry import FORMS_FOLDER, KEY_PATTERN, ProcessSource, is_form_name
 from .roles import ROLE_KEYS
-from .runtime import CompiledProcess, Engine, parse
+from .runtime import CompiledProcess, Engine, parse, translated
 from .sandbox import compile_expression, compile_script
 from .text import LANGUAGES
 
-ISO_LIKE = re.compile(r"^(R\d*/)?P[0-9YMWDTHS.]+$|^\d{4}-\d{2}-\d{2}")
+BPMN_PREFIX = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+_ID_TYPE = re.compile(
+    r"attribute '(\w+)': '([^']*)' is not a valid value of the atomic type 'xs:ID'"
+)
 
 
-def _parse(source: ProcessSource, problems: list[str]) -> CompiledProcess | None:
+def _xsd_sentence(message: str, counts: dict[str, int]) -> str:
+    """libxml2's schema error in words a manager can act on."""
+    message = message.replace(BPMN_PREFIX, "bpmn:")
+    match = _ID_TYPE.search(message)
+    if match:
+        value = match.group(2)
+        if counts.get(value, 0) > 1:
+            return f"duplicate id {value!r}: every element needs an id of its own"
+        return (f"{value!r} is not a valid id: an id starts with a letter or _ and holds "
+                "letters, digits, _, - and .")  # fmt: skip
+    element = re.match(r"Element '([^']+)'", message)
+    what = element.group(1) if element else "an element"
+    if "This element is not expected" in message:
+        return f"{what} is not allowed here (BPMN's schema orders and limits what goes where)"
+    missing = re.search(r"The attribute '(\w+)' is required but missing", message)
+    if missing:
+        return f"{what} needs the attribute {missing.group(1)!r}"
+    unknown = re.search(r"The attribute '(\w+)' is not allowed", message)
+    if unknown:
+        return f"{what} cannot have the attribute {unknown.group(1)!r}"
+    return message.rstrip(".")
+
+
+def places(files: dict[str, str]) -> dict[str, tuple[str, int]]:
+    """Each element id -> (file, line), for the findings to say where."""
+    found = {}
+    for name, text in files.items():
+        try:
+            root = etree.fromstring(text.encode(), etree.XMLParser(resolve_entities=False))
+        except (etree.XMLSyntaxError, ValueError):
+            continue
+        for el in root.iter():
+            if isinstance(el.tag, str) and el.get("id"):
+                found.setdefault(el.get("id"), (name, el.sourceline))
+    return found
+
+
+def _xml_findings(source: ProcessSource) -> list[Finding]:
+    """Every file that is not XML, and every schema error of those that are (the parser
+    itself stops at the first)."""
+    from SpiffWorkflow.spiff.parser.process import VALIDATOR
+
+    found = []
+    for name, text in {source.bpmn_name: source.bpmn, **source.files}.items():
+        try:
+            root = etree.fromstring(text.encode(), etree.XMLParser(resolve_entities=False))
+        except (etree.XMLSyntaxError, ValueError) as err:
+            line = getattr(err, "lineno", None)
+            found.append(Finding(f"is not well-formed XML: {err}", None, name, line))
+            continue
+        if name.lower().endswith(".dmn"):
+            continue
+        found += _reference_findings(root, name)
+        if VALIDATOR.validator.validate(root):
+            continue
+        counts: dict[str, int] = {}
+        at_line: dict[int, str] = {}
+        for el in root.iter():
+            if isinstance(el.tag, str) and el.get("id"):
+                counts[el.get("id")] = counts.get(el.get("id"), 0) + 1
+                at_line.setdefault(el.sourceline, el.get("id"))
+        for error in VALIDATOR.validator.error_log:
+            match = _ID_TYPE.search(error.message)
+            element = match.group(2) if match else at_line.get(error.line)
+            found.append(Finding(_xsd_sentence(error.message, counts), element, name,
+                                 error.line))  # fmt: skip
+    return found
+
+
+RESERVED = {"Start", "End"}  # SpiffWorkflow names its own start and end task specs so
+REFERENCES = {"sequenceFlow": ("sourceRef", "targetRef"), "boundaryEvent": ("attachedToRef",),
+              "messageFlow": ("sourceRef", "targetRef")}  # fmt: skip
+
+
+def _reference_findings(root, file: str) -> list[Finding]:
+    """A flow or boundary event naming an element the file does not have (the schema's
+    IDREF type is not checked by libxml2, and SpiffWorkflow's message is about forms)."""
+    ids = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    found = [Finding(f"the id {el.get('id')!r} is the engine's own name for a process's "
+                     "beginning or end: rename the element (e.g. StartEvent_1)",
+                     el.get("id"), file, el.sourceline)
+             for el in root.iter() if isinstance(el.tag, str) and el.get("id") in RESERVED
+             and etree.QName(el).localname not in ("process", "definitions")]  # fmt: skip
+    for el in root.iter():
+        if not isinstance(el.tag, str) or etree.QName(el).namespace != BPMN_PREFIX[1:-1]:
+            continue
+        for attr in REFERENCES.get(etree.QName(el).localname, ()):
+            ref = el.get(attr)
+            if ref and ref not in ids:
+                found.append(Finding(f"{attr} names {ref!r}, which is no element of the file",
+                                     el.get("id"), file, el.sourceline))  # fmt: skip
+    return found
+
+
+def _parse(source: ProcessSource, found: list) -> CompiledProcess | None:
     try:
         return parse(source)
     except ValidationException as err:
-        where = f"{err.id} ({err.tag})" if err.id else (err.tag or source.bpmn_name)
-        line = f" (line {err.line_number})" if err.line_number else ""
-        problems.append(f"{where}{line}: {str(err).splitlines()[0]}")
+        where = err.id or None
+        message = str(err).splitlines()[0]
+        found.append(Finding(message, where, err.file_name or source.bpmn_name,
+                             err.line_number or None))  # fmt: skip
     except SpiffWorkflowException as err:
-        problems.append(f"{source.bpmn_name}: {str(err).splitlines()[0]}")
+        found.append(Finding(str(err).splitlines()[0], None, source.bpmn_name))
     except Exception as err:  # lxml and the parser raise many kinds on broken files
-        problems.append(f"{source.bpmn_name}: cannot be parsed ({type(err).__name__}: {err})")
+        found.append(Finding(f"cannot be parsed ({type(err).__name__}: {err})", None,
+                             source.bpmn_name))  # fmt: skip
     return None
 
 
@@ -61,6 +164,17 @@ def _manifest_problems(source: ProcessSource) -> list[str]:
     for lane, role in source.lanes.items():
         if role not in ROLE_KEYS:
             problems.append(f"process.toml: lane {lane!r} maps to unknown role {role!r}")
+    if source.default_role and source.default_role not in ROLE_KEYS:
+        problems.append(f"process.toml: default_role names unknown role {source.default_role!r}")
+    for form_key, name in source.form_keys.items():
+        if name not in source.forms:
+            problems.append(f"process.toml: form key {form_key!r} maps to {name!r}, but the "
+                            f"package has no file {FORMS_FOLDER}/{name}")  # fmt: skip
+    known = ", ".join(sorted(OPERATIONS))
+    for task, name in source.operations.items():
+        if not name.startswith(dialects.MANUAL_PREFIX) and name not in OPERATIONS:
+            problems.append(f"process.toml: operations maps {task!r} to unknown operation "
+                            f"{name!r} (known: {known})")  # fmt: skip
     return problems
 
 
@@ -132,10 +246,33 @@ def _script_problems(
             problems.append(f"{element}: {what} is not valid Python: {err.msg}")
         else:
             if engine is not None:
+                problems += _call_problems(element, what, code, engine)
                 problems += _limit_problems(element, what, code, engine)
                 if dry_run:
                     problems += _dry_run(element, what, code, is_expression, engine)
     return problems
+
+
+def _callable_names(engine: Engine) -> frozenset[str]:
+    env = engine.script_engine.environment
+    return frozenset(env.globals) | frozenset(restricted_globals(strict=True)["__builtins__"])
+
+
+def _call_problems(element: str, what: str, code: str, engine: Engine) -> list[str]:
+    """A call of a name the sandbox does not provide (``print``) fails whatever the data:
+    case data is JSON and holds no function, so it is refused now, not when it runs."""
+    callables = _callable_names(engine)
+    unknown = sorted({
+        node.func.id for node in ast.walk(ast.parse(code.strip()))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        and node.func.id not in callables
+    })  # fmt: skip
+    if not unknown:
+        return []
+    offered = ", ".join(sorted(n for n in engine.script_engine.environment.globals
+                               if not n.startswith("_")))  # fmt: skip
+    return [f"{element}: {what} calls {', '.join(unknown)}, which scripts cannot call "
+            f"(the functions they can: {offered}, and Python's safe built-ins)"]  # fmt: skip
 
 
 def _service_problems(element: str, task_spec, engine: Engine) -> list[str]:
@@ -157,18 +294,32 @@ def _service_problems(element: str, task_spec, engine: Engine) -> list[str]:
     return problems + [f"{element}: {problem}" for problem in operation.problems(params)]
 
 
-def _throw_problems(element: str, task_spec) -> list[str]:
+def _caught_codes(compiled: CompiledProcess) -> set[str]:
+    """The escalation codes some boundary event or event subprocess of the package catches
+    (an empty code catches every one)."""
+    codes = set()
+    for spec in compiled.all_task_specs():
+        event = getattr(spec, "event_definition", None)
+        if isinstance(event, EscalationEventDefinition) and not isinstance(spec, ThrowingEvent):
+            codes.add(event.code or "")
+    return codes
+
+
+def _throw_problems(element: str, task_spec, caught: set[str]) -> list[Finding]:
+    """An escalation code outside the product's (levels, role keys) is BPMN's own: fine when
+    the package catches it; said as a warning when nothing does (it is only recorded)."""
     event = getattr(task_spec, "event_definition", None)
     if (
         isinstance(task_spec, ThrowingEvent)
         and isinstance(event, EscalationEventDefinition)
         and event.code not in ESCALATION_CODES
+        and event.code not in caught
+        and "" not in caught
     ):
-        return [
-            f"{element}: escalation code {event.code!r} must be {', '.join(ESCALATION_LEVELS)} "
-            "or the role key "
-            f"to notify ({', '.join(ROLE_KEYS)})"
-        ]
+        return [warning(element, f"escalation code {event.code!r} is caught by nothing in "
+                                 f"the process and is not one of the product's "
+                                 f"({', '.join(ESCALATION_LEVELS)} or a role key to notify): "
+                                 "it is only recorded")]  # fmt: skip
     return []
 
 
@@ -185,27 +336,47 @@ def _timer_problems(element: str, event: TimerEventDefinition, engine: Engine) -
     except ScriptRefused as err:
         return [f"{element}: timer expression refused by the sandbox: {err}"]
     except NameError:
-        if ISO_LIKE.match(event.expression.strip()):
-            return [
-                f"{element}: timer expression {event.expression} must be quoted, "
-                f'as in "{event.expression.strip()}"'
-            ]
         return []  # reads process data: checked when the timer starts
     except Exception as err:
         return [f"{element}: timer expression {event.expression!r} fails: {err}"]
     try:
         if isinstance(event, CycleTimerEventDefinition):
-            TimerEventDefinition.parse_iso_recurring_interval(value)
+            cycles = TimerEventDefinition.parse_iso_recurring_interval(value)[0]
+            if cycles < 0 or cycles > engine.max_timer_cycles:
+                return [f"{element}: timer cycle {value!r} {_unbounded(cycles, engine)}"]
         elif isinstance(event, DurationTimerEventDefinition):
             TimerEventDefinition.parse_iso_duration(value)
         else:
             TimerEventDefinition.parse_time_or_duration(value)
     except Exception:
-        return [
-            f"{element}: timer expression {event.expression!r} gives {value!r}, which is not an "
-            'ISO 8601 date, duration or cycle (durations need quotes: "PT4H")'
-        ]
+        return [f"{element}: timer {event.expression!r} gives {value!r}, which is not an ISO "
+                f"8601 {_timer_kind(event)}{_suggestion(value)}"]  # fmt: skip
     return []
+
+
+def _unbounded(cycles: int, engine: Engine) -> str:
+    most = engine.max_timer_cycles
+    if cycles < 0:
+        return (f"repeats for ever: give the number of repetitions, R<n>/... with n at most "
+                f"{most}")  # fmt: skip
+    return f"repeats {cycles} times: at most {most} are allowed (PROPFLOW_MAX_TIMER_CYCLES)"
+
+
+def _timer_kind(event) -> str:
+    if isinstance(event, CycleTimerEventDefinition):
+        return "cycle (R3/PT1H: three times, hourly)"
+    if isinstance(event, DurationTimerEventDefinition):
+        return "duration (PT4H, P2D)"
+    return "date (2026-12-01T09:00:00+08:00)"
+
+
+def _suggestion(value) -> str:
+    """``P1H`` -> ``PT1H``: the time part of a duration needs its T."""
+    if not isinstance(value, str):
+        return ""
+    fixed = re.sub(r"^(R\d*/)?P(\d+[HMS].*)$", r"\1PT\2", value.strip())
+    fixed = re.sub(r"^(R\d*/)?P(\d+D)(\d+[HMS].*)$", r"\1P\2T\3", fixed)
+    return f": did you mean {fixed!r}?" if fixed != value.strip() else ""
 
 
 def _condition_text(condition) -> str | None:
@@ -215,19 +386,17 @@ def _condition_text(condition) -> str | None:
     return args[0] if args and isinstance(args[0], str) else None
 
 
-def _task_problems(source: ProcessSource, task_spec, engine: Engine) -> list[str]:
+def _task_problems(source: ProcessSource, task_spec, engine: Engine, caught) -> list:
     element = getattr(task_spec, "bpmn_id", None)
     if element is None:
         return []
     problems = []
     helpers = engine.script_engine.environment.globals
     if task_spec.manual:
-        if not task_spec.lane:
-            problems.append(f"{element}: human task is in no lane")
-        elif task_spec.lane not in source.lanes:
-            problems.append(f"{element}: lane {task_spec.lane!r} is not mapped to a role")
-        if not source.glossary.get(element):
-            problems.append(f"{element}: human task has no English name in process.toml [en]")
+        if source.glossary and not source.glossary.get(element):
+            problems.append(warning(element, "the task has no English name (process.toml "
+                                             "[en]): the English interface shows its name "
+                                             "as drawn"))  # fmt: skip
         props = (task_spec.extensions or {}).get("properties", {})
         task = f"task {task_spec.bpmn_name!r}" if task_spec.bpmn_name else "the task"
         for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
@@ -244,31 +413,59 @@ def _task_problems(source: ProcessSource, task_spec, engine: Engine) -> list[str
     problems += _script_problems(element, [s for s in scripts if s[1]], engine)
     if hasattr(task_spec, "operation_name"):
         problems += _service_problems(element, task_spec, engine)
-    problems += _throw_problems(element, task_spec)
+    problems += _throw_problems(element, task_spec, caught)
     event = getattr(task_spec, "event_definition", None)
     if isinstance(event, TimerEventDefinition):
         problems += _timer_problems(element, event, engine)
-    return problems
+    return [p if isinstance(p, Finding) else _finding(p, element) for p in problems]
+
+
+def _finding(text: str, element: str | None) -> Finding:
+    """A sentence written as ``"<where>: <what>"`` as a finding placed at ``<where>``."""
+    where, _, what = text.partition(": ")
+    if what and where == element:
+        return problem(element, what)
+    if what and where in ("process.toml", "start"):
+        return problem(None if where == "process.toml" else where, what,
+                       "process.toml" if where == "process.toml" else None)  # fmt: skip
+    return problem(None, text)
+
+
+def findings(source: ProcessSource, engine: Engine | None = None) -> list[Finding]:
+    """Every problem and warning on ``source``, each with its file and line where known."""
+    engine = engine or Engine()
+    found = [_finding(p, None) for p in _manifest_problems(source)]
+    if source.start_form:
+        found += [_finding(p, "start") for p in _form_problems(
+            source, "start", source.start_form, engine.script_engine.environment.globals,
+            "process.toml start_form",
+        )]  # fmt: skip
+    xml = _xml_findings(source)
+    found += xml
+    if not xml:
+        found += translated(source).findings
+        refused = {f.element for f in found if not f.warning and f.element}
+        compiled = _parse(source, parsed := [])
+        found += [f for f in parsed if f.element not in refused]
+        if compiled is not None:
+            caught = _caught_codes(compiled)
+            for task_spec in compiled.all_task_specs():
+                found += _task_problems(source, task_spec, engine, caught)
+    if not source.glossary:
+        found.append(warning(None, "the package gives no English names of its tasks "
+                                   "(process.toml [en]): the English interface shows them as "
+                                   "drawn", "process.toml"))  # fmt: skip
+    where = places({source.bpmn_name: source.bpmn, **source.files})
+    return [f.placed(where, source.bpmn_name if f.element else None) for f in found]
 
 
 def problems(source: ProcessSource, engine: Engine | None = None) -> list[str]:
-    """Every finding on ``source``; empty when it may be deployed."""
-    engine = engine or Engine()
-    found = _manifest_problems(source)
-    if source.start_form:
-        found += _form_problems(
-            source, "start", source.start_form, engine.script_engine.environment.globals,
-            "process.toml start_form",
-        )  # fmt: skip
-    compiled = _parse(source, found)
-    if compiled is not None:
-        for task_spec in compiled.all_task_specs():
-            found += _task_problems(source, task_spec, engine)
-    return found
+    """Every problem on ``source`` as a sentence; empty when it may be deployed."""
+    return [str(f) for f in findings(source, engine) if not f.warning]
 
 
 def validate(source: ProcessSource, engine: Engine | None = None) -> None:
-    """Raise :class:`ProcessInvalid` listing every finding, or return."""
-    found = problems(source, engine)
-    if found:
-        raise ProcessInvalid(source.key, found)
+    """Raise :class:`ProcessInvalid` listing every problem, or return."""
+    found = findings(source, engine)
+    if any(not f.warning for f in found):
+        raise ProcessInvalid(source.key, [str(f) for f in found if not f.warning], found)

@@ -25,6 +25,8 @@
   condition or timer expression that runs isolated (one with loops, comprehensions, functions or
   calls the sandbox cannot bound; see engine/sandbox.py): stopped past that many seconds, or past
   that much memory on top of the isolated interpreter's own. The step fails and changes nothing.
+- ``PROPFLOW_MAX_TIMER_CYCLES`` (60): the most repetitions of a timer cycle (``R<n>/...``); an
+  unbounded ``R/...`` is refused at validation.
 - ``CELERY_BROKER_URL``: ``redis://...`` or ``amqp://...``; unset, the web process itself
   sweeps and fires timers in a thread (the embedded default, see ``manage.py serve``).
 - ``PROPFLOW_SWEEP_SECONDS`` (2), ``PROPFLOW_TIMER_LEASE_SECONDS`` (60): how often timers are
@@ -337,6 +339,9 @@ PROPFLOW_EXTRA_DAYS_OFF = [d for d in os.environ.get("PROPFLOW_EXTRA_DAYS_OFF", 
 PROPFLOW_EXTRA_WORKDAYS = [d for d in os.environ.get("PROPFLOW_EXTRA_WORKDAYS", "").split(",") if d]
 PROPFLOW_SCRIPT_SECONDS = float(os.environ.get("PROPFLOW_SCRIPT_SECONDS", "1"))
 PROPFLOW_SCRIPT_MEMORY_MB = int(os.environ.get("PROPFLOW_SCRIPT_MEMORY_MB", "256"))
+# The most repetitions a timer cycle may have (R<n>/...): an unbounded cycle fires for ever
+# and grows its case with every firing.
+PROPFLOW_MAX_TIMER_CYCLES = int(os.environ.get("PROPFLOW_MAX_TIMER_CYCLES", "60"))
 # `manage.py fire_timers --as-of` moves cases forward in time: rehearsal copies only. Asked
 # for by name, never implied by DEBUG: a development-mode demo may be the one people use.
 PROPFLOW_ALLOW_AS_OF = os.environ.get("PROPFLOW_ALLOW_AS_OF") == "1"

@@ -51,15 +51,22 @@ def test_getattr_is_not_offered_to_scripts_at_run_time():
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ('"PT1H"', "PT1H", 'resolve_reminder: timer expression PT1H must be quoted, as in "PT1H"'),
-        ('"PT1H"', '"in an hour"', "resolve_reminder: timer expression '\"in an hour\"' gives"),
-        ('name="客服中心主管"', 'name="其他"', "resolve: lane '其他' is not mapped to a role"),
+        ('"PT1H"', '"in an hour"', "resolve_reminder: timer '\"in an hour\"' gives 'in an hour', "
+         "which is not an ISO 8601 duration (PT4H, P2D)"),
+        ('"PT1H"', '"P1H"', "resolve_reminder: timer '\"P1H\"' gives 'P1H', which is not an ISO "
+         "8601 duration (PT4H, P2D): did you mean 'PT1H'?"),
+        ('<bpmn:timeDuration>"PT1H"</bpmn:timeDuration>',
+         '<bpmn:timeCycle>"R/PT1M"</bpmn:timeCycle>',
+         "resolve_reminder: timer cycle 'R/PT1M' repeats for ever: give the number of "
+         "repetitions, R<n>/... with n at most 60"),
+        ('name="客服中心主管"', 'name="其他"', "resolve: its lane '其他' is mapped to no role"),
         ("two_step_resolve.json", "missing.json",
          "resolve: task '处理' (formJsonSchemaFilename) names form 'missing.json', but the "
          "package has no file forms/missing.json"),
-        ('<bpmn:endEvent id="end"', '<bpmn:endEvnt id="end"', "two_step.bpmn: cannot be parsed"),
+        ('<bpmn:endEvent id="end"', '<bpmn:endEvnt id="end"',
+         "two_step.bpmn: is not well-formed XML"),
         ('sourceRef="resolve" targetRef="end"', 'sourceRef="resolve" targetRef="nowhere"',
-         "resolve (bpmn:userTask): "),
+         "flow_resolve_end: targetRef names 'nowhere', which is no element of the file"),
     ],
 )  # fmt: skip
 def test_broken_packages_get_one_clear_message_each(old, new, expected):
@@ -160,13 +167,16 @@ def test_the_content_hash_does_not_depend_on_where_the_package_sits(db, tmp_path
     assert "two_step: unchanged at version 1" in capsys.readouterr().out
 
 
-def test_the_deploy_command_reports_every_problem_and_fails(db, tmp_path, capsys):
+def test_the_deploy_command_reports_every_problem_skips_and_fails_only_when_strict(
+    db, tmp_path, capsys
+):
     package = copy_package(tmp_path)
     bpmn = package / "two_step.bpmn"
     bpmn.write_text(bpmn.read_text().replace("major == True", "__import__('os')"))
 
+    call_command("deploy_processes", processes=package.parent)  # skipped, not an error
     with pytest.raises(CommandError, match="1 process"):
-        call_command("deploy_processes", processes=package.parent)
+        call_command("deploy_processes", processes=package.parent, strict=True)
 
     assert (
         "priority_gateway: condition to mark_major refused by the sandbox"

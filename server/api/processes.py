@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from server.flows import access
 from server.flows.definitions import selectors as definitions
 
-from .base import Api, valid
+from . import studio
+from .base import Api, JsonParser, valid
 from .errors import answers
 from .fields import ROLES, NamesField, TimeField
 from .pagination import PageQuery, page_of, paginate
@@ -60,6 +62,7 @@ KEY = OpenApiParameter(
 
 class ProcessListApi(Api):
     OutputSerializer = page_of(ProcessSerializer, "Process")
+    parser_classes = [MultiPartParser, FormParser, JsonParser]
 
     @extend_schema(
         operation_id="processes_list",
@@ -73,6 +76,16 @@ class ProcessListApi(Api):
         page = paginate(definitions.process_list(), query)
         roles = access.user_roles(request.user)
         return Response(self.OutputSerializer(page, context={"roles": roles}).data)
+
+    @extend_schema(
+        operation_id="processes_upload",
+        summary="Upload a package: validate, and deploy it as the newest version",
+        tags=["studio"],
+        request={"multipart/form-data": studio.UploadSerializer},
+        responses=studio.UPLOAD_RESPONSES,
+    )
+    def post(self, request):
+        return studio.upload(self, request)
 
 
 class ProcessDetailApi(Api):

@@ -2,12 +2,20 @@
 
 from django.urls import path
 
-from . import auth, cases, notifications, processes, tasks
+from . import auth, cases, notifications, processes, studio, tasks
 
 urlpatterns = [
     path("auth/token/", auth.TokenApi.as_view()),
     path("processes/", processes.ProcessListApi.as_view()),
     path("processes/<str:key>/", processes.ProcessDetailApi.as_view()),
+    path("processes/<str:key>/versions/", studio.VersionListApi.as_view()),
+    path("processes/<str:key>/versions/<int:version>/", studio.VersionDetailApi.as_view()),
+    path(
+        "processes/<str:key>/versions/<int:version>/package/", studio.VersionPackageApi.as_view()
+    ),  # fmt: skip
+    path("processes/<str:key>/versions/<int:version>/redeploy/", studio.RedeployApi.as_view()),
+    path("processes/<str:key>/retire/", studio.RetireApi.as_view()),
+    path("processes/<str:key>/draft/", studio.DraftApi.as_view()),
     path("instances/", cases.InstanceListApi.as_view()),
     path("instances/<str:instance_id>/", cases.InstanceDetailApi.as_view()),
     path("instances/<str:instance_id>/events/", cases.InstanceEventsApi.as_view()),

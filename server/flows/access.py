@@ -14,7 +14,7 @@ from uuid import UUID
 from django.contrib.auth.models import AnonymousUser, User
 from django.utils.translation import gettext as _
 
-from engine.policy import PROCESS_EDITOR_ROLES, READ_ONLY_ROLES, SUPERVISOR_ROLES
+from engine.policy import PROCESS_MANAGER_ROLES, READ_ONLY_ROLES, SUPERVISOR_ROLES
 from engine.roles import ROLE_KEYS
 
 from .errors import Conflict, Forbidden, NotFound, ServiceError
@@ -50,15 +50,14 @@ def is_supervisor(user) -> bool:
     return bool(user_roles(user) & SUPERVISOR_ROLES)
 
 
-def can_edit_processes(user) -> bool:
-    """May open the process studio: edit, validate and deploy process packages."""
-    return bool(user_roles(user) & PROCESS_EDITOR_ROLES)
+def can_manage_processes(user) -> bool:
+    """May upload, edit, deploy, retire and roll back processes (superusers too)."""
+    return bool(getattr(user, "is_superuser", False) or user_roles(user) & PROCESS_MANAGER_ROLES)
 
 
-def check_can_edit_processes(user) -> None:
-    """Raise unless ``user`` may use the process studio."""
-    if not can_edit_processes(user):
-        raise Forbidden(_("Only property managers may edit and deploy processes."))
+def check_can_manage_processes(user) -> None:
+    if not can_manage_processes(user):
+        raise Forbidden(_("Only a property manager may change processes."))
 
 
 def can_see_task(user, task: HumanTask) -> bool:

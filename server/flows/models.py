@@ -25,10 +25,15 @@ class ProcessDefinition(models.Model):
     manifest = models.JSONField()
     bpmn = models.TextField()
     forms = models.JSONField(default=dict)
+    files = models.JSONField(default=dict)  # the package's other .bpmn and .dmn files
     deployed_at = models.DateTimeField(auto_now_add=True)
     deployed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    note = models.TextField(blank=True)  # the change note of who deployed it
+    # Where it came from: processes/ on disk (retired when its folder goes) or the studio.
+    origin = models.CharField(max_length=16, default="disk")
+    warnings = models.JSONField(default=list)  # what importing it assumed or ignored
 
     class Meta:
         constraints = [
@@ -42,7 +47,7 @@ class ProcessDefinition(models.Model):
 
     @cached_property
     def source(self) -> ProcessSource:
-        return ProcessSource.from_stored(self.manifest, self.bpmn, self.forms)
+        return ProcessSource.from_stored(self.manifest, self.bpmn, self.forms, self.files)
 
     def name(self, language: str = "zh-hans") -> str:
         return self.source.name(language)
@@ -50,6 +55,38 @@ class ProcessDefinition(models.Model):
     @property
     def start_roles(self) -> list[str]:
         return list(self.manifest.get("start_roles", []))
+
+
+class ProcessRetirement(models.Model):
+    """A process that takes no new cases; its running cases finish on their versions.
+    Deploying it again (a new version or a rollback) takes it back into service."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    retired_at = models.DateTimeField(auto_now_add=True)
+    retired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+
+    def __str__(self):
+        return f"{self.key} retired"
+
+
+class ProcessDraft(models.Model):
+    """A manager's unfinished change to a process: the package's files as text, saved from
+    the studio's editor; validated and deployed from there."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    files = models.JSONField(default=dict)  # file name -> text (BPMN, DMN, forms, manifest)
+    mapping = models.JSONField(default=dict)
+    note = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self):
+        return f"{self.key} draft"
 
 
 class ProcessInstance(models.Model):

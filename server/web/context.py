@@ -12,5 +12,5 @@ def frame(request) -> dict:
         "unread": notifications.unread_count(user=user),
         "is_supervisor": access.is_supervisor(user),
         "is_auditor": access.is_auditor(user),
-        "can_edit_processes": access.can_edit_processes(user),
+        "can_manage_processes": access.can_manage_processes(user),
     }

@@ -17,7 +17,7 @@ from server.i18n import current_language
 
 from .. import access
 from ..definitions.cache import get_engine, source_for
-from ..definitions.selectors import latest_definition
+from ..definitions.selectors import is_retired, latest_definition
 from ..errors import Conflict, Forbidden, Invalid
 from ..models import HumanTask, ProcessInstance, Timer
 from .step import Kind, Step, engine_step, locked, task_under_lock, validated
@@ -27,6 +27,11 @@ def instance_start(*, process_key: str, started_by, data: dict | None) -> Proces
     """Start the newest version of ``process_key`` with its start form's ``data``."""
     definition = latest_definition(process_key)
     source = source_for(definition.pk)
+    if is_retired(process_key):
+        raise Conflict(
+            _("%(process)r is retired: it takes no new cases.")
+            % {"process": source.name(current_language())}
+        )
     if not set(source.start_roles) & access.user_roles(started_by):
         name = source.name(current_language())
         raise Forbidden(_("Your roles may not start %(process)r.") % {"process": name})

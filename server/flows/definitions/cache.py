@@ -28,6 +28,7 @@ def build_engine() -> Engine:
         limits=TimeLimits(settings.PROPFLOW_TIME_LIMITS),
         script_seconds=settings.PROPFLOW_SCRIPT_SECONDS,
         script_memory_mb=settings.PROPFLOW_SCRIPT_MEMORY_MB,
+        max_timer_cycles=settings.PROPFLOW_MAX_TIMER_CYCLES,
     )
 
 

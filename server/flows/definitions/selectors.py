@@ -2,18 +2,69 @@
 
 from __future__ import annotations
 
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from ..errors import NotFound
-from ..models import ProcessDefinition
+from ..models import ProcessDefinition, ProcessDraft, ProcessInstance, ProcessRetirement
 
 
-def process_list() -> list[ProcessDefinition]:
-    """The newest version of every deployed process, by key."""
+def retired_keys() -> set[str]:
+    return set(ProcessRetirement.objects.values_list("key", flat=True))
+
+
+def process_list(*, include_retired: bool = False) -> list[ProcessDefinition]:
+    """The newest version of every deployed process, by key; retired ones only if asked
+    (each then carries ``retired``)."""
     latest: dict[str, ProcessDefinition] = {}
     for definition in ProcessDefinition.objects.order_by("key", "-version"):
         latest.setdefault(definition.key, definition)
-    return list(latest.values())
+    retired = retired_keys()
+    for definition in latest.values():
+        definition.retired = definition.key in retired
+    return [d for d in latest.values() if include_retired or not d.retired]
+
+
+def is_retired(key: str) -> bool:
+    return ProcessRetirement.objects.filter(key=key).exists()
+
+
+def version_list(*, key: str) -> list[ProcessDefinition]:
+    """Every version of ``key``, newest first, each with its ``running`` and ``finished``
+    case counts (one query for the counts)."""
+    versions = list(
+        ProcessDefinition.objects.filter(key=key).select_related("deployed_by")
+        .order_by("-version")
+    )  # fmt: skip
+    if not versions:
+        raise NotFound(_("There is no deployed process %(key)s.") % {"key": repr(key)})
+    counts = {
+        row["definition"]: row
+        for row in ProcessInstance.objects.filter(process_key=key).values("definition").annotate(
+            running=Count("pk", filter=Q(status="running")),
+            finished=Count("pk", filter=~Q(status="running")),
+        )
+    }  # fmt: skip
+    for definition in versions:
+        row = counts.get(definition.pk, {})
+        definition.running, definition.finished = row.get("running", 0), row.get("finished", 0)
+    return versions
+
+
+def version_get(*, key: str, version: int) -> ProcessDefinition:
+    definition = ProcessDefinition.objects.filter(key=key, version=version).first()
+    if definition is None:
+        raise NotFound(
+            _("Process %(key)r has no version %(version)d.") % {"key": key, "version": version}
+        )
+    return definition
+
+
+def draft_get(*, key: str) -> ProcessDraft:
+    draft = ProcessDraft.objects.filter(key=key).select_related("updated_by").first()
+    if draft is None:
+        raise NotFound(_("Process %(key)r has no draft.") % {"key": key})
+    return draft
 
 
 def latest_definition(key: str) -> ProcessDefinition:

@@ -34,7 +34,7 @@ PREVIEW_LIMIT = 200_000
 
 def _manager(request):
     try:
-        access.check_can_edit_processes(request.user)
+        access.check_can_manage_processes(request.user)
     except Forbidden as err:
         raise PermissionDenied(err.message) from err
 

@@ -1,0 +1,432 @@
+"""Reading what modelers write: Camunda 7 (and Activiti/Flowable), Zeebe and plain BPMN,
+translated to the one dialect the engine runs (SpiffWorkflow's), with what was read,
+assumed or ignored said as findings.
+
+The package keeps the files as they were drawn, so they download and open again in
+the modeler that made them; the translation runs each time a version is parsed, so
+it is the same for every parse of the same content. What it does, element by element:
+
+- a human task's role: its candidate group (``camunda:candidateGroups``, Zeebe's
+  ``assignmentDefinition``), else its lane, each through the manifest's role map (a
+  group or lane named as a role key needs no entry), else the default role; the role
+  is written as the spiff property ``propflowRole``;
+- ``camunda:assignee`` naming a user: the property ``propflowAssignee``;
+- ``camunda:formKey`` / ``formRef`` / Zeebe's ``formDefinition``: the form file the
+  manifest maps it to, or the package file of that name;
+- timer values written bare, as the BPMN standard does (``PT5M``, ``R3/PT1H``, a
+  date): quoted, because the engine reads them as expressions;
+- JUEL conditions and timers (``${approved}``): :mod:`engine.juel`;
+- a service task with no spiff operator: the operation the manifest names
+  (parameters from ``camunda:inputParameter``), or a manual step for a role;
+- a business rule task's ``camunda:decisionRef``: the spiff ``calledDecisionId``;
+- listeners, Java classes and other hooks: ignored, each said as a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from . import juel
+from .finding import Finding, problem, warning
+from .roles import ROLE_KEYS
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+CAMUNDA_LIKE = (
+    "http://camunda.org/schema/1.0/bpmn",
+    "http://activiti.org/bpmn",
+    "http://flowable.org/bpmn",
+)
+ZEEBE = "http://camunda.org/schema/zeebe/1.0"
+ROLE_PROPERTY = "propflowRole"
+ASSIGNEE_PROPERTY = "propflowAssignee"
+FORM_PROPERTY = "formJsonSchemaFilename"
+MANUAL_PREFIX = "manual:"
+
+HUMAN = {"userTask", "manualTask"}
+ISO_BARE = re.compile(
+    r"^(R\d*/)?([+-]?P(?=\d|T\d)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
+    r"(T(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?)$"
+    r"|^(R\d*/)?\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?(/P[0-9YMWDTHS.]+)?$"
+)
+ISO_LOOSE = re.compile(r"^(R\d*/)?P[0-9YMWDTHS.,]+$")  # quoted, so validation says what is wrong
+PYTHON_LANGUAGES = {None, "", "python", "Python", "python3", "spiff"}
+FORM_PREFIXES = ("embedded:app:", "embedded:deployment:", "camunda-forms:deployment:",
+                 "camunda-forms:app:", "app:", "deployment:")  # fmt: skip
+HOOKS = {  # camunda attributes that name Java or JavaScript code to run
+    "class": "a Java class", "expression": "a Java expression",
+    "delegateExpression": "a Java delegate", "topic": "an external worker topic",
+    "type": "an external worker",
+}  # fmt: skip
+
+
+@dataclass
+class Mapping:
+    """How a package's names map to the product's: the manifest's part of the import."""
+
+    roles: dict[str, str] = field(default_factory=dict)  # lane or candidate group -> role
+    default_role: str | None = None
+    form_keys: dict[str, str] = field(default_factory=dict)  # formKey -> form file
+    operations: dict[str, str] = field(default_factory=dict)  # service task -> op | manual:role
+    forms: frozenset[str] = frozenset()  # the package's form files
+    known_operations: frozenset[str] = frozenset()
+
+
+@dataclass
+class Translated:
+    files: dict[str, bytes]  # the BPMN files in the engine's dialect
+    findings: list[Finding]
+
+
+def _local(el) -> str:
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
+def _ns(el) -> str:
+    return etree.QName(el).namespace if isinstance(el.tag, str) else ""
+
+
+def _camunda(el, name: str) -> str | None:
+    for ns in CAMUNDA_LIKE:
+        value = el.get(f"{{{ns}}}{name}")
+        if value is not None:
+            return value
+    return None
+
+
+def _camunda_children(el, name: str) -> list:
+    return [c for c in el.iter() if _local(c) == name and _ns(c) in CAMUNDA_LIKE]
+
+
+def _zeebe(el, name: str):
+    ext = el.find(f"{{{BPMN}}}extensionElements")
+    return None if ext is None else ext.find(f"{{{ZEEBE}}}{name}")
+
+
+def _extensions(el):
+    ext = el.find(f"{{{BPMN}}}extensionElements")
+    if ext is None:
+        ext = etree.Element(f"{{{BPMN}}}extensionElements")
+        el.insert(_after_documentation(el), ext)
+    return ext
+
+
+def _after_documentation(el) -> int:
+    """Where extensionElements goes: after any documentation, as the schema orders it."""
+    index = 0
+    for i, child in enumerate(el):
+        if _local(child) == "documentation":
+            index = i + 1
+    return index
+
+
+def _spiff_properties(el) -> dict[str, str]:
+    ext = el.find(f"{{{BPMN}}}extensionElements")
+    if ext is None:
+        return {}
+    return {p.get("name"): p.get("value") for p in ext.iter(f"{{{SPIFF}}}property")}
+
+
+def _set_property(el, name: str, value: str) -> None:
+    ext = _extensions(el)
+    props = ext.find(f"{{{SPIFF}}}properties")
+    if props is None:
+        props = etree.SubElement(ext, f"{{{SPIFF}}}properties")
+    for prop in props.findall(f"{{{SPIFF}}}property"):
+        if prop.get("name") == name:
+            prop.set("value", value)
+            return
+    etree.SubElement(props, f"{{{SPIFF}}}property", name=name, value=value)
+
+
+def _lanes(root) -> dict[str, str]:
+    """Element id -> the name of the innermost lane that holds it."""
+    found = {}
+    for lane in root.iter(f"{{{BPMN}}}lane"):
+        depth = sum(1 for _ in lane.iterancestors(f"{{{BPMN}}}lane"))
+        for ref in lane.findall(f"{{{BPMN}}}flowNodeRef"):
+            key = (ref.text or "").strip()
+            if key and (key not in found or found[key][0] <= depth):
+                found[key] = (depth, lane.get("name") or lane.get("id"))
+    return {k: v[1] for k, v in found.items()}
+
+
+def _lane_of(el, lanes: dict[str, str]) -> str | None:
+    """An element's lane, or that of the subprocess holding it (as SpiffWorkflow reads it)."""
+    while el is not None:
+        if el.get("id") in lanes:
+            return lanes[el.get("id")]
+        el = el.getparent()
+        if el is not None and _local(el) == "process":
+            return None
+    return None
+
+
+class _Translator:
+    def __init__(self, mapping: Mapping, file: str):
+        self.mapping, self.file = mapping, file
+        self.findings: list[Finding] = []
+
+    def problem(self, el, message: str) -> None:
+        self.findings.append(problem(el.get("id"), message, self.file))
+
+    def warn(self, el, message: str) -> None:
+        self.findings.append(warning(el.get("id"), message, self.file))
+
+    def data_stores(self, root) -> None:
+        """Data stores are documentation here (a case keeps its data in the case):
+        SpiffWorkflow refuses one it has no implementation for, so they are taken out of
+        what it parses, with the associations that reach them."""
+        stores = [el for el in root.iter(f"{{{BPMN}}}dataStore", f"{{{BPMN}}}dataStoreReference")]
+        gone = {el.get("id") for el in stores}
+        referenced = {el.get("dataStoreRef") for el in stores}
+        for el in stores:
+            if _local(el) == "dataStoreReference" or el.get("id") not in referenced:
+                self.warn(el, f"data store {el.get('name') or el.get('id')!r} is read as "
+                              "documentation: a case keeps its data in the case")  # fmt: skip
+            el.getparent().remove(el)
+        for tag in ("dataInputAssociation", "dataOutputAssociation"):
+            for assoc in list(root.iter(f"{{{BPMN}}}{tag}")):
+                refs = {(r.text or "").strip() for r in assoc
+                        if _local(r) in ("sourceRef", "targetRef")}  # fmt: skip
+                if refs & gone:
+                    assoc.getparent().remove(assoc)
+
+    def run(self, root) -> None:
+        self.data_stores(root)
+        lanes = _lanes(root)
+        for el in list(root.iter()):
+            tag = _local(el)
+            if _ns(el) != BPMN:
+                continue
+            if tag in HUMAN:
+                self.human(el, lanes)
+            elif tag in {"timeDuration", "timeDate", "timeCycle"}:
+                self.timer(el)
+            elif tag in {"conditionExpression", "completionCondition", "condition"}:
+                self.condition(el)
+            elif tag == "scriptTask":
+                self.script(el)
+            elif tag in {"serviceTask", "sendTask"}:
+                self.service(el)
+            elif tag == "businessRuleTask":
+                self.business_rule(el)
+            elif tag == "callActivity" and _camunda_children(el, "in") + _camunda_children(
+                el, "out"
+            ):
+                self.warn(el, "camunda:in/out variable mappings are ignored: the called process "
+                              "sees the whole case data and hands all of it back")  # fmt: skip
+            self.hooks(el)
+
+    # -- human tasks ---------------------------------------------------------------------
+    def role(self, el, lanes) -> str | None:
+        groups = _camunda(el, "candidateGroups")
+        zeebe = _zeebe(el, "assignmentDefinition")
+        if zeebe is not None and zeebe.get("candidateGroups"):
+            groups = zeebe.get("candidateGroups")
+        names = [g.strip() for g in (groups or "").split(",") if g.strip()]
+        lane = _lane_of(el, lanes)
+        roles = self.mapping.roles
+        for name in [*names, *([lane] if lane else [])]:
+            if name in roles:
+                return roles[name]
+            if name in ROLE_KEYS:
+                return name
+        if self.mapping.default_role:
+            if names or lane:
+                what = f"candidate group {names[0]!r}" if names else f"lane {lane!r}"
+                self.warn(el, f"{what} is mapped to no role: the default role "
+                              f"{self.mapping.default_role!r} works it")  # fmt: skip
+            return self.mapping.default_role
+        where = (f"its candidate group {names[0]!r}" if names
+                 else f"its lane {lane!r}" if lane else None)  # fmt: skip
+        if where:
+            self.problem(el, f"{where} is mapped to no role: map it in the mapping's roles "
+                             "(or name a default_role)")  # fmt: skip
+        else:
+            self.problem(el, "the task has no lane and no candidate group: give it one, or "
+                             "name a default_role in the mapping")  # fmt: skip
+        return None
+
+    def human(self, el, lanes) -> None:
+        props = _spiff_properties(el)
+        if ROLE_PROPERTY not in props:
+            role = self.role(el, lanes)
+            if role:
+                _set_property(el, ROLE_PROPERTY, role)
+        assignee = _camunda(el, "assignee")
+        zeebe = _zeebe(el, "assignmentDefinition")
+        assignee = assignee or (zeebe.get("assignee") if zeebe is not None else None)
+        if assignee and not juel.is_juel(assignee) and not assignee.startswith("="):
+            _set_property(el, ASSIGNEE_PROPERTY, assignee)
+        elif assignee:
+            self.warn(el, f"assignee {assignee!r} is an expression and is ignored: the task "
+                          "goes to its role's inbox")  # fmt: skip
+        if FORM_PROPERTY not in props:
+            self.form(el)
+        if _camunda(el, "dueDate") or _camunda(el, "followUpDate"):
+            self.warn(el, "camunda:dueDate is ignored: a task's limit is a boundary timer on it")
+        if _camunda(el, "candidateUsers"):
+            self.warn(el, "camunda:candidateUsers is ignored: tasks go to roles")
+        if _camunda_children(el, "formData") or _camunda_children(el, "formField"):
+            self.warn(el, "camunda:formData fields are ignored: give the task a form file "
+                          "(JSON Schema) through its form key")  # fmt: skip
+
+    def form(self, el) -> None:
+        key = _camunda(el, "formKey") or _camunda(el, "formRef")
+        zeebe = _zeebe(el, "formDefinition")
+        if zeebe is not None:
+            key = key or zeebe.get("formKey") or zeebe.get("formId")
+        if not key:
+            return
+        name = self.mapping.form_keys.get(key) or self.form_file(key)
+        if name:
+            _set_property(el, FORM_PROPERTY, name)
+        else:
+            self.warn(el, f"form key {key!r} is mapped to no form file: the task has no form "
+                          "(map it in the mapping's forms)")  # fmt: skip
+
+    def form_file(self, key: str) -> str | None:
+        bare = key
+        for prefix in FORM_PREFIXES:
+            bare = bare.removeprefix(prefix)
+        bare = bare.rsplit("/", 1)[-1]
+        stem = bare.rsplit(".", 1)[0]
+        for name in (bare, f"{bare}.json", f"{stem}.json", f"{stem}-schema.json"):
+            if name in self.mapping.forms:
+                return name
+        return None
+
+    # -- expressions ---------------------------------------------------------------------
+    def _owner(self, el):
+        """The flow element an expression belongs to (for the finding's id)."""
+        for ancestor in el.iterancestors():
+            if ancestor.get("id") and _local(ancestor) not in {
+                "timerEventDefinition", "conditionalEventDefinition",
+                "multiInstanceLoopCharacteristics",
+            }:  # fmt: skip
+                return ancestor
+        return el
+
+    def timer(self, el) -> None:
+        text = (el.text or "").strip()
+        owner = self._owner(el)
+        if juel.is_juel(text):
+            try:
+                el.text = juel.translate(text)
+            except juel.NotTranslatable as err:
+                self.problem(owner, f"timer {text!r} cannot be read: {err}")
+        elif ISO_BARE.match(text) or ISO_LOOSE.match(text):
+            el.text = f'"{text}"'
+        elif text.startswith("=") and ISO_BARE.match(text[1:].strip().strip("\"'")):
+            el.text = f'"{text[1:].strip().strip(chr(34) + chr(39))}"'  # FEEL's ="PT5M"
+
+    def condition(self, el) -> None:
+        text = (el.text or "").strip()
+        owner = self._owner(el)
+        language = el.get("language")
+        if language not in PYTHON_LANGUAGES and not juel.is_juel(text):
+            self.problem(owner, f"the condition is written in {language!r}: conditions are "
+                                "Python expressions here (e.g. approved == True)")  # fmt: skip
+        elif juel.is_juel(text):
+            try:
+                el.text = juel.translate(text)
+            except juel.NotTranslatable as err:
+                self.problem(owner, f"condition {text!r} cannot be read: {err}")
+        elif text.startswith("="):  # FEEL (Zeebe): only the simplest form
+            self.problem(owner, f"condition {text!r} is FEEL, which is not read: write it as "
+                                "a Python expression")  # fmt: skip
+
+    def script(self, el) -> None:
+        language = el.get("scriptFormat")
+        if language not in PYTHON_LANGUAGES:
+            self.problem(el, f"the script is written in {language!r}: scripts are Python, run "
+                             "in the sandbox")  # fmt: skip
+        elif _camunda(el, "resource"):
+            self.problem(el, "the script is an external resource: put the Python in the task")
+
+    # -- service and rule tasks ------------------------------------------------------------
+    def service(self, el) -> None:
+        ext = el.find(f"{{{BPMN}}}extensionElements")
+        if ext is not None and ext.find(f"{{{SPIFF}}}serviceTaskOperator") is not None:
+            return
+        if _local(el) == "sendTask" and el.find(f"{{{BPMN}}}messageEventDefinition") is not None:
+            return
+        chosen = self.mapping.operations.get(el.get("id"))
+        if chosen is None:
+            known = ", ".join(sorted(self.mapping.known_operations)) or "none"
+            self.problem(el, f"the service task has no operation: name one for it in the "
+                             f"mapping's operations (known: {known}), or "
+                             f"'{MANUAL_PREFIX}<role>' to make it a person's step")  # fmt: skip
+            return
+        if chosen.startswith(MANUAL_PREFIX):
+            role = chosen.removeprefix(MANUAL_PREFIX)
+            if role not in ROLE_KEYS:
+                self.problem(el, f"the mapping makes it a manual step for unknown role {role!r}")
+                return
+            el.tag = f"{{{BPMN}}}manualTask"
+            _set_property(el, ROLE_PROPERTY, role)
+            return
+        operator = etree.SubElement(_extensions(el), f"{{{SPIFF}}}serviceTaskOperator", id=chosen)
+        params = etree.SubElement(operator, f"{{{SPIFF}}}parameters")
+        for param in _camunda_children(el, "inputParameter"):
+            text = (param.text or "").strip()
+            if juel.is_juel(text):
+                try:
+                    text = juel.translate(text)
+                except juel.NotTranslatable as err:
+                    self.problem(el, f"input parameter {param.get('name')!r}: {err}")
+                    continue
+            else:
+                text = repr(text)
+            etree.SubElement(params, f"{{{SPIFF}}}parameter", id=param.get("name") or "",
+                             type="any", value=text)  # fmt: skip
+
+    def business_rule(self, el) -> None:
+        ext = el.find(f"{{{BPMN}}}extensionElements")
+        if ext is not None and ext.find(f"{{{SPIFF}}}calledDecisionId") is not None:
+            return
+        ref = _camunda(el, "decisionRef")
+        zeebe = _zeebe(el, "calledDecision")
+        ref = ref or (zeebe.get("decisionId") if zeebe is not None else None)
+        if not ref:
+            self.problem(el, "the business rule task names no decision (camunda:decisionRef)")
+            return
+        etree.SubElement(_extensions(el), f"{{{SPIFF}}}calledDecisionId").text = ref
+        if _camunda(el, "resultVariable"):
+            self.warn(el, "camunda:resultVariable is ignored: the decision's outputs are "
+                          "written to the case data under their own names")  # fmt: skip
+
+    def hooks(self, el) -> None:
+        for child in el:
+            if _local(child) == "extensionElements":
+                for hook in child:
+                    if _ns(hook) in CAMUNDA_LIKE and _local(hook) in {
+                        "executionListener", "taskListener",
+                    }:  # fmt: skip
+                        self.warn(el, f"camunda:{_local(hook)} is ignored: Java and "
+                                      "JavaScript hooks do not run here")  # fmt: skip
+        if _local(el) in {"serviceTask", "sendTask", "businessRuleTask"}:
+            for attr, what in HOOKS.items():
+                if _camunda(el, attr) and not (attr == "type" and _local(el) != "serviceTask"):
+                    self.warn(el, f"camunda:{attr} ({what}) is ignored")
+
+
+def translate(files: dict[str, str], mapping: Mapping) -> Translated:
+    """The BPMN files in the engine's dialect, and what was assumed or could not be read.
+    A file that is not XML is left for the parser to report."""
+    out, findings = {}, []
+    for name, text in files.items():
+        try:
+            root = etree.fromstring(text.encode(), etree.XMLParser(resolve_entities=False))
+        except etree.XMLSyntaxError:
+            out[name] = text.encode()
+            continue
+        translator = _Translator(mapping, name)
+        translator.run(root)
+        findings += translator.findings
+        out[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return Translated(out, findings)

@@ -1,0 +1,195 @@
+"""Packages drawn in other modelers (Camunda 7, bpmn.io, SpiffArena), read by the engine:
+what is translated, what is said as a warning, what is refused, by file, line and element."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import engine
+from engine import juel
+
+MODELERS = Path(__file__).parent / "fixtures" / "modelers"
+REVIEW_FORM = {"type": "object", "required": ["approved", "spaces"], "properties": {
+    "approved": {"type": "boolean", "title": "Approved"},
+    "spaces": {"type": "integer", "title": "Spaces"}}}  # fmt: skip
+REQUEST_FORM = {"type": "object", "properties": {"unit": {"type": "string", "title": "Unit"}}}
+PARKING_MAPPING = {
+    "key": "parking", "name": {"zh-hans": "车位申请", "en": "Parking space"},
+    "start_roles": ["frontdesk"], "roles": {"front-office": "frontdesk"},
+}  # fmt: skip
+
+
+def parking_files() -> dict[str, bytes]:
+    return {
+        "parking_camunda.bpmn": (MODELERS / "parking_camunda.bpmn").read_bytes(),
+        "forms/review.json": json.dumps(REVIEW_FORM).encode(),
+        "forms/parking_request.json": json.dumps(REQUEST_FORM).encode(),
+    }
+
+
+DEPOSIT_FORM = {
+    "type": "object",
+    "required": ["damage"],
+    "properties": {
+        "damage": {"type": "string", "title": "Damage", "enum": ["none", "minor", "major"]}
+    },
+}
+DEPOSIT_MAPPING = {
+    "key": "deposit_dispute", "name": {"zh-hans": "装修押金争议", "en": "Deposit dispute"},
+    "start_roles": ["frontdesk"], "default_role": "property_manager",
+    "start_form": "deposit_start.json",
+}  # fmt: skip
+
+
+def deposit_files() -> dict[str, bytes]:
+    names = ("deposit_main.bpmn", "deposit_fee_check.bpmn", "deposit_deduction.dmn")
+    files = {name: (MODELERS / name).read_bytes() for name in names}
+    return {**files, "forms/deposit_start.json": json.dumps(DEPOSIT_FORM).encode()}
+
+
+@pytest.mark.parametrize(
+    ("text", "python"),
+    [
+        ("${approved}", "approved"),
+        ("#{!approved}", "not approved"),
+        ("${kind == 'urgent'}", "kind == 'urgent'"),
+        ("${a && b || !c}", "a and b or not c"),
+        ("${n ge 3 and n lt 10}", "n >= 3 and n < 10"),
+        ("${owner.vip == true}", "owner['vip'] == True"),
+        ("${empty note}", "not note"),
+        ("${(a || b) && c != null}", "(a or b) and c != None"),
+    ],
+)
+def test_simple_juel_is_read_as_the_sandbox_s_python(text, python):
+    assert juel.translate(text) == python
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["${execution.getVariable('x')}", "${a ? b : c}", "${list[0]}", "Amount: ${n}", "${__x}"],
+)
+def test_juel_that_means_something_else_in_python_is_refused(text):
+    with pytest.raises(juel.NotTranslatable):
+        juel.translate(text)
+
+
+def test_a_lane_less_camunda_file_deploys_and_runs_with_its_mapped_roles():
+    source = engine.load_files(parking_files(), PARKING_MAPPING)
+    found = engine.findings(source)
+    assert [str(f) for f in found if not f.warning] == []
+    warnings = {(f.element, f.message.split(" is ")[0]) for f in found if f.warning}
+    assert ("Review", "camunda:taskListener") in warnings  # hooks are said, not run
+    assert ("Review", "camunda:dueDate") in warnings
+    assert ("DataStoreReference_1", "data store 'Parking register'") in warnings
+    assert all(f.line for f in found if f.element)  # every element finding says its line
+
+    eng = engine.Engine()
+    first = eng.start(source, {"unit": "1-101"})
+    (review,) = first.ready
+    assert (review.bpmn_id, review.role, review.form) == ("Review", "frontdesk", "review.json")
+    (reminder,) = first.timers  # the bare R3/PT5M, read as the standard says
+    assert reminder.bpmn_id == "ReviewReminder" and reminder.due is not None
+    second = eng.complete(source, first.state, review.id, {"approved": True, "spaces": 2})
+    (assign,) = second.ready  # ${approved && spaces > 0}
+    assert (assign.bpmn_id, assign.role, assign.assignee) == ("Assign", "security", "frontdesk1")
+    third = eng.complete(source, second.state, assign.id, {})
+    assert [t.bpmn_id for t in third.timers] == ["WaitDay"]  # the bare P2D
+
+    refused = eng.complete(source, first.state, review.id, {"approved": False, "spaces": 2})
+    assert refused.status == "completed"  # #{!approved || spaces == 0}
+
+
+def test_call_activities_across_files_and_a_dmn_business_rule_task_run():
+    source = engine.load_files(deposit_files(), DEPOSIT_MAPPING)
+    assert (source.process_id, source.bpmn_name) == ("DepositDispute", "deposit_main.bpmn")
+    assert engine.problems(source) == []
+    eng = engine.Engine()
+    started = eng.start(source, {"damage": "minor"})
+    assert [(t.bpmn_id, t.role) for t in started.ready] == [("ReviewDeduction", "finance")]
+    decided = eng.complete(source, started.state, started.ready[0].id, {})
+    assert [(t.bpmn_id, t.role) for t in decided.ready] == [("Decide", "property_manager")]
+    assert decided.data["deduction"] == 500  # the decision table's "minor" row
+
+
+def test_a_zip_of_a_package_reads_as_its_files_and_downloads_as_it_uploaded():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in parking_files().items():
+            archive.writestr(f"parking/{name}", data)
+    source = engine.load_files({"parking.zip": buffer.getvalue()}, PARKING_MAPPING)
+    assert source.load_problems == () and set(source.forms) == {
+        "review.json",
+        "parking_request.json",
+    }
+    again = engine.load_files(engine.package_files(source))
+    assert again.content_hash == source.content_hash
+
+
+def test_a_service_task_needs_an_operation_or_a_role_and_the_refusal_lists_the_operations():
+    bpmn = (MODELERS / "parking_camunda.bpmn").read_text()
+    bpmn = bpmn.replace(
+        '<bpmn:userTask id="Assign" name="Assign the space" '
+        'camunda:assignee="frontdesk1" camunda:candidateGroups="security">',
+        '<bpmn:serviceTask id="Assign" name="Assign the space" camunda:class="com.example.Assign">',
+    )
+    bpmn = bpmn.replace("</bpmn:userTask>\n    <bpmn:intermediateCatchEvent",
+                        "</bpmn:serviceTask>\n    <bpmn:intermediateCatchEvent")  # fmt: skip
+    files = {**parking_files(), "parking_camunda.bpmn": bpmn.encode()}
+    (refused,) = [f for f in engine.findings(engine.load_files(files, PARKING_MAPPING))
+                  if not f.warning]  # fmt: skip
+    assert refused.element == "Assign" and refused.line == 42
+    assert "has no operation" in refused.message and "(known: " in refused.message
+
+    manual = {**PARKING_MAPPING, "operations": {"Assign": "manual:security"}}
+    source = engine.load_files(files, manual)
+    assert engine.problems(source) == []
+    eng = engine.Engine()
+    first = eng.start(source, {})
+    second = eng.complete(source, first.state, first.ready[0].id, {"approved": True,
+                                                                   "spaces": 1})  # fmt: skip
+    assert [(t.bpmn_id, t.role) for t in second.ready] == [("Assign", "security")]
+
+
+def test_a_broken_package_is_refused_with_every_problem_by_file_line_and_element():
+    bpmn = (MODELERS / "parking_camunda.bpmn").read_text()
+    bpmn = bpmn.replace("R3/PT5M", "R/PT1M")  # unbounded
+    bpmn = bpmn.replace("P2D", "P1H")  # not a duration
+    bpmn = bpmn.replace('camunda:candidateGroups="security"', 'camunda:candidateGroups="valet"')
+    bpmn = bpmn.replace("${approved &amp;&amp; spaces &gt; 0}", "${execution.getVariable('a')}")
+    bpmn = bpmn.replace(
+        '<bpmn:sequenceFlow id="Flow_done" sourceRef="WaitDay" targetRef="Done" />',
+        '<bpmn:sequenceFlow id="Flow_done" sourceRef="WaitDay" targetRef="Gone" />',
+    )
+    files = {**parking_files(), "parking_camunda.bpmn": bpmn.encode()}
+    found = [f for f in engine.findings(engine.load_files(files, PARKING_MAPPING))
+             if not f.warning]  # fmt: skip
+    by_element = {f.element: f for f in found}
+    assert "Flow_done" in by_element and "'Gone'" in by_element["Flow_done"].message
+    # the reference is broken, so the rest is read when it is fixed; fix it and read again
+    files["parking_camunda.bpmn"] = bpmn.replace('targetRef="Gone"', 'targetRef="Done"').encode()
+    found = [f for f in engine.findings(engine.load_files(files, PARKING_MAPPING))
+             if not f.warning]  # fmt: skip
+    by_element = {f.element: f.message for f in found}
+    assert "repeats for ever" in by_element["ReviewReminder"]
+    assert "did you mean 'PT1H'" in by_element["WaitDay"]
+    assert "candidate group 'valet' is mapped to no role" in by_element["Assign"]
+    assert "calls a method" in by_element["Flow_yes"]
+    assert all(f.file == "parking_camunda.bpmn" and f.line for f in found)
+
+
+def test_a_script_calling_what_the_sandbox_has_not_is_refused_at_validation():
+    """print() passed validation and failed at run time, blocking the case."""
+    source = engine.load_package(Path(__file__).parent / "fixtures" / "processes" / "two_step")
+    assert "escalation_level = 2" in source.bpmn
+    broken = dataclasses.replace(
+        source, bpmn=source.bpmn.replace("escalation_level = 2", 'print("escalated")')
+    )
+    (found,) = engine.problems(broken)
+    assert found.startswith("mark_major: script calls print, which scripts cannot call")
+    assert "deadline" in found  # and says what it can call
