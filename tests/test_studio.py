@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tests.scenario import deploy_all
@@ -118,3 +119,19 @@ def test_a_diagram_read_and_written_by_the_studio_keeps_every_element(path):
     before, after = ET.fromstring(source.encode()), ET.fromstring(written.stdout.encode())
     assert any(e.tag.startswith(SPIFF) for e in before.iter())
     assert canonical(after) == canonical(before)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Django's multipart parser keeps only the last part of a part's filename, so "
+    "rehearsals/urgent_not_on_site.json arrives as a form named urgent_not_on_site.json "
+    "and the package is new content (the studio API's upload, server/api/studio.py)",
+)
+def test_deploying_the_newest_version_as_the_editor_sends_it_changes_nothing(api):
+    deploy_all()
+    manager = api("property_manager")
+    files = manager.get("/api/processes/repair/versions/1/").json()["files"]
+    assert "rehearsals/urgent_not_on_site.json" in files
+    parts = [SimpleUploadedFile(name, text.encode()) for name, text in files.items()]
+    answer = manager.post("/api/processes/", {"files": parts}, format="multipart")
+    assert (answer.status_code, answer.json()["created"]) == (200, False)

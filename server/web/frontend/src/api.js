@@ -1,3 +1,5 @@
+import { zip } from "./zip.js";
+
 // The studio's calls to /api/processes/ (docs: README, "The process studio"): the page's
 // session cookie and its CSRF token, JSON or multipart, each answer with its status.
 
@@ -23,22 +25,15 @@ export function client(base, csrfToken) {
     draft: (key) => call("GET", `${key}/draft/`),
     saveDraft: (key, draft) => call("PUT", `${key}/draft/`, draft),
     dropDraft: (key) => call("DELETE", `${key}/draft/`),
-    // Deploy (or, with dryRun, only validate) a package: every file a part named by its path.
+    // Deploy (or, with dryRun, only validate) a package: its files in one zip (zip.js says
+    // why), the mapping, the note.
     deploy(pkg, { dryRun = false } = {}) {
       const form = new FormData();
-      for (const [name, text] of Object.entries(pkg.files)) {
-        form.append("files", new Blob([text], { type: contentType(name) }), name);
-      }
+      form.append("files", zip(pkg.files), "package.zip");
       form.append("mapping", JSON.stringify(pkg.mapping || {}));
       form.append("note", pkg.note || "");
       if (dryRun) form.append("dry_run", "1");
       return call("POST", "", form);
     },
   };
-}
-
-function contentType(name) {
-  if (name.endsWith(".json")) return "application/json";
-  if (name.endsWith(".bpmn")) return "application/xml";
-  return "text/plain";
 }

@@ -121,14 +121,20 @@ document.addEventListener("DOMContentLoaded", async () => {
     row("layout", id, model);
   }
 
+  // A change clicked: both diagrams at full size, centred on it (the other follows).
   const focus = (id) => {
-    for (const v of viewers) {
-      const element = v.get("elementRegistry").get(id);
-      if (element && !element.waypoints) {
-        v.get("canvas").scrollToElement(element);
-        break;
-      }
-    }
+    const viewer = viewers.find((v) => v.get("elementRegistry").get(id)?.waypoints === undefined
+      && v.get("elementRegistry").get(id)) || viewers.find((v) => v.get("elementRegistry").get(id));
+    if (!viewer) return;
+    const element = viewer.get("elementRegistry").get(id);
+    const canvas = viewer.get("canvas");
+    const box = canvas.viewbox();
+    const scale = Math.max(box.scale, 1);
+    const [width, height] = [box.outer.width / scale, box.outer.height / scale];
+    const [x, y] = element.waypoints
+      ? [element.waypoints[0].x, element.waypoints[0].y]
+      : [element.x + element.width / 2, element.y + element.height / 2];
+    canvas.viewbox({ x: x - width / 2, y: y - height / 2, width, height });
   };
   const list = $("diff-changes");
   list.replaceChildren(...rows.map(({ kind, id, model, attrs }) => el("tr",

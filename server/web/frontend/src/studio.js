@@ -120,6 +120,7 @@ class Studio {
     bus.on("selection.changed", () => this.renderTaskForm());
     let pending = null;
     bus.on("commandStack.changed", () => {
+      this.edited = true;
       clearTimeout(pending);
       pending = setTimeout(() => { this.renderRoles(); this.renderTaskForm(); }, 150);
     });
@@ -144,8 +145,9 @@ class Studio {
   // The package to send: the diagram as it stands, the roles of the lanes and groups it
   // still has (the choices stay in this.pkg, should a lane come back on undo).
   async collect() {
-    const { xml } = await this.modeler.saveXML({ format: true });
-    this.pkg.files[this.bpmn] = xml;
+    if (this.edited) {  // else the text as loaded: an untouched diagram is no new version
+      this.pkg.files[this.bpmn] = (await this.modeler.saveXML({ format: true })).xml;
+    }
     this.pkg.note = $("studio-note").value;
     const names = new Set(this.mappable().map((m) => m.name));
     const roles = {};
