@@ -27,7 +27,7 @@ from .forms import schema_problems
 from .guards import restricted_globals
 from .operations import OPERATIONS, UNCHECKED
 from .policy import ESCALATION_CODES, ESCALATION_LEVELS
-from .registry import FORMS_FOLDER, KEY_PATTERN, ProcessSource, is_form_name
+from .registry import FORMS_FOLDER, KEY_PATTERN, REHEARSALS_FOLDER, ProcessSource, is_form_name
 from .roles import ROLE_KEYS
 from .runtime import CompiledProcess, Engine, parse, translated
 from .sandbox import compile_expression, compile_script
@@ -431,6 +431,19 @@ def _finding(text: str, element: str | None) -> Finding:
     return problem(None, text)
 
 
+def _rehearsal_findings(source: ProcessSource, engine: Engine) -> list[Finding]:
+    """Every rehearsal saved in the package is replayed: a deploy that breaks what a manager
+    wrote down as the process's expected behaviour is refused, saying which and where."""
+    from . import rehearsal
+
+    found = []
+    for name, script in sorted(source.rehearsals.items()):
+        for sentence in rehearsal.check(engine, source, script):
+            found.append(problem(None, f"rehearsal {name!r}: {sentence}",
+                                 f"{REHEARSALS_FOLDER}/{name}"))  # fmt: skip
+    return found
+
+
 def findings(source: ProcessSource, engine: Engine | None = None) -> list[Finding]:
     """Every problem and warning on ``source``, each with its file and line where known."""
     engine = engine or Engine()
@@ -451,6 +464,8 @@ def findings(source: ProcessSource, engine: Engine | None = None) -> list[Findin
             caught = _caught_codes(compiled)
             for task_spec in compiled.all_task_specs():
                 found += _task_problems(source, task_spec, engine, caught)
+            if not any(not f.warning for f in found):
+                found += _rehearsal_findings(source, engine)
     if not source.glossary:
         found.append(warning(None, "the package gives no English names of its tasks "
                                    "(process.toml [en]): the English interface shows them as "

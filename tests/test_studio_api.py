@@ -182,3 +182,30 @@ def test_deploy_processes_skips_a_bad_package_and_retires_a_removed_one(db, tmp_
     call_command("deploy_processes", processes=tmp_path, stdout=io.StringIO(),
                  stderr=io.StringIO())  # fmt: skip
     assert not is_retired("repair")
+
+
+def test_a_manager_rehearses_the_repair_flow_and_sees_level_2_after_the_virtual_30_minutes(
+    manager, api
+):
+    from engine import load_package
+    from server.flows.definitions.services import process_deploy
+
+    repair = load_package(Path(__file__).parents[1] / "processes" / "repair")
+    process_deploy(source=repair)
+    script = repair.rehearsals["urgent_not_on_site.json"]
+    answer = manager.post("/api/processes/repair/rehearse/", {"script": script}, format="json")
+    assert answer.status_code == 200, answer.json()
+    played = answer.json()
+    level2 = [e for e in played["timeline"] if e["kind"] == "escalated" and e["level"] == 2]
+    assert level2 and level2[0]["at"].startswith("2026-11-23T09:30")
+    assert played["passed"] and ProcessInstance.objects.count() == 0  # nothing real
+
+    bad = manager.post(
+        "/api/processes/repair/rehearse/",
+        {"script": {**script, "steps": [{"complete": "nowhere"}]}},
+        format="json",
+    )
+    assert bad.status_code == 400
+    assert bad.json()["errors"]["script"][0].startswith("step 1:")
+    assert api("frontdesk").post("/api/processes/repair/rehearse/", {"script": script},
+                                 format="json").status_code == 403  # fmt: skip

@@ -319,6 +319,54 @@ class RetireApi(Api):
         return Response(RetiredSerializer(retirement).data)
 
 
+class RehearseSerializer(serializers.Serializer):
+    script = serializers.DictField(help_text="Start data, steps (complete, advance, expect).")
+    version = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, help_text="Default: the newest."
+    )
+    draft = serializers.BooleanField(
+        required=False, default=False, help_text="Rehearse the saved draft instead."
+    )
+
+    class Meta:
+        ref_name = "RehearseInput"
+
+
+class RehearsalSerializer(serializers.Serializer):
+    """What happened on the virtual clock: ``timeline`` (tasks with roles and due times,
+    timers fired, escalations, notices, service calls not applied) and ``outcomes``."""
+
+    status = serializers.CharField()
+    escalation = serializers.IntegerField()
+    passed = serializers.BooleanField()
+    timeline = serializers.ListField(child=serializers.DictField())
+    expectations = serializers.ListField(child=serializers.DictField())
+
+    class Meta:
+        ref_name = "Rehearsal"
+
+
+class RehearseApi(Api):
+    @extend_schema(
+        operation_id="processes_rehearse",
+        tags=["studio"],
+        summary="Rehearse a version or the draft on a virtual clock (nothing stored)",
+        parameters=[KEY],
+        request=RehearseSerializer,
+        responses=answers(RehearsalSerializer, 403, 404),
+    )
+    def post(self, request, key: str):
+        data = body(request, RehearseSerializer)
+        played = services.rehearse(
+            key=key,
+            user=request.user,
+            script=data["script"],
+            version=data.get("version"),
+            draft=data["draft"],
+        )
+        return Response(played.as_dict())
+
+
 # -- the editor's draft -----------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("processes/<str:key>/versions/<int:version>/redeploy/", studio.RedeployApi.as_view()),
     path("processes/<str:key>/retire/", studio.RetireApi.as_view()),
     path("processes/<str:key>/draft/", studio.DraftApi.as_view()),
+    path("processes/<str:key>/rehearse/", studio.RehearseApi.as_view()),
     path("instances/", cases.InstanceListApi.as_view()),
     path("instances/<str:instance_id>/", cases.InstanceDetailApi.as_view()),
     path("instances/<str:instance_id>/events/", cases.InstanceEventsApi.as_view()),

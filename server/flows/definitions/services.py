@@ -3,6 +3,7 @@ a process, rolling back to an earlier version, and the managers' drafts."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -147,3 +148,26 @@ def draft_delete(*, key: str, user) -> None:
     deleted, _kinds = ProcessDraft.objects.filter(key=key).delete()
     if not deleted:
         raise NotFound(_("Process %(key)r has no draft.") % {"key": key})
+
+
+def rehearse(*, key: str, user, script, version: int | None = None, draft: bool = False):
+    """Play ``script`` on a version of ``key`` (the newest by default) or on its draft, in
+    memory on a virtual clock: no case, task, timer or notice is written."""
+    from engine import rehearsal
+
+    from .selectors import draft_get, latest_definition, version_get
+
+    access.check_can_manage_processes(user)
+    if draft:
+        saved = draft_get(key=key)
+        files = {name: text.encode() for name, text in saved.files.items()}
+        source = engine.load_files(files, saved.mapping or None, default_key=key)
+        process_check(source=dataclasses.replace(source, rehearsals={}))
+    else:
+        definition = (version_get(key=key, version=version) if version
+                      else latest_definition(key))  # fmt: skip
+        source = definition.source
+    try:
+        return rehearsal.run(get_engine(), source, script)
+    except rehearsal.RehearsalInvalid as err:
+        raise Invalid(_("The rehearsal cannot be played."), {"script": err.problems}) from err
