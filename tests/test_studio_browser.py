@@ -109,12 +109,25 @@ def test_the_editor_opens_the_newest_version_and_saves_its_spiffworkflow_element
     assert spiff_elements(saved_xml(page))["arrive"][1][1] == [
         ("name", "formJsonSchemaFilename"), ("value", "repair_coordinate.json"),
     ]  # fmt: skip
-    page.click("button[data-form='forms/repair_coordinate.json']")
+    page.click("button[data-file='forms/repair_coordinate.json']")
     expect(page.locator("#studio-form-preview [name=decision]")).to_have_count(1)
-    page.fill("#studio-form-text", '{"type": "object", "properties": {"x": {"type": "strin"}}}')
+    page.fill("#studio-file-text", '{"type": "object", "properties": {"x": {"type": "strin"}}}')
     expect(page.locator("[data-testid=preview-problems]")).to_contain_text("properties/x/type")
     page.click("#studio-validate")
     expect(page.locator("#studio-problems")).to_contain_text("repair_coordinate.json")
+    # A draft keeps the work, note and all, for the next visit; discarding it goes back.
+    page.fill("#studio-note", "试改")
+    page.click("#studio-save")
+    expect(page.locator("#studio-status")).to_contain_text("草稿已保存")
+    page.reload()
+    expect(page.locator("#studio[data-ready]")).to_have_count(1)
+    expect(page.locator("#studio-status")).to_contain_text("已打开您保存的草稿")
+    expect(page.locator("#studio-note")).to_have_value("试改")
+    page.mouse.click(*centre(page, "arrive"))
+    expect(page.locator("#studio-task-form-select")).to_have_value("repair_coordinate.json")
+    page.click("#studio-discard")
+    expect(page.locator("#studio-status")).to_contain_text("已打开第 1 版")
+    expect(page.locator("#studio-discard")).to_be_hidden()
     page.wait_for_load_state("networkidle")
     assert site.violations == []
 
@@ -163,8 +176,25 @@ def test_a_manager_changes_the_urgent_arrival_timer_maps_a_new_lane_and_deploys_
     problem.click()
     expect(page.locator(".djs-element.selected[data-element-id='coordinate']")).to_have_count(1)
 
-    # Mapped to engineering, it deploys as version 2 and the marks go.
+    # Mapped to engineering, the lane is right; the package's rehearsal still expects the
+    # 30 minutes, and says so.
     page.select_option("#studio-roles-body select[data-name='外包单位']", "engineering")
+    page.click("#studio-deploy")
+    expect(page.locator("#studio-problems")).to_contain_text("urgent_not_on_site")
+    expect(page.locator(".djs-element.pf-problem[data-element-id='coordinate']")).to_have_count(0)
+    shot(page, "studio-rehearsal")
+
+    # Told of the 20 minutes, it deploys as version 2 and the marks go.
+    page.locator("#studio-problems li", has_text="step 2").click()  # opens the rehearsal
+    expect(page.locator("#studio-file-name")).to_have_text("rehearsals/urgent_not_on_site.json")
+    rehearsal = page.locator("#studio-file-text")
+    expect(page.locator("#studio-form-preview-box")).to_be_hidden()  # no form to preview
+    rehearsal.fill(
+        rehearsal.input_value()
+        .replace("09:30:00", "09:20:00")
+        .replace('"PT29M"', '"PT19M"')
+        .replace("09:29", "09:19")
+    )
     page.fill("#studio-note", "急修到场时限改为20分钟；疑难维修交外包单位")
     page.click("#studio-deploy")
     expect(page.locator("#studio-status")).to_contain_text("已部署为第 2 版")

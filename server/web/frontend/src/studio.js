@@ -51,7 +51,7 @@ class Studio {
     this.roles = JSON.parse($("studio-roles").textContent);
     this.api = client(root.dataset.api, root.dataset.csrf);
     this.pkg = { files: {}, mapping: {}, note: "" };
-    this.currentForm = null;
+    this.currentFile = null;
     this.problemIds = [];
     this.modeler = new BpmnModeler({
       container: $("studio-canvas"),
@@ -98,6 +98,7 @@ class Studio {
       this.pkg.mapping.roles = manifestLanes(this.pkg.files["process.toml"]);
     }
     $("studio-note").value = fromDraft ? this.pkg.note : "";
+    $("studio-discard").hidden = !fromDraft;
     this.bpmn = bpmnName(this.pkg.files);
     try {
       await this.modeler.importXML(this.pkg.files[this.bpmn]);
@@ -107,7 +108,7 @@ class Studio {
     }
     this.modeler.get("canvas").zoom("fit-viewport");
     this.wire();
-    this.renderForms();
+    this.renderFiles();
     this.renderRoles();
     this.renderTaskForm();
     this.status(fromDraft ? this.t("loaded_draft")
@@ -125,14 +126,17 @@ class Studio {
       pending = setTimeout(() => { this.renderRoles(); this.renderTaskForm(); }, 150);
     });
     $("studio-save").addEventListener("click", () => this.saveDraft());
+    $("studio-discard").addEventListener("click", () => this.discardDraft());
     $("studio-validate").addEventListener("click", () => this.deploy(true));
     $("studio-deploy").addEventListener("click", () => this.deploy(false));
     $("studio-task-form-select").addEventListener("change", (e) => {
       const element = this.selectedTask();
       if (element) setTaskForm(this.modeler, element, e.target.value);
     });
-    $("studio-form-text").addEventListener("input", (e) => {
-      if (this.currentForm) this.pkg.files[this.currentForm] = e.target.value;
+    $("studio-file-text").addEventListener("input", (e) => {
+      if (!this.currentFile) return;
+      this.pkg.files[this.currentFile] = e.target.value;
+      this.preview();
     });
     $("studio-new-form").addEventListener("submit", (e) => {
       e.preventDefault();
@@ -160,7 +164,10 @@ class Studio {
   async saveDraft() {
     const pkg = await this.collect();
     const answer = await this.api.saveDraft(this.key, pkg);
-    if (answer.ok) this.status(this.t("draft_saved"), "ok");
+    if (answer.ok) {
+      this.status(this.t("draft_saved"), "ok");
+      $("studio-discard").hidden = false;
+    }
     else this.status(this.t("failed", { status: answer.status, detail: answer.data?.detail || "" }), "error");
   }
 
@@ -180,6 +187,7 @@ class Studio {
       return;
     }
     this.showProblems([], data.warnings || []);
+    if (!dryRun) this.dropDraft();  // deployed: the next visit starts from the version
     if (dryRun) {
       this.status(this.t("valid"), "ok");
     } else if (data.created) {
@@ -191,6 +199,18 @@ class Studio {
     } else {
       this.status(this.t("unchanged", { version: data.version }), "ok");
     }
+  }
+
+  async dropDraft() {
+    const answer = await this.api.dropDraft(this.key);
+    $("studio-discard").hidden = true;
+    return answer;
+  }
+
+  async discardDraft() {
+    const answer = await this.dropDraft();
+    if (answer.ok || answer.status === 404) window.location.reload();
+    else this.status(this.t("failed", { status: answer.status, detail: answer.data?.detail || "" }), "error");
   }
 
   diffLink(a, b) {
@@ -219,10 +239,15 @@ class Studio {
       const li = el("li", { class: kind, "data-element": problem.element || null },
         where ? el("span", { class: "where" }, where) : null,
         el("span", { class: "message" }, problem.message || String(problem)));
-      if (element) {
+      const file = !element && problem.file && Object.keys(this.pkg.files).find((name) =>
+        name !== this.bpmn && (name === problem.file || name.endsWith(`/${problem.file}`)));
+      const open = element ? () => this.select(element) : file ? () => this.openFile(file) : null;
+      if (open) {
         li.tabIndex = 0;
-        li.addEventListener("click", () => this.select(element));
-        li.addEventListener("keydown", (e) => { if (e.key === "Enter") this.select(element); });
+        li.addEventListener("click", open);
+        li.addEventListener("keydown", (e) => { if (e.key === "Enter") open(); });
+      }
+      if (element) {
         if (kind === "error" && !this.problemIds.includes(element.id)) {
           this.problemIds.push(element.id);
           canvas.addMarker(element.id, "pf-problem");
@@ -306,25 +331,34 @@ class Studio {
     }));
   }
 
-  // -- the package's forms -------------------------------------------------------------------
+  // -- the package's files: forms (previewed by the server), rehearsals, the manifest -------
 
-  renderForms() {
-    const list = $("studio-forms");
-    list.replaceChildren(...formNames(this.pkg.files).map((name) =>
+  renderFiles() {
+    const isForm = (n) => n.startsWith(FORMS);
+    const names = Object.keys(this.pkg.files).filter((n) => n !== this.bpmn)
+      .sort((a, b) => (isForm(b) - isForm(a)) || a.localeCompare(b));
+    $("studio-files").replaceChildren(...names.map((name) =>
       el("li", {}, el("button", {
-        type: "button", class: name === this.currentForm ? "link current" : "link",
-        "data-form": name, onclick: () => this.openForm(name),
-      }, name.slice(FORMS.length)))));
+        type: "button", class: name === this.currentFile ? "link current" : "link",
+        "data-file": name, onclick: () => this.openFile(name),
+      }, isForm(name) ? name.slice(FORMS.length) : name))));
   }
 
-  openForm(name) {
-    this.currentForm = name;
-    $("studio-form-editor").hidden = false;
-    $("studio-form-name").textContent = name;
-    const text = $("studio-form-text");
-    text.value = this.pkg.files[name];
-    text.dispatchEvent(new Event("studio:load"));
-    this.renderForms();
+  openFile(name) {
+    this.currentFile = name;
+    $("studio-file-editor").hidden = false;
+    $("studio-file-name").textContent = name;
+    $("studio-file-text").value = this.pkg.files[name];
+    $("studio-form-preview-box").hidden = !name.startsWith(FORMS);
+    $("studio-form-preview").replaceChildren();
+    this.preview();
+    this.renderFiles();
+  }
+
+  preview() {
+    if (this.currentFile?.startsWith(FORMS)) {
+      $("studio-file-text").dispatchEvent(new Event("studio:preview"));
+    }
   }
 
   addForm(raw) {
@@ -336,7 +370,7 @@ class Studio {
     const path = `${FORMS}${name}.json`;
     if (!(path in this.pkg.files)) this.pkg.files[path] = newFormSchema(name);
     $("studio-new-form-name").value = "";
-    this.openForm(path);
+    this.openFile(path);
     this.renderTaskForm();
   }
 }
