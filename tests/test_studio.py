@@ -135,3 +135,14 @@ def test_deploying_the_newest_version_as_the_editor_sends_it_changes_nothing(api
     parts = [SimpleUploadedFile(name, text.encode()) for name, text in files.items()]
     answer = manager.post("/api/processes/", {"files": parts}, format="multipart")
     assert (answer.status_code, answer.json()["created"]) == (200, False)
+
+
+def test_the_diff_page_lists_the_changes_in_words_when_the_server_has_them(studio, monkeypatch):
+    c = studio("property_manager")
+    assert 'data-testid="changes-in-words"' not in c.get(PAGES[2]).content.decode()
+    monkeypatch.setattr(
+        "server.web.views.studio.changes_in_words",
+        lambda key, a, b: ["急修到场时限：30 分钟 → 20 分钟"],
+    )
+    page = c.get(PAGES[2]).content.decode()
+    assert 'data-testid="changes-in-words"' in page and "30 分钟 → 20 分钟" in page
