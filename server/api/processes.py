@@ -87,6 +87,12 @@ class ProcessListApi(Api):
     def post(self, request):
         return studio.upload(self, request)
 
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if self.request.method == "POST":
+            studio.as_refusal(response)
+        return response
+
 
 class ProcessDetailApi(Api):
     @extend_schema(

@@ -115,6 +115,21 @@ class DeployedSerializer(serializers.Serializer):
         ref_name = "Deployed"
 
 
+def as_refusal(response) -> None:
+    """An upload's 400 always has the refusal's shape: a malformed request's field errors
+    become findings with no file, so a client reads one shape."""
+    data = response.data if response.status_code == 400 else None
+    if not isinstance(data, dict) or isinstance(data.get("errors"), list):
+        return
+    errors = data.get("errors") or {}
+    findings = [{"file": None, "line": None, "element": None, "message": f"{name}: {message}"}
+                for name, messages in errors.items() for message in messages]  # fmt: skip
+    if not findings:
+        findings = [{"file": None, "line": None, "element": None,
+                     "message": str(data.get("detail", ""))}]  # fmt: skip
+    response.data = {"detail": data.get("detail", ""), "errors": findings, "warnings": []}
+
+
 def _refused(err: Invalid) -> Response:
     errors = err.errors.get("errors")
     if errors is None:  # a malformed request, not a package's problems
