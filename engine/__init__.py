@@ -14,19 +14,19 @@ import importlib
 from typing import TYPE_CHECKING
 
 _EXPORTS = {
-    "EngineError": "errors", "ProcessInvalid": "errors", "ScriptFailed": "errors",
-    "ScriptRefused": "errors", "ScriptStopped": "errors", "StateVersionUnsupported": "errors",
-    "TaskNotReady": "errors", "schema_problems": "forms", "validate_form": "forms",
-    "with_defaults": "forms", "ProcessSource": "registry", "discover": "registry",
-    "load_package": "registry", "SERIALIZER_VERSION": "runtime", "Engine": "runtime",
-    "ReadyTask": "types", "StepResult": "types", "WaitingTimer": "types",
+    "EngineError": "errors", "MigrationRefused": "errors", "ProcessInvalid": "errors",
+    "ScriptFailed": "errors", "ScriptRefused": "errors", "ScriptStopped": "errors",
+    "StateVersionUnsupported": "errors", "TaskNotReady": "errors", "schema_problems": "forms",
+    "validate_form": "forms", "with_defaults": "forms", "ProcessSource": "registry",
+    "discover": "registry", "load_package": "registry", "SERIALIZER_VERSION": "runtime",
+    "Engine": "runtime", "ReadyTask": "types", "StepResult": "types", "WaitingTimer": "types",
     "problems": "validation", "validate": "validation",
 }  # fmt: skip
 __all__ = [
-    "SERIALIZER_VERSION", "Engine", "EngineError", "ProcessInvalid", "ProcessSource",
-    "ReadyTask", "ScriptFailed", "ScriptRefused", "ScriptStopped", "StateVersionUnsupported",
-    "StepResult", "TaskNotReady", "WaitingTimer", "discover", "load_package", "problems",
-    "schema_problems", "validate", "validate_form", "with_defaults",
+    "SERIALIZER_VERSION", "Engine", "EngineError", "MigrationRefused", "ProcessInvalid",
+    "ProcessSource", "ReadyTask", "ScriptFailed", "ScriptRefused", "ScriptStopped",
+    "StateVersionUnsupported", "StepResult", "TaskNotReady", "WaitingTimer", "discover",
+    "load_package", "problems", "schema_problems", "validate", "validate_form", "with_defaults",
 ]  # fmt: skip
 
 
@@ -42,6 +42,7 @@ def __getattr__(name: str):
 if TYPE_CHECKING:
     from .errors import (
         EngineError,
+        MigrationRefused,
         ProcessInvalid,
         ScriptFailed,
         ScriptRefused,
