@@ -19,6 +19,9 @@ ESCALATION_CODES = (*ESCALATION_LEVELS, *sorted(ROLE_KEYS))
 
 # See every task and case, reassign tasks, cancel cases.
 SUPERVISOR_ROLES = frozenset({"cs_supervisor", "vice_gm", "property_manager"})
+# Suspend, resume, terminate a case and move it to another version of its process: the
+# supervisors and the property manager (superusers hold every role).
+CASE_CONTROL_ROLES = SUPERVISOR_ROLES
 # Read everything, change nothing.
 READ_ONLY_ROLES = frozenset({"auditor"})
 
