@@ -10,8 +10,9 @@ checked first, and refused with one sentence per reason, each naming the element
 - every *open* element (a ready or started human task, a waiting timer, message or
   signal) must still be in the new version under the same id, with the same kind (user
   task stays user task; a timer stays a timer);
-- every other task of the case (what it went through, what it predicts) must have a
-  counterpart in the new version, or the state could not be read back;
+- every task the case went through must have a counterpart in the new version, and so
+  must every task it still holds after the move (what it predicts is predicted again from
+  the new diagram), or the state could not be read back;
 - a running subprocess must still be defined.
 
 A waiting timer keeps its due time when its element remains, whatever the new version's
@@ -70,7 +71,10 @@ def _problems_of(diff, workflow, new_spec) -> list[str]:
                     f"{what} {_label(old)} is a {_kind(old)} here and a {_kind(candidate)} "
                     "in the new version."
                 )
-        elif new is None and old.bpmn_id is not None:
+        elif new is None and old.bpmn_id is not None and task.has_state(TaskState.FINISHED_MASK):
+            # Predicted tasks are not asked about: those after a ready task are predicted
+            # again from the new diagram; any other left on a lost spec is refused after
+            # the move (``stray_specs``).
             reasons.append(
                 f"The case went through {_label(old)}, which the new version no longer has."
             )
