@@ -15,9 +15,10 @@ checked first, and refused with one sentence per reason, each naming the element
   the new diagram), or the state could not be read back;
 - a running subprocess must still be defined.
 
-A waiting timer keeps its due time when its element remains, whatever the new version's
-expression says: a promise made to an owner does not move under them. The new version's
-limits apply to the tasks and timers that start after the move.
+Here only the READY tasks are reset (see :func:`move`), so a waiting timer keeps its
+due time when its element remains, whatever the new version's expression says: a
+promise made to an owner does not move under them. The new version's limits apply to
+the tasks and timers that start after the move.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ from __future__ import annotations
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
-
-from .errors import MigrationRefused
 
 OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
@@ -123,7 +122,3 @@ def stray_specs(wf, new_spec, new_dependencies) -> list[str]:
         _label(t.task_spec) for w in workflows for t in w.tasks.values()
         if id(t.task_spec) not in known
     })  # fmt: skip
-
-
-def refuse(reasons: list[str]) -> MigrationRefused:
-    return MigrationRefused(reasons)
