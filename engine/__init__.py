@@ -14,7 +14,8 @@ import importlib
 from typing import TYPE_CHECKING
 
 _EXPORTS = {
-    "EngineError": "errors", "ProcessInvalid": "errors", "ScriptFailed": "errors",
+    "EngineError": "errors", "MigrationRefused": "errors", "ProcessInvalid": "errors",
+    "ScriptFailed": "errors",
     "ScriptRefused": "errors", "ScriptStopped": "errors", "StateVersionUnsupported": "errors",
     "TaskNotReady": "errors", "schema_problems": "forms", "validate_form": "forms",
     "with_defaults": "forms", "ProcessSource": "registry", "discover": "registry",
@@ -25,7 +26,8 @@ _EXPORTS = {
     "package_zip": "registry",
 }  # fmt: skip
 __all__ = [
-    "SERIALIZER_VERSION", "Engine", "EngineError", "ProcessInvalid", "ProcessSource",
+    "SERIALIZER_VERSION", "Engine", "EngineError", "MigrationRefused", "ProcessInvalid",
+    "ProcessSource",
     "ReadyTask", "ScriptFailed", "ScriptRefused", "ScriptStopped", "StateVersionUnsupported",
     "StepResult", "TaskNotReady", "WaitingTimer", "discover", "load_package", "problems",
     "schema_problems", "validate", "validate_form", "with_defaults", "findings", "Finding",
@@ -45,6 +47,7 @@ def __getattr__(name: str):
 if TYPE_CHECKING:
     from .errors import (
         EngineError,
+        MigrationRefused,
         ProcessInvalid,
         ScriptFailed,
         ScriptRefused,

@@ -39,3 +39,12 @@ class TaskNotReady(EngineError):
 
 class StateVersionUnsupported(EngineError):
     """Stored state was written by a serializer this build cannot read."""
+
+
+class MigrationRefused(EngineError):
+    """An instance cannot move to another version; ``reasons`` has one sentence per cause,
+    each naming the element."""
+
+    def __init__(self, reasons: list[str]):
+        self.reasons = list(reasons)
+        super().__init__(" ".join(self.reasons))

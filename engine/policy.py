@@ -21,6 +21,9 @@ ESCALATION_CODES = (*ESCALATION_LEVELS, *sorted(ROLE_KEYS))
 SUPERVISOR_ROLES = frozenset({"cs_supervisor", "vice_gm", "property_manager"})
 # Own the flows: upload, edit, deploy, retire and roll back processes (the studio).
 PROCESS_MANAGER_ROLES = frozenset({"property_manager"})
+# Suspend, resume, terminate a case and move it to another version of its process: the
+# supervisors and the property manager (superusers hold every role).
+CASE_CONTROL_ROLES = SUPERVISOR_ROLES
 # Read everything, change nothing.
 READ_ONLY_ROLES = frozenset({"auditor"})
 

@@ -28,9 +28,10 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from . import clock, dialects, helpers, operations
+from . import clock, dialects, helpers, migration, operations
 from .errors import (
     EngineError,
+    MigrationRefused,
     ScriptFailed,
     ScriptRefused,
     ScriptStopped,
@@ -393,3 +394,43 @@ class Engine:
         result = self._result(source, wf)
         return StepResult(state=result.state, status="cancelled", ready=(), timers=(),
                           timers_before=before, data=result.data)  # fmt: skip
+
+    # -- moving to another version (engine/migration.py) ---------------------------
+    def migration_problems(self, old: ProcessSource, new: ProcessSource, state: str) -> list[str]:
+        """Why the instance cannot move from ``old`` to ``new``: one sentence per cause,
+        each naming the element; empty when it can."""
+        try:
+            self.migrate(old, new, state)
+        except MigrationRefused as err:
+            return err.reasons
+        return []
+
+    def migrate(self, old: ProcessSource, new: ProcessSource, state: str) -> StepResult:
+        """The instance's state moved from version ``old`` to ``new`` of its process, or
+        :class:`MigrationRefused` saying per element why not. Open tasks keep their ids;
+        waiting timers whose element remains keep their due times."""
+        if old.content_hash == new.content_hash:
+            return self.inspect(old, state)
+        wf = self._load(old, state)
+        target = self.compiled(new)
+        registry = _SERIALIZER.registry
+        reasons, diffs = migration.problems(registry, wf, target.spec, target.subprocess_specs)
+        if reasons:
+            raise MigrationRefused(reasons)
+        before = tuple(self._timers(wf))
+        try:
+            self._run(wf, lambda: migration.move(wf, diffs, target.spec, target.subprocess_specs))
+        except ScriptFailed as err:  # the new version's expression fails on this case's data
+            raise MigrationRefused([str(err)]) from err
+        if stray := migration.stray_specs(wf, target.spec, target.subprocess_specs):
+            raise MigrationRefused([
+                f"The case holds {name}, which the new version cannot take over." for name in stray
+            ])  # fmt: skip
+        result = self._result(new, wf, before=before)
+        try:  # what is stored must load under the new version
+            self._load(new, result.state)
+        except Exception as err:  # noqa: BLE001 - any failure is a refusal, not a traceback
+            raise MigrationRefused(
+                [f"The moved state does not load under the new version: {err}"]
+            ) from err
+        return result

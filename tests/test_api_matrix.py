@@ -40,6 +40,22 @@ def _claim(case, api):
     assert api("cs_supervisor").post(f"/api/tasks/{case.task}/claim/").status_code == 200
 
 
+def _suspend(case, api):
+    url = f"/api/instances/{case.instance}/suspend/"
+    assert api("cs_supervisor").post(url, {"reason": "暂缓"}, format="json").status_code == 200
+
+
+def _version_2(case, api):
+    """Version 2 of the case's process: its reminder after two hours instead of one."""
+    import dataclasses
+
+    from server.flows.definitions.services import process_deploy
+    from tests.conftest import fixture_source
+
+    source = fixture_source()
+    process_deploy(source=dataclasses.replace(source, bpmn=source.bpmn.replace('"PT1H"', '"PT2H"')))
+
+
 ENDPOINTS = {
     "processes_list": Endpoint("get", "processes/", ok=("nobody", 200)),
     "processes_retrieve": Endpoint("get", "processes/{key}/", ok=("technician", 200)),
@@ -61,6 +77,26 @@ ENDPOINTS = {
     "instances_cancel": Endpoint(
         "post", "instances/{instance}/cancel/", ok=("vice_gm", 200), denied=("frontdesk", 403),
         body={"reason": "业主撤回"},
+    ),
+    "instances_suspend": Endpoint(
+        "post", "instances/{instance}/suspend/", ok=("cs_supervisor", 200),
+        denied=("frontdesk", 403), body={"reason": "业主出差"},
+    ),
+    "instances_resume": Endpoint(
+        "post", "instances/{instance}/resume/", ok=("vice_gm", 200), denied=("frontdesk", 403),
+        before=_suspend,
+    ),
+    "instances_terminate": Endpoint(
+        "post", "instances/{instance}/terminate/", ok=("property_manager", 200),
+        denied=("frontdesk", 403), body={"reason": "业主撤回"},
+    ),
+    "instances_migrate": Endpoint(
+        "post", "instances/{instance}/migrate/", ok=("cs_supervisor", 200),
+        denied=("frontdesk", 403), body={"version": 2}, before=_version_2,
+    ),
+    "instances_migrate_many": Endpoint(
+        "post", "instances/migrate/", ok=("vice_gm", 200), denied=("frontdesk", 403),
+        body=lambda case: {"instances": [case.instance], "version": 2}, before=_version_2,
     ),
     "tasks_list": Endpoint("get", "tasks/", ok=("cs_supervisor", 200)),
     "tasks_retrieve": Endpoint(

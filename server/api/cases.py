@@ -1,4 +1,5 @@
-"""``/api/instances/``: cases; start one, read it, its audit trail and diagram, cancel it.
+"""``/api/instances/``: cases; start one, read it, its audit trail and diagram, cancel it;
+suspend, resume, terminate it and move it (or several) to another version of its process.
 
 A case the caller may not see answers 404 exactly like one that does not exist.
 """
@@ -21,6 +22,7 @@ from .fields import (
     INSTANCE_STATUSES,
     ROLES,
     TASK_STATUSES,
+    Int64Field,
     NamesSerializer,
     QueryChoiceField,
     QueryTextField,
@@ -302,3 +304,145 @@ class InstanceCancelApi(Api):
             instance_id=instance.pk, user=request.user, reason=cancel["reason"]
         )
         return _case_answer(_case(request, instance.pk))  # read again: its tasks and timers went
+
+
+class ReasonSerializer(serializers.Serializer):
+    # Recorded as given; only a reason of nothing but spaces is refused.
+    reason = TextField(trim_whitespace=False, help_text="Why (recorded in the audit trail).")
+
+    class Meta:
+        ref_name = "Reason"
+
+    def validate_reason(self, reason: str) -> str:
+        if not reason.strip():
+            raise serializers.ValidationError(self.fields["reason"].error_messages["blank"])
+        return reason
+
+
+VERSION_MAX = 2**31 - 1  # the column's range: a larger number names no version
+
+
+def _version_field() -> Int64Field:
+    return Int64Field(max_value=VERSION_MAX, help_text="The process version to move to.")
+
+
+def _controlled(request, instance_id, service, **values) -> Response:
+    """Look the case up first (404 alike for hidden and missing, before the service refuses
+    a non-supervisor), act on it, answer it as it is now."""
+    instance = _case(request, instance_id)
+    service(instance_id=instance.pk, user=request.user, **values)
+    return _case_answer(_case(request, instance.pk))
+
+
+class InstanceSuspendApi(Api):
+    InputSerializer = ReasonSerializer
+
+    @extend_schema(
+        operation_id="instances_suspend",
+        summary="Suspend a running case (supervisors and managers)",
+        description="Its timers wait and its tasks cannot be claimed, assigned or completed "
+        "(409) until it is resumed.",
+        tags=["instances"],
+        parameters=[CASE_ID],
+        request=InputSerializer,
+        responses=answers(CaseSerializer, 403, 404, 409, 415),
+    )
+    def post(self, request, instance_id: str):
+        suspend = body(request, self.InputSerializer)
+        return _controlled(request, instance_id, services.instance_suspend,
+                           reason=suspend["reason"])  # fmt: skip
+
+
+class InstanceResumeApi(Api):
+    @extend_schema(
+        operation_id="instances_resume",
+        summary="Resume a suspended case (supervisors and managers)",
+        description="The time limits that fell due while it was suspended fire now.",
+        tags=["instances"],
+        parameters=[CASE_ID],
+        request=None,
+        responses=answers(CaseSerializer, 403, 404, 409),
+    )
+    def post(self, request, instance_id: str):
+        return _controlled(request, instance_id, services.instance_resume)
+
+
+class InstanceTerminateApi(Api):
+    InputSerializer = ReasonSerializer
+
+    @extend_schema(
+        operation_id="instances_terminate",
+        summary="Terminate a running or suspended case (supervisors and managers)",
+        description="The same as cancelling: its open tasks close, its timers go, and the "
+        "reason is recorded (`instance_cancelled`).",
+        tags=["instances"],
+        parameters=[CASE_ID],
+        request=InputSerializer,
+        responses=answers(CaseSerializer, 403, 404, 409, 415, 422),
+    )
+    def post(self, request, instance_id: str):
+        terminate = body(request, self.InputSerializer)
+        return _controlled(request, instance_id, services.instance_terminate,
+                           reason=terminate["reason"])  # fmt: skip
+
+
+class InstanceMigrateApi(Api):
+    class InputSerializer(serializers.Serializer):
+        version = _version_field()
+
+        class Meta:
+            ref_name = "Migrate"
+
+    @extend_schema(
+        operation_id="instances_migrate",
+        summary="Move a case to another version of its process (supervisors and managers)",
+        description="Refused (409, the reasons under `errors.version`) when an open task or "
+        "a waited event of the case is missing from that version or of another kind. Open "
+        "tasks keep their ids, waiting time limits their due times.",
+        tags=["instances"],
+        parameters=[CASE_ID],
+        request=InputSerializer,
+        responses=answers(CaseSerializer, 403, 404, 409, 415),
+    )
+    def post(self, request, instance_id: str):
+        move = body(request, self.InputSerializer)
+        return _controlled(request, instance_id, services.instance_migrate,
+                           to_version=move["version"])  # fmt: skip
+
+
+class MigrationResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The case's id.")
+    migrated = serializers.BooleanField()
+    reason = serializers.CharField(help_text="Why it did not move; blank when it did.")
+
+    class Meta:
+        ref_name = "MigrationResult"
+
+
+class InstancesMigrateApi(Api):
+    class InputSerializer(serializers.Serializer):
+        instances = serializers.ListField(
+            child=Int64Field(), min_length=1, max_length=100,
+            help_text="The ids of cases of one process (1 to 100).",
+        )  # fmt: skip
+        version = _version_field()
+
+        class Meta:
+            ref_name = "MigrateMany"
+
+    @extend_schema(
+        operation_id="instances_migrate_many",
+        summary="Move several cases of one process to another version (supervisors and managers)",
+        description="Each case moves in its own step; the answer says per case whether it "
+        "moved and, if not, why. An id that names no case you may see is a 404 and nothing "
+        "moves.",
+        tags=["instances"],
+        request=InputSerializer,
+        responses=answers(MigrationResultSerializer(many=True), 403, 404, 415),
+    )
+    def post(self, request):
+        move = body(request, self.InputSerializer)
+        results = services.instances_migrate(
+            instance_ids=move["instances"], to_version=move["version"], user=request.user
+        )
+        return Response(MigrationResultSerializer(results, many=True).data)

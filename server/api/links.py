@@ -16,6 +16,10 @@ LINKS = {
         ("instances_events", "instance_id", FIRST_ROW + "id"),
         ("instances_diagram", "instance_id", FIRST_ROW + "id"),
         ("instances_cancel", "instance_id", FIRST_ROW + "id"),
+        ("instances_suspend", "instance_id", FIRST_ROW + "id"),
+        ("instances_resume", "instance_id", FIRST_ROW + "id"),
+        ("instances_terminate", "instance_id", FIRST_ROW + "id"),
+        ("instances_migrate", "instance_id", FIRST_ROW + "id"),
     ]),
     "instances_create": ("201", [
         ("tasks_retrieve", "task_id", FIRST_TASK),

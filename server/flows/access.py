@@ -14,11 +14,16 @@ from uuid import UUID
 from django.contrib.auth.models import AnonymousUser, User
 from django.utils.translation import gettext as _
 
-from engine.policy import PROCESS_MANAGER_ROLES, READ_ONLY_ROLES, SUPERVISOR_ROLES
+from engine.policy import (
+    CASE_CONTROL_ROLES,
+    PROCESS_MANAGER_ROLES,
+    READ_ONLY_ROLES,
+    SUPERVISOR_ROLES,
+)
 from engine.roles import ROLE_KEYS
 
 from .errors import Conflict, Forbidden, NotFound, ServiceError
-from .models import HumanTask
+from .models import HumanTask, ProcessInstance
 
 
 def user_roles(user: User | AnonymousUser) -> frozenset[str]:
@@ -60,6 +65,24 @@ def check_can_manage_processes(user) -> None:
         raise Forbidden(_("Only a property manager may change processes."))
 
 
+def can_control_case(user) -> bool:
+    """May suspend, resume, terminate a case and move it to another version."""
+    return bool(user_roles(user) & CASE_CONTROL_ROLES)
+
+
+def check_can_control_case(user, message: str) -> None:
+    if not can_control_case(user):
+        raise Forbidden(message)
+
+
+def suspended(instance_id) -> str:
+    """The conflict of acting on a task of a suspended case."""
+    return _(
+        "Case %(id)s is suspended: its tasks wait until a supervisor or manager resumes it. "
+        "Nothing was changed."
+    ) % {"id": instance_id}
+
+
 def can_see_task(user, task: HumanTask) -> bool:
     """Supervisors see every task so they can hand it to someone; auditors read all."""
     return (
@@ -96,6 +119,8 @@ def _refusal(user, task: HumanTask, *, act: bool) -> ServiceError | None:
         return task_not_found(task.pk)
     if task.status != HumanTask.Status.OPEN:
         return Conflict(already(task.pk, task.status))
+    if task.instance.status == ProcessInstance.Status.SUSPENDED:
+        return Conflict(suspended(task.instance_id))
     if not act or task.assignee_id == user.pk:
         return None
     if task.role not in user_roles(user):
@@ -111,7 +136,7 @@ def _refusal(user, task: HumanTask, *, act: bool) -> ServiceError | None:
 
 
 def check_open(user, task: HumanTask) -> None:
-    """Raise unless ``user`` may see ``task`` and it is still open."""
+    """Raise unless ``user`` may see ``task``, it is still open and its case not suspended."""
     if refusal := _refusal(user, task, act=False):
         raise refusal
 

@@ -92,9 +92,12 @@ class ProcessDraft(models.Model):
 class ProcessInstance(models.Model):
     class Status(models.TextChoices):
         RUNNING = "running"
+        # Paused by a supervisor or manager: its timers wait, its tasks take no action.
+        SUSPENDED = "suspended"
         COMPLETED = "completed"
         CANCELLED = "cancelled"
 
+    # Moves only when a supervisor or manager moves the case to another version.
     definition = models.ForeignKey(ProcessDefinition, on_delete=models.PROTECT, related_name="+")
     process_key = models.CharField(max_length=64, db_index=True)
     business_key = models.CharField(max_length=128, blank=True, db_index=True)
@@ -305,8 +308,11 @@ class AuditEvent(models.Model):
         NOTIFIED = "notified"  # a reminder or notice to another role
         UNIT_STATUS_CHANGED = "unit_status_changed"  # by the estate's operations
         OWNER_FILE_UPDATED = "owner_file_updated"
-        INSTANCE_CANCELLED = "instance_cancelled"
+        INSTANCE_CANCELLED = "instance_cancelled"  # by cancel and by terminate: one outcome
         INSTANCE_COMPLETED = "instance_completed"
+        INSTANCE_SUSPENDED = "instance_suspended"
+        INSTANCE_RESUMED = "instance_resumed"
+        INSTANCE_MIGRATED = "instance_migrated"  # to another version of its process
 
     instance = models.ForeignKey(
         ProcessInstance, on_delete=models.PROTECT, related_name="events", db_index=False

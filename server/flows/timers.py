@@ -27,7 +27,7 @@ from engine import clock
 
 from .cases import services
 from .errors import ServiceError
-from .models import Timer
+from .models import ProcessInstance, Timer
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,12 @@ def claim_due(*, dispatch: Callable[[list[int]], None], as_of: datetime | None =
     instances' ids (in due order). Returns those ids and how many timers were claimed."""
     moment, now = as_of or clock.now(), clock.now()
     with transaction.atomic():
+        # A suspended case's timers stay due and unclaimed: resuming it fires them. Only
+        # the timer rows are locked (``of``): a case someone is working on is not skipped.
         rows = list(
-            Timer.objects.select_for_update(skip_locked=True)
+            Timer.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now), due_at__lte=moment)
+            .exclude(instance__status=ProcessInstance.Status.SUSPENDED)
             .order_by("due_at").values_list("pk", "instance_id")[:limit]
         )  # fmt: skip
         if not rows:

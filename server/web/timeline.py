@@ -30,6 +30,7 @@ def duration_text(minutes: int, language: str) -> str:
 def status_label(status: str) -> str:
     return {
         ProcessInstance.Status.RUNNING: _("Running"),
+        ProcessInstance.Status.SUSPENDED: _("Suspended"),
         ProcessInstance.Status.COMPLETED: _("Completed"),
         ProcessInstance.Status.CANCELLED: _("Cancelled"),
     }.get(status, status)
@@ -106,6 +107,16 @@ def _entry(event, data: dict, language: str) -> Entry:
             entry.important = True
         case Kind.INSTANCE_COMPLETED:
             entry.title = _("Case completed")
+        case Kind.INSTANCE_SUSPENDED:
+            entry.title = _("Case suspended")
+            entry.detail = str(data.get("reason", ""))
+            entry.important = True
+        case Kind.INSTANCE_RESUMED:
+            entry.title = _("Case resumed")
+        case Kind.INSTANCE_MIGRATED:
+            entry.title = _("Moved from version %(old)s to version %(new)s") % {
+                "old": data.get("from"), "new": data.get("to"),
+            }  # fmt: skip
         case _:  # what a service-task operation recorded: its declaration says how
             entry.title = operations.describe(event.kind, data, language) or event.kind
     return entry

@@ -67,6 +67,9 @@ def instance_events(*, instance: ProcessInstance) -> list[AuditEvent]:
 
 TASK_SCOPES = ("inbox", "mine", "available", "all")
 CASE_STATUSES = tuple(ProcessInstance.Status.values)
+SUSPENDED = ProcessInstance.Status.SUSPENDED
+# The cases a supervisor may still suspend, resume, terminate or move.
+CONTROLLABLE = (ProcessInstance.Status.RUNNING, ProcessInstance.Status.SUSPENDED)
 
 
 def _in_scope(tasks: QuerySet[HumanTask], user, scope: str) -> QuerySet[HumanTask]:
@@ -191,6 +194,7 @@ def assign_candidates(*, user, task: HumanTask) -> list[User]:
 
 def next_task_for(*, user, instance: ProcessInstance) -> HumanTask | None:
     """The case's first open task ``user`` may work now."""
-    return next(
-        (t for t in instance_open_tasks(instance=instance) if access.can_act(user, t)), None
-    )
+    tasks = instance_open_tasks(instance=instance)
+    for task in tasks:
+        task.instance = instance  # can_act asks whether the case is suspended
+    return next((t for t in tasks if access.can_act(user, t)), None)

@@ -1,4 +1,5 @@
-"""The verbs on cases and tasks: start, fire timers, cancel, claim, unclaim, assign, complete.
+"""The verbs on cases and tasks: start, fire timers, cancel (terminate), suspend, resume,
+move to another version; claim, unclaim, assign, complete.
 
 Each is one step through :mod:`.step`, the one write path.
 """
@@ -11,16 +12,19 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from engine import clock
+from engine import MigrationRefused, clock
 from server.estate import services as estate
 from server.i18n import current_language
 
 from .. import access
 from ..definitions.cache import get_engine, source_for
 from ..definitions.selectors import is_retired, latest_definition
-from ..errors import Conflict, Forbidden, Invalid
-from ..models import HumanTask, ProcessInstance, Timer
+from ..errors import Conflict, Forbidden, Invalid, NotFound, ProcessFailed
+from ..models import HumanTask, ProcessDefinition, ProcessInstance, Timer
 from .step import Kind, Step, engine_step, locked, task_under_lock, validated
+
+RUNNING, SUSPENDED = ProcessInstance.Status.RUNNING, ProcessInstance.Status.SUSPENDED
+FINISHED = (ProcessInstance.Status.COMPLETED, ProcessInstance.Status.CANCELLED)
 
 
 def instance_start(*, process_key: str, started_by, data: dict | None) -> ProcessInstance:
@@ -65,38 +69,183 @@ def instance_fire_timers(*, instance_id: int) -> int:
     indexed read, not a load of its state.
     """
     due = Timer.objects.filter(instance_id=instance_id, due_at__lte=clock.now())
-    if not due.filter(instance__status=ProcessInstance.Status.RUNNING).exists():
-        # Rows left on a finished case (none should be): drop them, never fire them.
-        due.exclude(instance__status=ProcessInstance.Status.RUNNING).delete()
+    if not due.filter(instance__status=RUNNING).exists():
+        # Rows left on a finished case (none should be): drop them, never fire them. A
+        # suspended case keeps its rows: resuming fires what fell due.
+        due.filter(instance__status__in=FINISHED).delete()
         return 0
     with locked(instance_id=instance_id) as write:
-        if write.instance.status != ProcessInstance.Status.RUNNING:
-            return 0  # finished a moment ago: its step dropped its timer rows
+        if write.instance.status != RUNNING:
+            return 0  # finished (its step dropped its timer rows) or suspended a moment ago
         source = source_for(write.instance.definition_id)
         result = engine_step(get_engine().fire_due_timers, source, write.instance.engine_state)
-        for timer in result.fired:
-            write.event(Kind.TIMER_FIRED, data={
-                "timer": timer.bpmn_id, "name": timer.name,
-                "due": timer.due.isoformat() if timer.due else None,
-            })  # fmt: skip
+        _record_fired(write, result)
         write.apply(result)
     return len(result.fired)
 
 
 def instance_cancel(*, instance_id: int, user, reason: str) -> ProcessInstance:
-    """Cancel a running instance; only a supervisor or manager may."""
-    if not access.is_supervisor(user):
-        raise Forbidden(_("Only a supervisor or manager may cancel a case."))
+    """Cancel a running or suspended instance; only a supervisor or manager may.
+
+    Terminating is this verb: the same people, the same outcome (the case cancelled, its
+    tasks closed, its timers dropped), recorded as ``instance_cancelled`` with the reason.
+    """
+    access.check_can_control_case(user, _("Only a supervisor or manager may cancel a case."))
     if not reason.strip():
-        raise Invalid("Say why the case is cancelled.", {"reason": ["This field is required."]})
+        raise Invalid(
+            _("Say why the case is cancelled."), {"reason": [_("This field is required.")]}
+        )
     with locked(instance_id=instance_id) as write:
-        if write.instance.status != ProcessInstance.Status.RUNNING:
-            raise Conflict(_("The case is already %(status)s.") % {"status": write.instance.status})
+        _check_status(write, RUNNING, SUSPENDED)
         source = source_for(write.instance.definition_id)
         result = engine_step(get_engine().cancel, source, write.instance.engine_state)
         write.apply(result, actor=user)
         write.event(Kind.INSTANCE_CANCELLED, actor=user, data={"reason": reason})
     return write.instance
+
+
+instance_terminate = instance_cancel
+
+
+def _check_status(write: Step, *allowed: str) -> None:
+    status = write.instance.status
+    if status not in allowed:
+        raise Conflict(
+            _("Case %(id)s is already %(status)s; nothing was changed.")
+            % {"id": write.instance.pk, "status": _status_word(status)}
+        )
+
+
+def _status_word(status: str) -> str:
+    return {
+        RUNNING: _("running"), SUSPENDED: _("suspended"),
+        ProcessInstance.Status.COMPLETED: _("completed"),
+        ProcessInstance.Status.CANCELLED: _("cancelled"),
+    }.get(status, status)  # fmt: skip
+
+
+def instance_suspend(*, instance_id: int, user, reason: str) -> ProcessInstance:
+    """Pause a running case: its timers wait (the sweep skips it) and its tasks take no
+    claim, assignment or completion until :func:`instance_resume`."""
+    access.check_can_control_case(user, _("Only a supervisor or manager may suspend a case."))
+    if not reason.strip():
+        raise Invalid(
+            _("Say why the case is suspended."), {"reason": [_("This field is required.")]}
+        )
+    with locked(instance_id=instance_id) as write:
+        _check_status(write, RUNNING)
+        write.instance.status = SUSPENDED
+        write.event(Kind.INSTANCE_SUSPENDED, actor=user, data={"reason": reason})
+    return write.instance
+
+
+def instance_resume(*, instance_id: int, user) -> ProcessInstance:
+    """Run a suspended case again. The timers that fell due meanwhile fire in the same
+    step, as they would have (escalations included); should the process fail at one, the
+    case resumes anyway and the sweep retries it, recording the error on the timer."""
+    access.check_can_control_case(user, _("Only a supervisor or manager may resume a case."))
+    with locked(instance_id=instance_id) as write:
+        _check_status(write, SUSPENDED)
+        write.instance.status = RUNNING
+        write.event(Kind.INSTANCE_RESUMED, actor=user)
+        if Timer.objects.filter(instance_id=instance_id, due_at__lte=write.now).exists():
+            source = source_for(write.instance.definition_id)
+            try:
+                result = engine_step(
+                    get_engine().fire_due_timers, source, write.instance.engine_state
+                )
+            except ProcessFailed:
+                return write.instance
+            _record_fired(write, result)
+            write.apply(result)
+    return write.instance
+
+
+def instance_migrate(*, instance_id: int, to_version: int, user) -> ProcessInstance:
+    """Move a running or suspended case to version ``to_version`` of its process.
+
+    The engine checks the case (is every open task's and waited event's element still
+    there, of the same kind?) and refuses with a sentence per element (409); else the
+    case's definition, state, open task rows (their ids kept) and timer rows (their due
+    times kept) change in one step, recorded as ``instance_migrated``."""
+    access.check_can_control_case(
+        user, _("Only a supervisor or manager may move a case to another version.")
+    )
+    with locked(instance_id=instance_id) as write:
+        instance = write.instance
+        _check_status(write, RUNNING, SUSPENDED)
+        target = version_of(instance.process_key, to_version)
+        current = instance.definition_id
+        if target.pk == current:
+            raise Conflict(
+                _("Case %(id)s already runs version %(version)s; nothing was changed.")
+                % {"id": instance.pk, "version": to_version}
+            )
+        old = ProcessDefinition.objects.only("version").get(pk=current).version
+        try:
+            result = get_engine().migrate(
+                source_for(current), source_for(target.pk), instance.engine_state
+            )
+        except MigrationRefused as err:
+            raise Conflict(
+                _("Case %(id)s cannot move to version %(version)s: %(reasons)s")
+                % {"id": instance.pk, "version": to_version, "reasons": " ".join(err.reasons)},
+                {"version": err.reasons},
+            ) from err
+        write.move_to(target, result, actor=user)
+        write.event(Kind.INSTANCE_MIGRATED, actor=user, data={"from": old, "to": to_version})
+    return write.instance
+
+
+def instances_migrate(*, instance_ids: list[int], to_version: int, user) -> list[dict]:
+    """Move several cases of one process to ``to_version``, each in its own step: one
+    ``{id, migrated, reason}`` per case, in the order given. Every id must name a case the
+    caller may see (else NotFound, nothing moved), all of one process."""
+    access.check_can_control_case(
+        user, _("Only a supervisor or manager may move a case to another version.")
+    )
+    ids = list(dict.fromkeys(instance_ids))
+    found = dict(ProcessInstance.objects.filter(pk__in=ids).values_list("pk", "process_key"))
+    if missing := [i for i in ids if i not in found]:
+        raise NotFound(
+            _("Case %(id)s does not exist or is not visible to you.") % {"id": missing[0]}
+        )
+    keys = set(found.values())
+    if len(keys) > 1:
+        raise Invalid(
+            _("The cases belong to different processes; move one process's cases at a time."),
+            {"instances": [_("Must all be cases of one process.")]},
+        )
+    version_of(keys.pop(), to_version)  # an unknown version is the request's error
+    results = []
+    for instance_id in ids:
+        try:
+            instance_migrate(instance_id=instance_id, to_version=to_version, user=user)
+        except (Conflict, ProcessFailed) as err:
+            results.append({"id": instance_id, "migrated": False, "reason": err.message})
+        else:
+            results.append({"id": instance_id, "migrated": True, "reason": ""})
+    return results
+
+
+def version_of(process_key: str, version: int) -> ProcessDefinition:
+    """Version ``version`` of ``process_key``; an unknown one is the request's error."""
+    found = ProcessDefinition.objects.filter(key=process_key, version=version).first()
+    if found is None:
+        raise Invalid(
+            _("Process %(key)s has no version %(version)s.")
+            % {"key": process_key, "version": version},
+            {"version": [_("Must be a deployed version of the case's process.")]},
+        )
+    return found
+
+
+def _record_fired(write: Step, result) -> None:
+    for timer in result.fired:
+        write.event(Kind.TIMER_FIRED, data={
+            "timer": timer.bpmn_id, "name": timer.name,
+            "due": timer.due.isoformat() if timer.due else None,
+        })  # fmt: skip
 
 
 def task_claim(*, task_id: UUID, user) -> HumanTask:

@@ -42,6 +42,8 @@ INSTANCE_STEP_FIELDS = (
 
 # A timer whose due time moved (a cycle's next round) is due afresh: its claim and errors go.
 TIMER_MOVED_FIELDS = ("due_at", "claimed_until", "attempts", "last_error")
+# What a timer row takes from its version: rewritten when the case moves to another one.
+TIMER_VERSION_FIELDS = ("bpmn_id", "name", "reminder", "attached_to", "due_at")
 
 
 class Step:
@@ -59,6 +61,8 @@ class Step:
         self.notifications: list[Notification] = []
         self.batch = Batch()
         self.result: StepResult | None = None
+        self.instance_fields: set[str] = set()  # written besides INSTANCE_STEP_FIELDS
+        self.moved = False  # to another version: task and timer rows take its names
 
     def event(self, kind: str, *, actor=None, task=None, data=None) -> None:
         self.instance.event_seq += 1
@@ -72,6 +76,27 @@ class Step:
             setattr(task, name, value)
         _, names = self.changed_tasks.setdefault(task.pk, (task, set()))
         names.update(fields)
+
+    def move_to(self, definition, result: StepResult, *, actor=None) -> None:
+        """The case now runs ``definition`` (another version of its process), its state
+        ``result``: the open task rows the engine kept (same ids) take the new version's
+        names, roles and forms, the others close, new ones open; timer rows follow."""
+        self.instance.definition = definition
+        self.instance_fields.add("definition")
+        self.moved = True
+        self.apply(result, actor=actor)
+        ready = {r.id: r for r in result.ready}
+        for key, task in self.open_tasks.items():
+            r = ready.get(key)
+            if r is None or task.status != HumanTask.Status.OPEN:
+                continue
+            new = {
+                "bpmn_id": r.bpmn_id, "name": r.name, "name_en": r.name_en or "",
+                "role": r.role or "", "form": r.form or "", "ui_form": r.ui_form or "",
+                "documentation": r.documentation or "",
+            }  # fmt: skip
+            if changed := {k: v for k, v in new.items() if getattr(task, k) != v}:
+                self.change_task(task, **changed)
 
     def apply(self, result: StepResult, *, actor=None) -> None:
         """Bring the instance and its task rows in line with the engine's result."""
@@ -148,9 +173,11 @@ class Step:
                 due_at=t.due,
             )
             for key, t in after.items()
-            if key not in before or before[key].due != t.due
+            if self.moved or key not in before or before[key].due != t.due
         ]  # fmt: skip
-        self.batch.insert(rows, on_conflict=("instance", "task_id"), update=TIMER_MOVED_FIELDS)
+        # A move rewrites every row from the new version (due times kept by the engine).
+        update = TIMER_VERSION_FIELDS if self.moved else TIMER_MOVED_FIELDS
+        self.batch.insert(rows, on_conflict=("instance", "task_id"), update=update)
 
     def flush(self) -> None:
         """Write everything in one batch, the step's last statements: one round trip on
@@ -163,7 +190,7 @@ class Step:
             for row in (*self.new_tasks, *self.events, *self.notifications):
                 row.instance_id = instance.pk
         else:
-            batch.update(instance, INSTANCE_STEP_FIELDS)
+            batch.update(instance, (*INSTANCE_STEP_FIELDS, *sorted(self.instance_fields)))
         for task, names in self.changed_tasks.values():
             batch.update(task, names)
         batch.insert(self.new_tasks)

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from engine import clock, policy
-from server.flows import presenters
-from server.flows.cases import selectors
+from server.flows import access, presenters
+from server.flows.cases import selectors, services
 from server.flows.definitions import selectors as definitions
 from server.flows.definitions.cache import source_for
-from server.flows.errors import Invalid, NotFound
+from server.flows.errors import Invalid, NotFound, ServiceError
 from server.i18n import current_language
 
 from .. import schema_form, timeline
@@ -62,8 +64,70 @@ def case_page(request, instance_id: str):
                    "due": due(t, clock.now())} for t in open_tasks],
         "timers": selectors.instance_timers(instance=instance),
         "diagram": presenters.diagram(source, open_tasks, done),
+        **_controls(request.user, instance),
         **case_context(request.user, instance, source, lang),
     })  # fmt: skip
+
+
+def _controls(user, instance) -> dict:
+    """What a supervisor or manager may do to the case here: suspend, resume, terminate,
+    move it to the newest version when there is a newer one."""
+    if not access.can_control_case(user) or instance.status not in selectors.CONTROLLABLE:
+        return {"controls": False, "newer": None}
+    newest = definitions.latest_definition(instance.process_key)
+    newer = newest.version if newest.version > instance.definition.version else None
+    return {"controls": True, "newer": newer}
+
+
+@login_required
+@require_POST
+def case_suspend(request, instance_id: str):
+    reason = request.POST.get("reason", "").replace("\x00", "")[:1000]
+    return _control(request, instance_id, services.instance_suspend,
+                    _("The case is suspended."), reason=reason)  # fmt: skip
+
+
+@login_required
+@require_POST
+def case_resume(request, instance_id: str):
+    return _control(request, instance_id, services.instance_resume, _("The case runs again."))
+
+
+@login_required
+@require_POST
+def case_terminate(request, instance_id: str):
+    reason = request.POST.get("reason", "").replace("\x00", "")[:1000]
+    return _control(request, instance_id, services.instance_terminate,
+                    _("The case is terminated."), reason=reason)  # fmt: skip
+
+
+@login_required
+@require_POST
+def case_migrate(request, instance_id: str):
+    raw = request.POST.get("version", "")
+    if not (raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**31):
+        messages.error(request, _("Choose a version to move the case to."))
+        return redirect("web:case", instance_id=instance_id)
+    return _control(request, instance_id, services.instance_migrate,
+                    _("The case now runs version %(version)s.") % {"version": raw},
+                    to_version=int(raw))  # fmt: skip
+
+
+def _control(request, instance_id, action, done: str, **values):
+    """Act on the case, then back to its page with what happened or why not (the engine's
+    reasons for a refused move among them)."""
+    try:
+        instance = selectors.instance_get_for_user(user=request.user, instance_id=instance_id)
+        action(instance_id=instance.pk, user=request.user, **values)
+    except NotFound as err:
+        not_found(err)
+    except Invalid as err:
+        messages.error(request, " ".join([err.message, *sum(err.errors.values(), [])]))
+    except ServiceError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, done)
+    return redirect("web:case", instance_id=instance.pk)
 
 
 @login_required

@@ -43,7 +43,9 @@ def inbox(request):
                                                              t.process_key),
             "unit": t.instance.business_key, "level": t.instance.escalation_level,
             "due": due(t, now), "mine": t.assignee_id == user.pk,
-            "can_claim": t.assignee_id is None and t.role in roles,
+            "suspended": t.instance.status == selectors.SUSPENDED,
+            "can_claim": t.assignee_id is None and t.role in roles
+            and t.instance.status != selectors.SUSPENDED,
             "role": role_name(t.role),
         }
         for t in page.object_list
