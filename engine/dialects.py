@@ -195,8 +195,19 @@ class _Translator:
                 if refs & gone:
                     assoc.getparent().remove(assoc)
 
+    def empty_lanes(self, root) -> None:
+        """A lane holding nothing is fine, but one the mapping does not name is probably a
+        manager's half-done change: said, so it is not a surprise later."""
+        for lane in root.iter(f"{{{BPMN}}}lane"):
+            name = lane.get("name") or lane.get("id")
+            if (lane.find(f"{{{BPMN}}}flowNodeRef") is None
+                    and lane.find(f"{{{BPMN}}}childLaneSet") is None
+                    and name not in self.mapping.roles and name not in ROLE_KEYS):  # fmt: skip
+                self.warn(lane, f"lane {name!r} holds no task and is mapped to no role")
+
     def run(self, root) -> None:
         self.data_stores(root)
+        self.empty_lanes(root)
         lanes = _lanes(root)
         for el in list(root.iter()):
             tag = _local(el)

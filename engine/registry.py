@@ -224,6 +224,17 @@ def _start_form(process, forms: dict, form_keys: dict) -> str | None:
     return None
 
 
+def _is_rehearsal(value) -> bool:
+    """A rehearsal script, told by its content: an upload's file names reach the server
+    without their folder (multipart keeps only the last part), so ``rehearsals/x.json``
+    arrives as ``x.json``. A form is a JSON Schema and has no ``steps``."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("steps"), list)
+        and ("properties" not in value)
+    )
+
+
 def _strs(value) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
@@ -273,7 +284,8 @@ def load_files(
                 problems.append(f"{name}: cannot be read as JSON ({err})")
                 value = None
             folder = name.rsplit("/", 1)[0] if "/" in name else ""
-            (rehearsals if folder == REHEARSALS_FOLDER else forms)[base] = value
+            (rehearsals if folder == REHEARSALS_FOLDER or (not folder and _is_rehearsal(value))
+             else forms)[base] = value  # fmt: skip
         elif base not in ("README.md", "README", "LICENSE"):
             problems.append(f"{name}: a package holds .bpmn, .dmn and .json files only")
     found, called = _processes(bpmn)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -193,3 +194,13 @@ def test_a_script_calling_what_the_sandbox_has_not_is_refused_at_validation():
     (found,) = engine.problems(broken)
     assert found.startswith("mark_major: script calls print, which scripts cannot call")
     assert "deadline" in found  # and says what it can call
+
+
+def test_an_empty_lane_no_role_maps_is_said_as_a_warning():
+    source = engine.load_package(Path(__file__).parents[1] / "processes" / "repair")
+    lane = '<bpmn:lane id="Lane_outsourced" name="外包单位" />'
+    bpmn = source.bpmn.replace("<bpmn:laneSet", "<bpmn:laneSet", 1)
+    bpmn = re.sub(r"(<bpmn:laneSet[^>]*>)", r"\1" + lane, bpmn, count=1)
+    found = engine.findings(dataclasses.replace(source, bpmn=bpmn))
+    assert not [f for f in found if not f.warning]
+    assert any(f.warning and f.element == "Lane_outsourced" for f in found)

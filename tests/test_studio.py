@@ -121,12 +121,6 @@ def test_a_diagram_read_and_written_by_the_studio_keeps_every_element(path):
     assert canonical(after) == canonical(before)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Django's multipart parser keeps only the last part of a part's filename, so "
-    "rehearsals/urgent_not_on_site.json arrives as a form named urgent_not_on_site.json "
-    "and the package is new content (the studio API's upload, server/api/studio.py)",
-)
 def test_deploying_the_newest_version_as_the_editor_sends_it_changes_nothing(api):
     deploy_all()
     manager = api("property_manager")

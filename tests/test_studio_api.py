@@ -120,6 +120,7 @@ def test_versions_download_retire_and_roll_back(manager, api):
     detail = manager.get("/api/processes/parking/versions/1/").json()
     assert "R3/PT5M" in detail["files"]["parking_camunda.bpmn"]
     assert "forms/review.json" in detail["files"]
+    assert detail["mapping"]["roles"] == {"front-office": "frontdesk"}
     zipped = manager.get("/api/processes/parking/versions/1/package/")
     assert zipped["Content-Type"] == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(zipped.content)).namelist()

@@ -219,9 +219,19 @@ class VersionDetailSerializer(VersionSerializer):
         help_text="File name → text: the package as it downloads.",
     )
     warnings = FindingSerializer(many=True)
+    mapping = serializers.SerializerMethodField(
+        help_text="The mapping an upload of these files takes (as POST /api/processes/ reads it)."
+    )
 
     class Meta:
         ref_name = "ProcessVersionDetail"
+
+    def get_mapping(self, definition) -> dict:
+        source = definition.source
+        mapping = {"key": source.key, "name": source.names, "start_roles": source.start_roles,
+                   "roles": source.lanes, "default_role": source.default_role,
+                   "forms": source.form_keys, "operations": source.operations}  # fmt: skip
+        return {k: v for k, v in mapping.items() if v not in (None, {}, [])}
 
 
 class VersionListApi(Api):
