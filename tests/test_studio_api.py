@@ -211,3 +211,26 @@ def test_a_manager_rehearses_the_repair_flow_and_sees_level_2_after_the_virtual_
     assert bad.json()["errors"]["script"][0].startswith("step 1:")
     assert api("frontdesk").post("/api/processes/repair/rehearse/", {"script": script},
                                  format="json").status_code == 403  # fmt: skip
+
+
+def test_the_changes_between_versions_are_said_in_words(db):
+    import dataclasses
+
+    from engine import load_package
+    from server.flows.definitions.changes import version_changes
+    from server.flows.definitions.services import process_deploy
+
+    repair = load_package(Path(__file__).parents[1] / "processes" / "repair")
+    process_deploy(source=repair)
+    old_timer = 'deadline("repair.urgent_arrival", start=arrival_from) if urgency == "urgent"'
+    assert old_timer in repair.bpmn
+    bpmn = repair.bpmn.replace(old_timer, '"PT20M" if urgency == "urgent"')
+    lanes = {**repair.lanes, "工程部": "cs_supervisor"}
+    process_deploy(source=dataclasses.replace(repair, bpmn=bpmn, lanes=lanes, rehearsals={}))
+
+    words = version_changes(key="repair", a=1, b=2, language="en")
+    timer = [w for w in words if w.startswith("Time limit of 未按时到场 (arrival_late)")]
+    assert timer and "30 minutes" in timer[0] and '"PT20M"' in timer[0], words
+    assert any("is worked by Customer-service supervisor (was Engineering)" in w
+               for w in words), words  # fmt: skip
+    assert version_changes(key="repair", a=1, b=1, language="en") == []

@@ -22,6 +22,7 @@ from engine.forms import schema_problems
 from engine.roles import ROLES
 from server.flows import access
 from server.flows.definitions import selectors as definitions
+from server.flows.definitions.changes import version_changes
 from server.flows.errors import Forbidden, NotFound
 from server.i18n import current_language
 
@@ -130,13 +131,9 @@ def studio_diff(request, key: str, a: int, b: int):
 
 
 def changes_in_words(key: str, a: int, b: int) -> list[str] | None:
-    """The changed time limits, roles and forms between versions ``a`` and ``b`` in the
-    reader's language, one sentence each, which the page lists above the diagrams.
-
-    The hook for the definitions' ``diff_words`` (the studio's server side): until it is
-    called here this is None and the page shows the diagrams' changes only.
-    """
-    return None
+    """The changed time limits, roles, forms and tasks between versions ``a`` and ``b`` in
+    the reader's language, one sentence each, listed above the diagrams."""
+    return version_changes(key=key, a=a, b=b, language=current_language())
 
 
 def _editor_text() -> dict[str, str]:
