@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import cases, inbox, notifications, start, studio, tasks
+from .views import cases, inbox, library, notifications, start, studio, tasks
 
 app_name = "web"
 
@@ -29,6 +29,14 @@ urlpatterns = [
         "notifications/<int:notification_id>/", notifications.notification_open, name="notification"
     ),
     path("studio/", studio.studio_index, name="studio"),
+    path("studio/upload/", library.library_upload, name="studio_upload"),
+    path("studio/<slug:key>/", library.library_process, name="studio_process"),
+    path("studio/<slug:key>/retire/", library.library_retire, name="studio_retire"),
+    path(
+        "studio/<slug:key>/versions/<int:version>/redeploy/",
+        library.library_redeploy,
+        name="studio_redeploy",
+    ),  # fmt: skip
     path("studio/<slug:key>/edit/", studio.studio_edit, name="studio_edit"),
     path("studio/<slug:key>/form-preview/", studio.studio_form_preview, name="studio_form_preview"),
     path("studio/<slug:key>/diff/<int:a>/<int:b>/", studio.studio_diff, name="studio_diff"),

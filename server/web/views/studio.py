@@ -67,8 +67,14 @@ def studio_index(request):
     _manager(request)
     lang = current_language()
     rows = [
-        {"key": d.key, "name": d.name(lang), "version": d.version, "deployed_at": d.deployed_at}
-        for d in definitions.process_list()
+        {
+            "key": d.key,
+            "name": d.name(lang),
+            "version": d.version,
+            "deployed_at": d.deployed_at,
+            "retired": d.retired,
+        }
+        for d in definitions.process_list(include_retired=True)
     ]
     return render(request, "web/studio.html", {"processes": rows})
 
