@@ -42,6 +42,11 @@ CAMUNDA_LIKE = (
 )
 ZEEBE = "http://camunda.org/schema/zeebe/1.0"
 ROLE_PROPERTY = "propflowRole"
+DUE_IN = "propflowDueIn"  # an ISO duration from when the task appears
+DUE_AT = "propflowDueAt"  # an ISO moment
+DUE_JUEL = re.compile(
+    r"^\$\{\s*dateTime\(\)\.plus(Minutes|Hours|Days|Weeks)\((\d{1,4})\)(\.toDate\(\))?\s*\}$"
+)
 ASSIGNEE_PROPERTY = "propflowAssignee"
 FORM_PROPERTY = "formJsonSchemaFilename"
 MANUAL_PREFIX = "manual:"
@@ -278,13 +283,41 @@ class _Translator:
                           "goes to its role's inbox")  # fmt: skip
         if FORM_PROPERTY not in props:
             self.form(el)
-        if _camunda(el, "dueDate") or _camunda(el, "followUpDate"):
-            self.warn(el, "camunda:dueDate is ignored: a task's limit is a boundary timer on it")
+        if _camunda(el, "dueDate") and DUE_IN not in props and DUE_AT not in props:
+            self.due(el, _camunda(el, "dueDate").strip())
+        if _camunda(el, "followUpDate"):
+            self.warn(el, "camunda:followUpDate is ignored")
         if _camunda(el, "candidateUsers"):
             self.warn(el, "camunda:candidateUsers is ignored: tasks go to roles")
         if _camunda_children(el, "formData") or _camunda_children(el, "formField"):
             self.warn(el, "camunda:formData fields are ignored: give the task a form file "
                           "(JSON Schema) through its form key")  # fmt: skip
+
+    def due(self, el, value: str) -> None:
+        """``camunda:dueDate``: a date, a duration from when the task appears, or Camunda's
+        ``${dateTime().plusDays(2).toDate()}``; the task's due time (no escalation: that is
+        a boundary timer's)."""
+        juel_due = DUE_JUEL.match(value)
+        if juel_due:
+            amount, unit = int(juel_due.group(2)), juel_due.group(1)
+            _set_property(
+                el,
+                DUE_IN,
+                {
+                    "Minutes": f"PT{amount}M",
+                    "Hours": f"PT{amount}H",
+                    "Days": f"P{amount}D",
+                    "Weeks": f"P{amount}W",
+                }[unit],
+            )
+        elif re.match(r"^P(?=\d|T\d)[0-9YMWDTHS.]+$", value) and ISO_BARE.match(value):
+            _set_property(el, DUE_IN, value)
+        elif re.match(r"^\d{4}-\d{2}-\d{2}", value) and ISO_BARE.match(value):
+            _set_property(el, DUE_AT, value)
+        else:
+            self.warn(el, f"camunda:dueDate {value!r} is ignored: a date, a duration (P2D) or "
+                          "${dateTime().plusDays(2).toDate()} is read; a limit that escalates "
+                          "is a boundary timer")  # fmt: skip
 
     def form(self, el) -> None:
         key = _camunda(el, "formKey") or _camunda(el, "formRef")

@@ -120,6 +120,41 @@ def _form_names(task_spec) -> tuple[str | None, str | None]:
     return props.get("formJsonSchemaFilename"), props.get("formUiSchemaFilename")
 
 
+READY_AT = "propflow_ready_at"
+
+
+def _stamp_ready(wf: BpmnWorkflow) -> None:
+    """When each human task first became ready, on the engine's clock (SpiffWorkflow's own
+    stamp is the wall clock's), kept in the task: a due time counted from it holds."""
+    for task in wf.get_tasks(state=TaskState.READY, manual=True):
+        task.internal_data.setdefault(READY_AT, clock.now().isoformat())
+
+
+def _own_due(task) -> datetime | None:
+    """The due time a task's own properties give (camunda:dueDate, read by the dialects)."""
+    props = _properties(task.task_spec)
+    try:
+        if props.get(dialects.DUE_AT):
+            due = datetime.fromisoformat(props[dialects.DUE_AT])
+            return due if due.tzinfo else due.replace(tzinfo=UTC)
+        if props.get(dialects.DUE_IN) and task.internal_data.get(READY_AT):
+            start = datetime.fromisoformat(task.internal_data[READY_AT])
+            return start + _duration(props[dialects.DUE_IN])
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+def _duration(text: str):
+    from datetime import timedelta
+
+    parts = TimerEventDefinition.parse_iso_duration(text)
+    days = parts.get("days", 0) + 7 * parts.get("weeks", 0) + 30 * parts.get("months", 0)
+    days += 365 * parts.get("years", 0)
+    return timedelta(days=days, hours=parts.get("hours", 0), minutes=parts.get("minutes", 0),
+                     seconds=parts.get("seconds", 0))  # fmt: skip
+
+
 def _timer_due(task) -> datetime | None:
     value = task.internal_data.get("event_value")
     if isinstance(value, dict):
@@ -248,6 +283,7 @@ class Engine:
     def _result(
         self, source: ProcessSource, wf: BpmnWorkflow, fired=(), effects=(), thrown=(), before=()
     ) -> StepResult:
+        _stamp_ready(wf)
         dct = _SERIALIZER.to_dict(wf)
         dct["serializer_version"] = SERIALIZER_VERSION
         state = json.dumps(dct, ensure_ascii=False, separators=(",", ":"))
@@ -273,6 +309,10 @@ class Engine:
         for task in wf.get_tasks(state=TaskState.READY, manual=True):
             spec = task.task_spec
             form, ui_form = _form_names(spec)
+            own = _own_due(task)
+            if own is not None:
+                key = str(task.id)
+                due[key] = min(own, due.get(key, own))
             yield ReadyTask(
                 id=str(task.id),
                 bpmn_id=spec.bpmn_id,

@@ -86,7 +86,6 @@ def test_a_lane_less_camunda_file_deploys_and_runs_with_its_mapped_roles():
     assert [str(f) for f in found if not f.warning] == []
     warnings = {(f.element, f.message.split(" is ")[0]) for f in found if f.warning}
     assert ("Review", "camunda:taskListener") in warnings  # hooks are said, not run
-    assert ("Review", "camunda:dueDate") in warnings
     assert ("DataStoreReference_1", "data store 'Parking register'") in warnings
     assert all(f.line for f in found if f.element)  # every element finding says its line
 
@@ -204,3 +203,31 @@ def test_an_empty_lane_no_role_maps_is_said_as_a_warning():
     found = engine.findings(dataclasses.replace(source, bpmn=bpmn))
     assert not [f for f in found if not f.warning]
     assert any(f.warning and f.element == "Lane_outsourced" for f in found)
+
+
+def test_camunda_due_dates_give_the_task_its_due_time_counted_from_when_it_appears():
+    from datetime import UTC, datetime, timedelta
+
+    from engine import clock
+
+    bpmn = parking_files()["parking_camunda.bpmn"].replace(
+        b'camunda:assignee="frontdesk1"', b'camunda:assignee="frontdesk1" camunda:dueDate="P3D"'
+    )
+    source = engine.load_files({**parking_files(), "parking_camunda.bpmn": bpmn},
+                               PARKING_MAPPING)  # fmt: skip
+    # both read, not ignored: P3D here, ${dateTime().plusDays(2).toDate()} on Review
+    assert not any("dueDate" in f.message for f in engine.findings(source))
+    eng, at = engine.Engine(), datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+    with clock.frozen(at):
+        first = eng.start(source, {"unit": "1-101"})
+    with clock.frozen(at + timedelta(hours=1)):
+        second = eng.complete(source, first.state, first.ready[0].id,
+                              {"approved": True, "spaces": 1})  # fmt: skip
+    with clock.frozen(at + timedelta(hours=5)):  # later steps keep the first moment
+        third = eng.inspect(source, second.state)
+    (assign,) = third.ready
+    assert assign.due == at + timedelta(hours=1, days=3)
+    ignored = bpmn.replace(b'camunda:dueDate="P3D"', b'camunda:dueDate="${order.deadline}"')
+    found = engine.findings(engine.load_files({**parking_files(), "parking_camunda.bpmn": ignored},
+                                              PARKING_MAPPING))  # fmt: skip
+    assert any(f.warning and f.element == "Assign" and "dueDate" in f.message for f in found)
