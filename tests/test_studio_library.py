@@ -63,6 +63,13 @@ def test_a_broken_upload_lists_every_problem_and_stores_nothing(browser):
     assert 'data-testid="upload-problems"' in page
     assert "ReviewReminder" in page and "Assign" in page and "parking_camunda.bpmn" in page
     assert not ProcessDefinition.objects.filter(key="parking").exists()
+    # kept as the draft, for the editor to open with the problems marked
+    assert "/studio/parking/edit/?validate=1" in page
+    editor = browser("property_manager").get("/studio/parking/edit/")
+    assert editor.status_code == 200
+    draft = browser("property_manager").get("/api/processes/parking/draft/").json()
+    assert "R/PT1M" in draft["files"]["parking_camunda.bpmn"]
+    assert "process.toml" in draft["files"] and "forms/review.json" in draft["files"]
     bad_json = post_package(browser("property_manager"), parking_files(), mapping=None)
     assert bad_json.status_code == 400 and "not valid JSON" in bad_json.content.decode()
 

@@ -18,6 +18,7 @@ from server.flows import access
 from server.flows.definitions import selectors as definitions
 from server.flows.definitions import services
 from server.flows.errors import Forbidden, Invalid, NotFound, ServiceError
+from engine.registry import KEY_PATTERN
 from server.i18n import current_language
 
 from .common import not_found
@@ -76,6 +77,19 @@ def library_redeploy(request, key: str, version: int):
     return redirect("web:studio_process", key=key)
 
 
+def _keep_as_draft(request, source) -> str | None:
+    """A refused package kept as the process's draft, so the editor opens it with each
+    problem marked on the diagram; None when it has no usable key or is not text."""
+    if not KEY_PATTERN.match(source.key) or not source.bpmn:
+        return None
+    files = {name: data.decode("utf-8", "replace")
+             for name, data in engine.package_files(source).items()}  # fmt: skip
+    mapping = {"roles": source.lanes} if source.lanes else {}
+    services.draft_save(key=source.key, user=request.user, files=files, mapping=mapping,
+                        note=_("A refused upload, kept to fix in the editor."))  # fmt: skip
+    return source.key
+
+
 @login_required
 @require_POST
 def library_upload(request):
@@ -119,6 +133,7 @@ def library_upload(request):
         except Invalid as err:
             problems = err.errors.get("errors") or [{"message": err.message}]
             warnings = err.errors.get("warnings", [])
+            context["draft_key"] = _keep_as_draft(request, source)
     status = 400 if problems else 200
     return render(
         request,

@@ -81,12 +81,23 @@ def studio_index(request):
 
 @login_required
 def studio_edit(request, key: str):
+    """The editor on the process's draft, or its newest version; a process never deployed
+    opens when it has a draft (a refused upload kept as one)."""
     _manager(request)
-    definition = _newest(key)
+    try:
+        definition = definitions.latest_definition(key)
+    except NotFound as err:
+        try:
+            definitions.draft_get(key=key)
+        except NotFound:
+            not_found(err)
+        definition = None
     lang = current_language()
+    shell = _shell(definition) if definition is not None else {
+        "key": key, "name": key, "api": get_script_prefix() + "api/processes/"}  # fmt: skip
     context = {
-        **_shell(definition),
-        "version": definition.version,
+        **shell,
+        "version": definition.version if definition is not None else "",
         "roles": _roles(lang),
         "text": _editor_text(),
     }

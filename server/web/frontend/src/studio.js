@@ -114,6 +114,10 @@ class Studio {
     this.status(fromDraft ? this.t("loaded_draft")
       : this.t("loaded_version", { version: this.version }));
     this.root.dataset.ready = "1";
+    // A refused upload opens here with ?validate=1: its problems, marked on the diagram.
+    if (new URLSearchParams(window.location.search).get("validate") === "1") {
+      await this.deploy(true);
+    }
   }
 
   wire() {
