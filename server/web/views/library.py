@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 import engine
+from engine.registry import KEY_PATTERN
 from server.flows import access
 from server.flows.definitions import selectors as definitions
 from server.flows.definitions import services
 from server.flows.errors import Forbidden, Invalid, NotFound, ServiceError
-from engine.registry import KEY_PATTERN
 from server.i18n import current_language
 
 from .common import not_found
