@@ -27,9 +27,17 @@ class Endpoint:
     denied: tuple[str, int] | None = None  # a role that may not, and the status it gets
     body: Any = None  # a valid body (a function of the case when it needs ids)
     before: Any = None  # what must happen first: before(case, api)
+    multipart: bool = False  # the body is a form with files (a package upload)
+    content_type: str = "application/json"  # of the 2xx answer
 
     def url(self, case, **changes) -> str:
-        ids = {"instance": case.instance, "task": case.task, "key": "two_step", **changes}
+        ids = {
+            "instance": case.instance,
+            "task": case.task,
+            "key": "two_step",
+            "version": 1,
+            **changes,
+        }
         return "/api/" + self.path.format(**ids)
 
     def payload(self, case):
@@ -56,9 +64,60 @@ def _version_2(case, api):
     process_deploy(source=dataclasses.replace(source, bpmn=source.bpmn.replace('"PT1H"', '"PT2H"')))
 
 
+def _package(case):
+    """The case's process as an upload, changed so that it is a new version."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    import engine
+    from tests.conftest import fixture_source
+
+    files = engine.package_files(fixture_source())
+    files["two_step.bpmn"] = files["two_step.bpmn"].replace(b'"PT1H"', b'"PT3H"')
+    return {"files": [SimpleUploadedFile(name, data) for name, data in files.items()]}
+
+
+def _draft(case, api):
+    client = api("property_manager")
+    body = {"files": {"two_step.bpmn": "<x/>"}, "mapping": {}, "note": ""}
+    assert client.put("/api/processes/two_step/draft/", body, format="json").status_code == 200
+
+
 ENDPOINTS = {
     "processes_list": Endpoint("get", "processes/", ok=("nobody", 200)),
     "processes_retrieve": Endpoint("get", "processes/{key}/", ok=("technician", 200)),
+    "processes_upload": Endpoint(
+        "post", "processes/", ok=("property_manager", 201), denied=("frontdesk", 403),
+        body=_package, multipart=True,
+    ),
+    "processes_versions_list": Endpoint(
+        "get", "processes/{key}/versions/", ok=("auditor", 200), denied=("frontdesk", 403)
+    ),
+    "processes_versions_retrieve": Endpoint(
+        "get", "processes/{key}/versions/{version}/", ok=("cs_supervisor", 200),
+        denied=("technician", 403),
+    ),
+    "processes_versions_package": Endpoint(
+        "get", "processes/{key}/versions/{version}/package/", ok=("property_manager", 200),
+        denied=("dispatcher", 403), content_type="application/zip",
+    ),
+    "processes_versions_redeploy": Endpoint(
+        "post", "processes/{key}/versions/{version}/redeploy/", ok=("property_manager", 201),
+        denied=("cs_supervisor", 403), body={"note": "回退"}, before=_version_2,
+    ),
+    "processes_retire": Endpoint(
+        "post", "processes/{key}/retire/", ok=("property_manager", 200),
+        denied=("vice_gm", 403), body={"reason": "试行结束"},
+    ),
+    "processes_draft_retrieve": Endpoint(
+        "get", "processes/{key}/draft/", ok=("property_manager", 200),
+        denied=("cs_supervisor", 403), before=_draft,
+    ),
+    "processes_rehearse": Endpoint(
+        "post", "processes/{key}/rehearse/", ok=("property_manager", 200),
+        denied=("frontdesk", 403),
+        body={"script": {"data": {"unit": "1-101"},
+                         "steps": [{"advance": "PT30M"}]}},
+    ),
     "instances_list": Endpoint("get", "instances/", ok=("frontdesk", 200)),
     "instances_create": Endpoint(
         "post", "instances/", ok=("frontdesk", 201), denied=("technician", 403),
@@ -132,9 +191,11 @@ ENDPOINTS = {
 }  # fmt: skip
 
 
-def call(client: APIClient, method: str, url: str, body=None):
+def call(client: APIClient, method: str, url: str, body=None, multipart: bool = False):
     if method == "get":
         return client.get(url)
+    if multipart:
+        return client.post(url, body, format="multipart")
     return client.post(url, body, format="json") if body is not None else client.post(url)
 
 
@@ -164,9 +225,10 @@ def test_a_role_that_may_gets_a_2xx(name, case, api):
     if endpoint.before:
         endpoint.before(case, api)
     role, expected = endpoint.ok
-    response = call(api(role), endpoint.method, endpoint.url(case), endpoint.payload(case))
+    response = call(api(role), endpoint.method, endpoint.url(case), endpoint.payload(case),
+                    endpoint.multipart)  # fmt: skip
     assert response.status_code == expected, response.content
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"] == endpoint.content_type
 
 
 @pytest.mark.parametrize("name", [n for n, e in ENDPOINTS.items() if e.denied])
@@ -176,7 +238,8 @@ def test_a_role_that_may_not_is_refused_and_nothing_changes(name, case, api):
         endpoint.before(case, api)
     events = list(case_events(case))
     role, expected = endpoint.denied
-    response = call(api(role), endpoint.method, endpoint.url(case), endpoint.payload(case))
+    response = call(api(role), endpoint.method, endpoint.url(case), endpoint.payload(case),
+                    endpoint.multipart)  # fmt: skip
     assert_error(response, expected)
     assert list(case_events(case)) == events
 
@@ -217,7 +280,8 @@ def test_no_valid_token_gets_401(name, credentials, case):
     client = APIClient()
     if credentials == "bad token":
         client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
-    response = call(client, endpoint.method, endpoint.url(case), endpoint.payload(case))
+    response = call(client, endpoint.method, endpoint.url(case), endpoint.payload(case),
+                    endpoint.multipart)  # fmt: skip
     assert_error(response, 401)
     assert response["WWW-Authenticate"] == "Token"
 
