@@ -337,8 +337,9 @@ def test_manage_py_check_reports_a_timer_that_would_hang_it(tmp_path, settings):
     settings.PROPFLOW_PROCESSES_DIR = tmp_path
     began = time.monotonic()
 
+    # A warning (the package is skipped, the server starts), raised here by asking for it.
     with pytest.raises(SystemCheckError, match=r"resolve_reminder: timer .* stopped after 1 s"):
-        call_command("check")
+        call_command("check", fail_level="WARNING")
     assert time.monotonic() - began < GENEROUS
 
 
