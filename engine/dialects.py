@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from . import juel
-from .finding import Finding, problem, warning
+from .finding import Finding, say
 from .roles import ROLE_KEYS
+from .text import gettext_noop
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -175,11 +176,11 @@ class _Translator:
         self.mapping, self.file = mapping, file
         self.findings: list[Finding] = []
 
-    def problem(self, el, message: str) -> None:
-        self.findings.append(problem(el.get("id"), message, self.file))
+    def problem(self, el, template: str, **params) -> None:
+        self.findings.append(say(el.get("id"), template, self.file, **params))
 
-    def warn(self, el, message: str) -> None:
-        self.findings.append(warning(el.get("id"), message, self.file))
+    def warn(self, el, template: str, **params) -> None:
+        self.findings.append(say(el.get("id"), template, self.file, warning=True, **params))
 
     def data_stores(self, root) -> None:
         """Data stores are documentation here (a case keeps its data in the case):
@@ -190,8 +191,14 @@ class _Translator:
         referenced = {el.get("dataStoreRef") for el in stores}
         for el in stores:
             if _local(el) == "dataStoreReference" or el.get("id") not in referenced:
-                self.warn(el, f"data store {el.get('name') or el.get('id')!r} is read as "
-                              "documentation: a case keeps its data in the case")  # fmt: skip
+                self.warn(
+                    el,
+                    gettext_noop(
+                        "data store %(store)r is read as documentation: a case keeps its data "
+                        "in the case"
+                    ),
+                    store=el.get("name") or el.get("id"),
+                )
             el.getparent().remove(el)
         for tag in ("dataInputAssociation", "dataOutputAssociation"):
             for assoc in list(root.iter(f"{{{BPMN}}}{tag}")):
@@ -208,7 +215,11 @@ class _Translator:
             if (lane.find(f"{{{BPMN}}}flowNodeRef") is None
                     and lane.find(f"{{{BPMN}}}childLaneSet") is None
                     and name not in self.mapping.roles and name not in ROLE_KEYS):  # fmt: skip
-                self.warn(lane, f"lane {name!r} holds no task and is mapped to no role")
+                self.warn(
+                    lane,
+                    gettext_noop("lane %(lane)r holds no task and is mapped to no role"),
+                    lane=name,
+                )
 
     def run(self, root) -> None:
         self.data_stores(root)
@@ -233,8 +244,13 @@ class _Translator:
             elif tag == "callActivity" and _camunda_children(el, "in") + _camunda_children(
                 el, "out"
             ):
-                self.warn(el, "camunda:in/out variable mappings are ignored: the called process "
-                              "sees the whole case data and hands all of it back")  # fmt: skip
+                self.warn(
+                    el,
+                    gettext_noop(
+                        "camunda:in/out variable mappings are ignored: the called "
+                        "process sees the whole case data and hands all of it back"
+                    ),
+                )
             self.hooks(el)
 
     # -- human tasks ---------------------------------------------------------------------
@@ -253,18 +269,44 @@ class _Translator:
                 return name
         if self.mapping.default_role:
             if names or lane:
-                what = f"candidate group {names[0]!r}" if names else f"lane {lane!r}"
-                self.warn(el, f"{what} is mapped to no role: the default role "
-                              f"{self.mapping.default_role!r} works it")  # fmt: skip
+                by_group = gettext_noop(
+                    "candidate group %(name)r is mapped to no role: the default role %(role)r "
+                    "works it"
+                )
+                by_lane = gettext_noop(
+                    "lane %(name)r is mapped to no role: the default role %(role)r works it"
+                )
+                template = by_group if names else by_lane
+                self.warn(
+                    el, template, name=names[0] if names else lane, role=self.mapping.default_role
+                )
             return self.mapping.default_role
-        where = (f"its candidate group {names[0]!r}" if names
-                 else f"its lane {lane!r}" if lane else None)  # fmt: skip
-        if where:
-            self.problem(el, f"{where} is mapped to no role: map it in the mapping's roles "
-                             "(or name a default_role)")  # fmt: skip
+        if names:
+            self.problem(
+                el,
+                gettext_noop(
+                    "its candidate group %(name)r is mapped to no role: map it in "
+                    "the mapping's roles (or name a default_role)"
+                ),
+                name=names[0],
+            )
+        elif lane:
+            self.problem(
+                el,
+                gettext_noop(
+                    "its lane %(name)r is mapped to no role: map it in the "
+                    "mapping's roles (or name a default_role)"
+                ),
+                name=lane,
+            )
         else:
-            self.problem(el, "the task has no lane and no candidate group: give it one, or "
-                             "name a default_role in the mapping")  # fmt: skip
+            self.problem(
+                el,
+                gettext_noop(
+                    "the task has no lane and no candidate group: give it one, "
+                    "or name a default_role in the mapping"
+                ),
+            )
         return None
 
     def human(self, el, lanes) -> None:
@@ -279,19 +321,30 @@ class _Translator:
         if assignee and not juel.is_juel(assignee) and not assignee.startswith("="):
             _set_property(el, ASSIGNEE_PROPERTY, assignee)
         elif assignee:
-            self.warn(el, f"assignee {assignee!r} is an expression and is ignored: the task "
-                          "goes to its role's inbox")  # fmt: skip
+            self.warn(
+                el,
+                gettext_noop(
+                    "assignee %(assignee)r is an expression and is ignored: the task "
+                    "goes to its role's inbox"
+                ),
+                assignee=assignee,
+            )
         if FORM_PROPERTY not in props:
             self.form(el)
         if _camunda(el, "dueDate") and DUE_IN not in props and DUE_AT not in props:
             self.due(el, _camunda(el, "dueDate").strip())
         if _camunda(el, "followUpDate"):
-            self.warn(el, "camunda:followUpDate is ignored")
+            self.warn(el, gettext_noop("camunda:followUpDate is ignored"))
         if _camunda(el, "candidateUsers"):
-            self.warn(el, "camunda:candidateUsers is ignored: tasks go to roles")
+            self.warn(el, gettext_noop("camunda:candidateUsers is ignored: tasks go to roles"))
         if _camunda_children(el, "formData") or _camunda_children(el, "formField"):
-            self.warn(el, "camunda:formData fields are ignored: give the task a form file "
-                          "(JSON Schema) through its form key")  # fmt: skip
+            self.warn(
+                el,
+                gettext_noop(
+                    "camunda:formData fields are ignored: give the task a form file "
+                    "(JSON Schema) through its form key"
+                ),
+            )
 
     def due(self, el, value: str) -> None:
         """``camunda:dueDate``: a date, a duration from when the task appears, or Camunda's
@@ -315,9 +368,15 @@ class _Translator:
         elif re.match(r"^\d{4}-\d{2}-\d{2}", value) and ISO_BARE.match(value):
             _set_property(el, DUE_AT, value)
         else:
-            self.warn(el, f"camunda:dueDate {value!r} is ignored: a date, a duration (P2D) or "
-                          "${dateTime().plusDays(2).toDate()} is read; a limit that escalates "
-                          "is a boundary timer")  # fmt: skip
+            self.warn(
+                el,
+                gettext_noop(
+                    "camunda:dueDate %(value)r is ignored: a date, a duration (P2D) "
+                    "or ${dateTime().plusDays(2).toDate()} is read; a limit that "
+                    "escalates is a boundary timer"
+                ),
+                value=value,
+            )
 
     def form(self, el) -> None:
         key = _camunda(el, "formKey") or _camunda(el, "formRef")
@@ -330,8 +389,14 @@ class _Translator:
         if name:
             _set_property(el, FORM_PROPERTY, name)
         else:
-            self.warn(el, f"form key {key!r} is mapped to no form file: the task has no form "
-                          "(map it in the mapping's forms)")  # fmt: skip
+            self.warn(
+                el,
+                gettext_noop(
+                    "form key %(key)r is mapped to no form file: the task has no "
+                    "form (map it in the mapping's forms)"
+                ),
+                key=key,
+            )
 
     def form_file(self, key: str) -> str | None:
         bare = key
@@ -362,7 +427,12 @@ class _Translator:
             try:
                 el.text = juel.translate(text)
             except juel.NotTranslatable as err:
-                self.problem(owner, f"timer {text!r} cannot be read: {err}")
+                self.problem(
+                    owner,
+                    gettext_noop("timer %(text)r cannot be read: %(reason)s"),
+                    text=text,
+                    reason=err,
+                )
         elif ISO_BARE.match(text) or ISO_LOOSE.match(text):
             el.text = f'"{text}"'
         elif text.startswith("=") and ISO_BARE.match(text[1:].strip().strip("\"'")):
@@ -373,24 +443,47 @@ class _Translator:
         owner = self._owner(el)
         language = el.get("language")
         if language not in PYTHON_LANGUAGES and not juel.is_juel(text):
-            self.problem(owner, f"the condition is written in {language!r}: conditions are "
-                                "Python expressions here (e.g. approved == True)")  # fmt: skip
+            self.problem(
+                owner,
+                gettext_noop(
+                    "the condition is written in %(language)r: conditions are "
+                    "Python expressions here (e.g. approved == True)"
+                ),
+                language=language,
+            )
         elif juel.is_juel(text):
             try:
                 el.text = juel.translate(text)
             except juel.NotTranslatable as err:
-                self.problem(owner, f"condition {text!r} cannot be read: {err}")
+                self.problem(
+                    owner,
+                    gettext_noop("condition %(text)r cannot be read: %(reason)s"),
+                    text=text,
+                    reason=err,
+                )
         elif text.startswith("="):  # FEEL (Zeebe): only the simplest form
-            self.problem(owner, f"condition {text!r} is FEEL, which is not read: write it as "
-                                "a Python expression")  # fmt: skip
+            self.problem(
+                owner,
+                gettext_noop(
+                    "condition %(text)r is FEEL, which is not read: write it as a Python expression"
+                ),
+                text=text,
+            )
 
     def script(self, el) -> None:
         language = el.get("scriptFormat")
         if language not in PYTHON_LANGUAGES:
-            self.problem(el, f"the script is written in {language!r}: scripts are Python, run "
-                             "in the sandbox")  # fmt: skip
+            self.problem(
+                el,
+                gettext_noop(
+                    "the script is written in %(language)r: scripts are Python, run in the sandbox"
+                ),
+                language=language,
+            )
         elif _camunda(el, "resource"):
-            self.problem(el, "the script is an external resource: put the Python in the task")
+            self.problem(
+                el, gettext_noop("the script is an external resource: put the Python in the task")
+            )
 
     # -- service and rule tasks ------------------------------------------------------------
     def service(self, el) -> None:
@@ -402,14 +495,24 @@ class _Translator:
         chosen = self.mapping.operations.get(el.get("id"))
         if chosen is None:
             known = ", ".join(sorted(self.mapping.known_operations)) or "none"
-            self.problem(el, f"the service task has no operation: name one for it in the "
-                             f"mapping's operations (known: {known}), or "
-                             f"'{MANUAL_PREFIX}<role>' to make it a person's step")  # fmt: skip
+            self.problem(
+                el,
+                gettext_noop(
+                    "the service task has no operation: name one for it in the "
+                    "mapping's operations (known: %(known)s), or 'manual:<role>' "
+                    "to make it a person's step"
+                ),
+                known=known,
+            )
             return
         if chosen.startswith(MANUAL_PREFIX):
             role = chosen.removeprefix(MANUAL_PREFIX)
             if role not in ROLE_KEYS:
-                self.problem(el, f"the mapping makes it a manual step for unknown role {role!r}")
+                self.problem(
+                    el,
+                    gettext_noop("the mapping makes it a manual step for unknown role %(role)r"),
+                    role=role,
+                )
                 return
             el.tag = f"{{{BPMN}}}manualTask"
             _set_property(el, ROLE_PROPERTY, role)
@@ -422,7 +525,12 @@ class _Translator:
                 try:
                     text = juel.translate(text)
                 except juel.NotTranslatable as err:
-                    self.problem(el, f"input parameter {param.get('name')!r}: {err}")
+                    self.problem(
+                        el,
+                        gettext_noop("input parameter %(name)r: %(reason)s"),
+                        name=param.get("name"),
+                        reason=err,
+                    )
                     continue
             else:
                 text = repr(text)
@@ -437,12 +545,19 @@ class _Translator:
         zeebe = _zeebe(el, "calledDecision")
         ref = ref or (zeebe.get("decisionId") if zeebe is not None else None)
         if not ref:
-            self.problem(el, "the business rule task names no decision (camunda:decisionRef)")
+            self.problem(
+                el, gettext_noop("the business rule task names no decision (camunda:decisionRef)")
+            )
             return
         etree.SubElement(_extensions(el), f"{{{SPIFF}}}calledDecisionId").text = ref
         if _camunda(el, "resultVariable"):
-            self.warn(el, "camunda:resultVariable is ignored: the decision's outputs are "
-                          "written to the case data under their own names")  # fmt: skip
+            self.warn(
+                el,
+                gettext_noop(
+                    "camunda:resultVariable is ignored: the decision's outputs are "
+                    "written to the case data under their own names"
+                ),
+            )
 
     def hooks(self, el) -> None:
         for child in el:
@@ -451,12 +566,18 @@ class _Translator:
                     if _ns(hook) in CAMUNDA_LIKE and _local(hook) in {
                         "executionListener", "taskListener",
                     }:  # fmt: skip
-                        self.warn(el, f"camunda:{_local(hook)} is ignored: Java and "
-                                      "JavaScript hooks do not run here")  # fmt: skip
+                        self.warn(el, gettext_noop("camunda:%(hook)s is ignored: Java and "
+                                         "JavaScript hooks do not run here"),
+                                  hook=_local(hook))  # fmt: skip
         if _local(el) in {"serviceTask", "sendTask", "businessRuleTask"}:
             for attr, what in HOOKS.items():
                 if _camunda(el, attr) and not (attr == "type" and _local(el) != "serviceTask"):
-                    self.warn(el, f"camunda:{attr} ({what}) is ignored")
+                    self.warn(
+                        el,
+                        gettext_noop("camunda:%(attr)s (%(what)s) is ignored"),
+                        attr=attr,
+                        what=what,
+                    )
 
 
 def translate(files: dict[str, str], mapping: Mapping) -> Translated:

@@ -1,8 +1,16 @@
-"""What validation and import found in a package: one sentence each, where it is."""
+"""What validation and import found in a package: one sentence each, where it is.
+
+A finding made with :func:`say` keeps its English template and parameters, so the server
+can put it in the reader's language (the templates are marked for the catalogue with
+:func:`engine.text.gettext_noop`); the others (the sandbox's and SpiffWorkflow's own
+words) read the same in every language.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+TRANSLATED = frozenset({"kind"})  # parameters that are themselves marked English words
 
 
 @dataclass(frozen=True)
@@ -16,20 +24,39 @@ class Finding:
     file: str | None = None
     line: int | None = None
     warning: bool = False
+    template: str | None = field(default=None, compare=False)
+    params: dict = field(default_factory=dict, compare=False)
 
     def __str__(self) -> str:
         where = self.element or self.file
         return f"{where}: {self.message}" if where else self.message
 
-    def as_dict(self) -> dict:
+    def as_dict(self, translate=None) -> dict:
+        """``translate``: a gettext, for the message in the reader's language."""
         return {"file": self.file, "line": self.line, "element": self.element,
-                "message": self.message}  # fmt: skip
+                "message": self.text(translate)}  # fmt: skip
+
+    def text(self, translate=None) -> str:
+        if translate is None or self.template is None:
+            return self.message
+        params = {k: translate(v) if k in TRANSLATED and isinstance(v, str) else v
+                  for k, v in self.params.items()}  # fmt: skip
+        try:
+            return translate(self.template) % params
+        except (KeyError, TypeError, ValueError):  # a catalogue entry that does not fit
+            return self.message
 
     def placed(self, places: dict[str, tuple[str, int]], default_file: str | None):
         """The same finding with its file and line filled in from ``places`` (id -> where)."""
         file, line = places.get(self.element or "", (self.file or default_file, self.line))
         return Finding(self.message, self.element, self.file or file, self.line or line,
-                       self.warning)  # fmt: skip
+                       self.warning, self.template, self.params)  # fmt: skip
+
+
+def say(element: str | None, template: str, file: str | None = None, warning: bool = False,
+        **params) -> Finding:  # fmt: skip
+    """A finding from an English ``template`` (``%(name)s`` placeholders) and its values."""
+    return Finding(template % params, element, file, None, warning, template, params)
 
 
 def problem(element: str | None, message: str, file: str | None = None) -> Finding:

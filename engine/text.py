@@ -24,3 +24,9 @@ def pick(texts, language: str | None, fallback: str = "") -> str:
     if isinstance(texts, dict):
         return (texts.get("en") if english else None) or texts.get(DEFAULT) or fallback
     return texts[1] if english and len(texts) > 1 and texts[1] else texts[0]
+
+
+def gettext_noop(message: str) -> str:
+    """Marks an English template for the server's catalogue (``makemessages`` reads the
+    name); the engine itself has no gettext and uses the English."""
+    return message

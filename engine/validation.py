@@ -7,6 +7,7 @@ manager can fix the diagram without reading a traceback.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 
 from lxml import etree
@@ -22,16 +23,16 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import dialects
 from .errors import ProcessInvalid, ScriptRefused, ScriptStopped
-from .finding import Finding, problem, warning
+from .finding import Finding, problem, say
 from .forms import schema_problems
 from .guards import restricted_globals
 from .operations import OPERATIONS, UNCHECKED
 from .policy import ESCALATION_CODES, ESCALATION_LEVELS
-from .registry import FORMS_FOLDER, KEY_PATTERN, REHEARSALS_FOLDER, ProcessSource, is_form_name
+from .registry import KEY_PATTERN, REHEARSALS_FOLDER, ProcessSource, is_form_name
 from .roles import ROLE_KEYS
 from .runtime import CompiledProcess, Engine, parse, translated
 from .sandbox import compile_expression, compile_script
-from .text import LANGUAGES
+from .text import LANGUAGES, gettext_noop
 
 BPMN_PREFIX = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 _ID_TYPE = re.compile(
@@ -39,27 +40,64 @@ _ID_TYPE = re.compile(
 )
 
 
-def _xsd_sentence(message: str, counts: dict[str, int]) -> str:
+def _xsd_finding(message: str, counts: dict[str, int], element, file, line) -> Finding:
     """libxml2's schema error in words a manager can act on."""
     message = message.replace(BPMN_PREFIX, "bpmn:")
+    where = {"element": element, "file": file}
     match = _ID_TYPE.search(message)
+    found = None
     if match:
         value = match.group(2)
         if counts.get(value, 0) > 1:
-            return f"duplicate id {value!r}: every element needs an id of its own"
-        return (f"{value!r} is not a valid id: an id starts with a letter or _ and holds "
-                "letters, digits, _, - and .")  # fmt: skip
-    element = re.match(r"Element '([^']+)'", message)
-    what = element.group(1) if element else "an element"
-    if "This element is not expected" in message:
-        return f"{what} is not allowed here (BPMN's schema orders and limits what goes where)"
-    missing = re.search(r"The attribute '(\w+)' is required but missing", message)
-    if missing:
-        return f"{what} needs the attribute {missing.group(1)!r}"
-    unknown = re.search(r"The attribute '(\w+)' is not allowed", message)
-    if unknown:
-        return f"{what} cannot have the attribute {unknown.group(1)!r}"
-    return message.rstrip(".")
+            found = say(
+                value,
+                gettext_noop("duplicate id %(id)r: every element needs an id of its own"),
+                file,
+                id=value,
+            )
+        else:
+            found = say(
+                value,
+                gettext_noop(
+                    "%(id)r is not a valid id: an id starts with a letter or _ and "
+                    "holds letters, digits, _, - and ."
+                ),
+                file,
+                id=value,
+            )
+    else:
+        tag = re.match(r"Element '([^']+)'", message)
+        what = tag.group(1) if tag else "?"
+        missing = re.search(r"The attribute '(\w+)' is required but missing", message)
+        unknown = re.search(r"The attribute '(\w+)' is not allowed", message)
+        if "This element is not expected" in message:
+            found = say(
+                element,
+                gettext_noop(
+                    "%(tag)s is not allowed here (BPMN's schema orders and limits what goes where)"
+                ),
+                file,
+                tag=what,
+            )
+        elif missing:
+            found = say(
+                element,
+                gettext_noop("%(tag)s needs the attribute %(attribute)r"),
+                file,
+                tag=what,
+                attribute=missing.group(1),
+            )
+        elif unknown:
+            found = say(
+                element,
+                gettext_noop("%(tag)s cannot have the attribute %(attribute)r"),
+                file,
+                tag=what,
+                attribute=unknown.group(1),
+            )
+    if found is None:
+        return Finding(message.rstrip("."), where["element"], file, line)
+    return dataclasses.replace(found, line=line)
 
 
 def places(files: dict[str, str]) -> dict[str, tuple[str, int]]:
@@ -87,7 +125,12 @@ def _xml_findings(source: ProcessSource) -> list[Finding]:
             root = etree.fromstring(text.encode(), etree.XMLParser(resolve_entities=False))
         except (etree.XMLSyntaxError, ValueError) as err:
             line = getattr(err, "lineno", None)
-            found.append(Finding(f"is not well-formed XML: {err}", None, name, line))
+            found.append(
+                dataclasses.replace(
+                    say(None, gettext_noop("is not well-formed XML: %(error)s"), name, error=err),
+                    line=line,
+                )
+            )
             continue
         if name.lower().endswith(".dmn"):
             continue
@@ -103,33 +146,60 @@ def _xml_findings(source: ProcessSource) -> list[Finding]:
         for error in VALIDATOR.validator.error_log:
             match = _ID_TYPE.search(error.message)
             element = match.group(2) if match else at_line.get(error.line)
-            found.append(Finding(_xsd_sentence(error.message, counts), element, name,
-                                 error.line))  # fmt: skip
+            found.append(_xsd_finding(error.message, counts, element, name, error.line))
     return found
 
 
 RESERVED = {"Start", "End"}  # SpiffWorkflow names its own start and end task specs so
-REFERENCES = {"sequenceFlow": ("sourceRef", "targetRef"), "boundaryEvent": ("attachedToRef",),
-              "messageFlow": ("sourceRef", "targetRef")}  # fmt: skip
+REFERENCES = {
+    "sequenceFlow": ("sourceRef", "targetRef"),
+    "boundaryEvent": ("attachedToRef",),
+    "messageFlow": ("sourceRef", "targetRef"),
+}
 
 
 def _reference_findings(root, file: str) -> list[Finding]:
     """A flow or boundary event naming an element the file does not have (the schema's
     IDREF type is not checked by libxml2, and SpiffWorkflow's message is about forms)."""
     ids = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
-    found = [Finding(f"the id {el.get('id')!r} is the engine's own name for a process's "
-                     "beginning or end: rename the element (e.g. StartEvent_1)",
-                     el.get("id"), file, el.sourceline)
-             for el in root.iter() if isinstance(el.tag, str) and el.get("id") in RESERVED
-             and etree.QName(el).localname not in ("process", "definitions")]  # fmt: skip
+    found = [
+        dataclasses.replace(
+            say(
+                el.get("id"),
+                gettext_noop(
+                    "the id %(id)r is the engine's own name for a process's beginning or "
+                    "end: rename the element (e.g. StartEvent_1)"
+                ),
+                file,
+                id=el.get("id"),
+            ),
+            line=el.sourceline,
+        )
+        for el in root.iter()
+        if isinstance(el.tag, str)
+        and el.get("id") in RESERVED
+        and etree.QName(el).localname not in ("process", "definitions")
+    ]
     for el in root.iter():
         if not isinstance(el.tag, str) or etree.QName(el).namespace != BPMN_PREFIX[1:-1]:
             continue
         for attr in REFERENCES.get(etree.QName(el).localname, ()):
             ref = el.get(attr)
             if ref and ref not in ids:
-                found.append(Finding(f"{attr} names {ref!r}, which is no element of the file",
-                                     el.get("id"), file, el.sourceline))  # fmt: skip
+                found.append(
+                    dataclasses.replace(
+                        say(
+                            el.get("id"),
+                            gettext_noop(
+                                "%(attribute)s names %(ref)r, which is no element of the file"
+                            ),
+                            file,
+                            attribute=attr,
+                            ref=ref,
+                        ),
+                        line=el.sourceline,
+                    )
+                )
     return found
 
 
@@ -139,58 +209,119 @@ def _parse(source: ProcessSource, found: list) -> CompiledProcess | None:
     except ValidationException as err:
         where = err.id or None
         message = str(err).splitlines()[0]
-        found.append(Finding(message, where, err.file_name or source.bpmn_name,
-                             err.line_number or None))  # fmt: skip
+        found.append(
+            Finding(message, where, err.file_name or source.bpmn_name, err.line_number or None)
+        )
     except SpiffWorkflowException as err:
         found.append(Finding(str(err).splitlines()[0], None, source.bpmn_name))
     except Exception as err:  # lxml and the parser raise many kinds on broken files
-        found.append(Finding(f"cannot be parsed ({type(err).__name__}: {err})", None,
-                             source.bpmn_name))  # fmt: skip
+        found.append(
+            Finding(f"cannot be parsed ({type(err).__name__}: {err})", None, source.bpmn_name)
+        )
     return None
 
 
-def _manifest_problems(source: ProcessSource) -> list[str]:
-    problems = list(source.load_problems)
+def _manifest_problems(source: ProcessSource) -> list:
+    def toml(template: str, **params) -> Finding:
+        return say(None, template, "process.toml", **params)
+
+    problems: list = list(source.load_problems)
     if not KEY_PATTERN.match(source.key):
-        problems.append(f"process.toml: key {source.key!r} must be lower-case letters, digits, _")
+        problems.append(
+            toml(gettext_noop("key %(key)r must be lower-case letters, digits, _"), key=source.key)
+        )
     for lang in LANGUAGES:
         if not source.names.get(lang):
-            problems.append(f"process.toml: [name] needs a {lang!r} entry")
+            problems.append(toml(gettext_noop("[name] needs a %(language)r entry"), language=lang))
     if not source.start_roles:
-        problems.append("process.toml: start_roles must name the roles that may start it")
+        problems.append(toml(gettext_noop("start_roles must name the roles that may start it")))
     for role in source.start_roles:
         if role not in ROLE_KEYS:
-            problems.append(f"process.toml: start_roles names unknown role {role!r}")
+            problems.append(
+                toml(gettext_noop("start_roles names unknown role %(role)r"), role=role)
+            )
     for lane, role in source.lanes.items():
         if role not in ROLE_KEYS:
-            problems.append(f"process.toml: lane {lane!r} maps to unknown role {role!r}")
+            problems.append(
+                toml(
+                    gettext_noop("lane %(lane)r maps to unknown role %(role)r"),
+                    lane=lane,
+                    role=role,
+                )
+            )
     if source.default_role and source.default_role not in ROLE_KEYS:
-        problems.append(f"process.toml: default_role names unknown role {source.default_role!r}")
+        problems.append(
+            toml(gettext_noop("default_role names unknown role %(role)r"), role=source.default_role)
+        )
     for form_key, name in source.form_keys.items():
         if name not in source.forms:
-            problems.append(f"process.toml: form key {form_key!r} maps to {name!r}, but the "
-                            f"package has no file {FORMS_FOLDER}/{name}")  # fmt: skip
+            problems.append(
+                toml(
+                    gettext_noop(
+                        "form key %(key)r maps to %(form)r, but the package has no "
+                        "file forms/%(form)s"
+                    ),
+                    key=form_key,
+                    form=name,
+                )
+            )
     known = ", ".join(sorted(OPERATIONS))
     for task, name in source.operations.items():
         if not name.startswith(dialects.MANUAL_PREFIX) and name not in OPERATIONS:
-            problems.append(f"process.toml: operations maps {task!r} to unknown operation "
-                            f"{name!r} (known: {known})")  # fmt: skip
+            problems.append(
+                toml(
+                    gettext_noop(
+                        "operations maps %(task)r to unknown operation %(name)r (known: %(known)s)"
+                    ),
+                    task=task,
+                    name=name,
+                    known=known,
+                )
+            )
     return problems
 
 
 def _form_problems(source: ProcessSource, element: str, name: str, helpers, named_by: str):
     """``named_by`` says who names the form (a task, or the manifest), for the manager to fix."""
     if not is_form_name(name):
-        return [f"{element}: {named_by} names form {name!r}: give the file name alone, "
-                f"as the file sits in the package's {FORMS_FOLDER}/ folder"]  # fmt: skip
+        return [
+            say(
+                element,
+                gettext_noop(
+                    "%(who)s names form %(form)r: give the file name alone, as the "
+                    "file sits in the package's forms/ folder"
+                ),
+                who=named_by,
+                form=name,
+            )
+        ]
     if name not in source.forms:
-        return [f"{element}: {named_by} names form {name!r}, but the package has no file "
-                f"{FORMS_FOLDER}/{name}"]  # fmt: skip
+        return [
+            say(
+                element,
+                gettext_noop(
+                    "%(who)s names form %(form)r, but the package has no file forms/%(form)s"
+                ),
+                who=named_by,
+                form=name,
+            )
+        ]
     schema = source.forms[name]
-    found = [f"{element}: form {name!r} {p}" for p in schema_problems(schema)]
+    found = [
+        say(element, gettext_noop("form %(form)r %(problem)s"), form=name, problem=p)
+        for p in schema_problems(schema)
+    ]
     if not found:
         clashes = sorted(set(schema["properties"]).intersection(helpers))
-        found += [f"{element}: form {name!r} field {c!r} hides a script function" for c in clashes]
+        found += [
+            say(
+                element,
+                gettext_noop("form %(form)r field %(field)r hides a script function"),
+                form=name,
+                field=c,
+            )
+            for c in clashes
+        ]
     return found
 
 
@@ -202,11 +333,21 @@ def _limit_problems(element: str, what: str, code: str, engine: Engine) -> list[
     known = {limit.key for limit in engine.limits}
     problems = []
     for node in ast.walk(ast.parse(code.strip())):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id in LIMIT_HELPERS):  # fmt: skip
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in LIMIT_HELPERS
+        ):
             for arg in node.args:
                 if isinstance(arg, ast.Constant) and arg.value not in known:
-                    problems.append(f"{element}: {what} names unknown time limit {arg.value!r}")
+                    problems.append(
+                        say(
+                            element,
+                            gettext_noop("%(what)s names unknown time limit %(limit)r"),
+                            what=what,
+                            limit=arg.value,
+                        )
+                    )
     return problems
 
 
@@ -262,25 +403,44 @@ def _call_problems(element: str, what: str, code: str, engine: Engine) -> list[s
     """A call of a name the sandbox does not provide (``print``) fails whatever the data:
     case data is JSON and holds no function, so it is refused now, not when it runs."""
     callables = _callable_names(engine)
-    unknown = sorted({
-        node.func.id for node in ast.walk(ast.parse(code.strip()))
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-        and node.func.id not in callables
-    })  # fmt: skip
+    unknown = sorted(
+        {
+            node.func.id
+            for node in ast.walk(ast.parse(code.strip()))
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id not in callables
+        }
+    )
     if not unknown:
         return []
-    offered = ", ".join(sorted(n for n in engine.script_engine.environment.globals
-                               if not n.startswith("_")))  # fmt: skip
-    return [f"{element}: {what} calls {', '.join(unknown)}, which scripts cannot call "
-            f"(the functions they can: {offered}, and Python's safe built-ins)"]  # fmt: skip
+    offered = ", ".join(
+        sorted(n for n in engine.script_engine.environment.globals if not n.startswith("_"))
+    )
+    return [
+        say(
+            element,
+            gettext_noop(
+                "%(what)s calls %(names)s, which scripts cannot call (the functions "
+                "they can: %(offered)s, and Python's safe built-ins)"
+            ),
+            what=what,
+            names=", ".join(unknown),
+            offered=offered,
+        )
+    ]
 
 
 def _service_problems(element: str, task_spec, engine: Engine) -> list[str]:
     operation = OPERATIONS.get(task_spec.operation_name)
     if operation is None:
         return [
-            f"{element}: unknown service operation {task_spec.operation_name!r} "
-            f"(known: {', '.join(sorted(OPERATIONS))})"
+            say(
+                element,
+                gettext_noop("unknown service operation %(name)r (known: %(known)s)"),
+                name=task_spec.operation_name,
+                known=", ".join(sorted(OPERATIONS)),
+            )
         ]
     params, problems = {}, []
     for name, param in task_spec.operation_params.items():
@@ -316,10 +476,19 @@ def _throw_problems(element: str, task_spec, caught: set[str]) -> list[Finding]:
         and event.code not in caught
         and "" not in caught
     ):
-        return [warning(element, f"escalation code {event.code!r} is caught by nothing in "
-                                 f"the process and is not one of the product's "
-                                 f"({', '.join(ESCALATION_LEVELS)} or a role key to notify): "
-                                 "it is only recorded")]  # fmt: skip
+        return [
+            say(
+                element,
+                gettext_noop(
+                    "escalation code %(code)r is caught by nothing in the process and "
+                    "is not one of the product's (%(levels)s or a role key to "
+                    "notify): it is only recorded"
+                ),
+                warning=True,
+                code=event.code,
+                levels=", ".join(ESCALATION_LEVELS),
+            )
+        ]
     return []
 
 
@@ -343,31 +512,66 @@ def _timer_problems(element: str, event: TimerEventDefinition, engine: Engine) -
         if isinstance(event, CycleTimerEventDefinition):
             cycles = TimerEventDefinition.parse_iso_recurring_interval(value)[0]
             if cycles < 0 or cycles > engine.max_timer_cycles:
-                return [f"{element}: timer cycle {value!r} {_unbounded(cycles, engine)}"]
+                return [_unbounded(element, value, cycles, engine)]
         elif isinstance(event, DurationTimerEventDefinition):
             TimerEventDefinition.parse_iso_duration(value)
         else:
             TimerEventDefinition.parse_time_or_duration(value)
     except Exception:
-        return [f"{element}: timer {event.expression!r} gives {value!r}, which is not an ISO "
-                f"8601 {_timer_kind(event)}{_suggestion(value)}"]  # fmt: skip
+        fixed = _suggestion(value)
+        template = (
+            gettext_noop(
+                "timer %(expression)r gives %(value)r, which is not an ISO 8601 %(kind)s: "
+                "did you mean %(fixed)r?"
+            )
+            if fixed
+            else gettext_noop(
+                "timer %(expression)r gives %(value)r, which is not an ISO 8601 %(kind)s"
+            )
+        )
+        return [
+            say(
+                element,
+                template,
+                expression=event.expression,
+                value=value,
+                kind=_timer_kind(event),
+                fixed=fixed,
+            )
+        ]
     return []
 
 
-def _unbounded(cycles: int, engine: Engine) -> str:
+def _unbounded(element: str, value, cycles: int, engine: Engine) -> Finding:
     most = engine.max_timer_cycles
     if cycles < 0:
-        return (f"repeats for ever: give the number of repetitions, R<n>/... with n at most "
-                f"{most}")  # fmt: skip
-    return f"repeats {cycles} times: at most {most} are allowed (PROPFLOW_MAX_TIMER_CYCLES)"
+        return say(
+            element,
+            gettext_noop(
+                "timer cycle %(value)r repeats for ever: give the number of "
+                "repetitions, R<n>/... with n at most %(most)d"
+            ),
+            value=value,
+            most=most,
+        )
+    return say(
+        element,
+        gettext_noop(
+            "timer cycle %(value)r repeats %(cycles)d times: at most %(most)d are "
+            "allowed (PROPFLOW_MAX_TIMER_CYCLES)"
+        ),
+        value=value,
+        cycles=cycles,
+        most=most,
+    )
 
 
 def _timer_kind(event) -> str:
     if isinstance(event, CycleTimerEventDefinition):
-        return "cycle (R3/PT1H: three times, hourly)"
+        return gettext_noop("cycle (R3/PT1H: three times, hourly)")
     if isinstance(event, DurationTimerEventDefinition):
-        return "duration (PT4H, P2D)"
-    return "date (2026-12-01T09:00:00+08:00)"
+        return gettext_noop("duration (PT4H, P2D)")
+    return gettext_noop("date (2026-12-01T09:00:00+08:00)")
 
 
 def _suggestion(value) -> str:
@@ -376,7 +580,7 @@ def _suggestion(value) -> str:
         return ""
     fixed = re.sub(r"^(R\d*/)?P(\d+[HMS].*)$", r"\1PT\2", value.strip())
     fixed = re.sub(r"^(R\d*/)?P(\d+D)(\d+[HMS].*)$", r"\1P\2T\3", fixed)
-    return f": did you mean {fixed!r}?" if fixed != value.strip() else ""
+    return fixed if fixed != value.strip() else ""
 
 
 def _condition_text(condition) -> str | None:
@@ -394,17 +598,26 @@ def _task_problems(source: ProcessSource, task_spec, engine: Engine, caught) -> 
     helpers = engine.script_engine.environment.globals
     if task_spec.manual:
         if source.glossary and not source.glossary.get(element):
-            problems.append(warning(element, "the task has no English name (process.toml "
-                                             "[en]): the English interface shows its name "
-                                             "as drawn"))  # fmt: skip
+            problems.append(
+                say(
+                    element,
+                    gettext_noop(
+                        "the task has no English name (process.toml [en]): "
+                        "the English interface shows its name as drawn"
+                    ),
+                    warning=True,
+                )
+            )
         props = (task_spec.extensions or {}).get("properties", {})
         task = f"task {task_spec.bpmn_name!r}" if task_spec.bpmn_name else "the task"
         for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
             if props.get(key):
                 problems += _form_problems(source, element, props[key], helpers, f"{task} ({key})")
-    scripts = [("script", getattr(task_spec, "script", None), False),
-               ("pre-script", getattr(task_spec, "prescript", None), False),
-               ("post-script", getattr(task_spec, "postscript", None), False)]  # fmt: skip
+    scripts = [
+        ("script", getattr(task_spec, "script", None), False),
+        ("pre-script", getattr(task_spec, "prescript", None), False),
+        ("post-script", getattr(task_spec, "postscript", None), False),
+    ]
     scripts += [
         (f"condition to {target.split('.')[0]}", _condition_text(cond), True)
         for cond, target in getattr(task_spec, "cond_task_specs", ())
@@ -420,14 +633,19 @@ def _task_problems(source: ProcessSource, task_spec, engine: Engine, caught) -> 
     return [p if isinstance(p, Finding) else _finding(p, element) for p in problems]
 
 
-def _finding(text: str, element: str | None) -> Finding:
+def _finding(text, element: str | None) -> Finding:
     """A sentence written as ``"<where>: <what>"`` as a finding placed at ``<where>``."""
+    if isinstance(text, Finding):
+        return text
     where, _, what = text.partition(": ")
     if what and where == element:
         return problem(element, what)
     if what and where in ("process.toml", "start"):
-        return problem(None if where == "process.toml" else where, what,
-                       "process.toml" if where == "process.toml" else None)  # fmt: skip
+        return problem(
+            None if where == "process.toml" else where,
+            what,
+            "process.toml" if where == "process.toml" else None,
+        )
     return problem(None, text)
 
 
@@ -439,8 +657,9 @@ def _rehearsal_findings(source: ProcessSource, engine: Engine) -> list[Finding]:
     found = []
     for name, script in sorted(source.rehearsals.items()):
         for sentence in rehearsal.check(engine, source, script):
-            found.append(problem(None, f"rehearsal {name!r}: {sentence}",
-                                 f"{REHEARSALS_FOLDER}/{name}"))  # fmt: skip
+            found.append(
+                problem(None, f"rehearsal {name!r}: {sentence}", f"{REHEARSALS_FOLDER}/{name}")
+            )
     return found
 
 
@@ -449,10 +668,16 @@ def findings(source: ProcessSource, engine: Engine | None = None) -> list[Findin
     engine = engine or Engine()
     found = [_finding(p, None) for p in _manifest_problems(source)]
     if source.start_form:
-        found += [_finding(p, "start") for p in _form_problems(
-            source, "start", source.start_form, engine.script_engine.environment.globals,
-            "process.toml start_form",
-        )]  # fmt: skip
+        found += [
+            _finding(p, "start")
+            for p in _form_problems(
+                source,
+                "start",
+                source.start_form,
+                engine.script_engine.environment.globals,
+                "process.toml start_form",
+            )
+        ]
     xml = _xml_findings(source)
     found += xml
     if not xml:
@@ -467,9 +692,18 @@ def findings(source: ProcessSource, engine: Engine | None = None) -> list[Findin
             if not any(not f.warning for f in found):
                 found += _rehearsal_findings(source, engine)
     if not source.glossary:
-        found.append(warning(None, "the package gives no English names of its tasks "
-                                   "(process.toml [en]): the English interface shows them as "
-                                   "drawn", "process.toml"))  # fmt: skip
+        found.append(
+            say(
+                None,
+                gettext_noop(
+                    "the package gives no English names of its tasks "
+                    "(process.toml [en]): the English interface shows them as "
+                    "drawn"
+                ),
+                "process.toml",
+                warning=True,
+            )
+        )
     where = places({source.bpmn_name: source.bpmn, **source.files})
     return [f.placed(where, source.bpmn_name if f.element else None) for f in found]
 

@@ -234,3 +234,17 @@ def test_the_changes_between_versions_are_said_in_words(db):
     assert any("is worked by Customer-service supervisor (was Engineering)" in w
                for w in words), words  # fmt: skip
     assert version_changes(key="repair", a=1, b=1, language="en") == []
+
+
+def test_a_refused_package_s_problems_come_in_the_reader_s_language(manager):
+    bpmn = parking_files()["parking_camunda.bpmn"].replace(b"R3/PT5M", b"R/PT1M")
+    files = {**parking_files(), "parking_camunda.bpmn": bpmn}
+    manager.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    answer = upload(manager, files, PARKING_MAPPING)
+    assert answer.status_code == 400
+    (cycle,) = [e for e in answer.json()["errors"] if e["element"] == "ReviewReminder"]
+    assert cycle["message"] == "定时循环 'R/PT1M' 会无限重复：请写明重复次数 R<n>/…，n 最多为 60"
+    assert any("仅作说明" in w["message"] for w in answer.json()["warnings"])
+    manager.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    english = upload(manager, files, PARKING_MAPPING).json()["errors"]
+    assert any("repeats for ever" in e["message"] for e in english)

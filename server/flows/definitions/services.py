@@ -7,6 +7,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 import engine
@@ -34,13 +35,13 @@ def process_check(*, source: ProcessSource) -> Checked:
     warnings. Nothing is stored."""
     found = engine.findings(source, get_engine())
     problems = [f for f in found if not f.warning]
-    warnings = [f.as_dict() for f in found if f.warning]
+    warnings = [f.as_dict(gettext) for f in found if f.warning]  # in the reader's language
     if problems:
         raise Invalid(
             _("The package has %(count)d problem(s); nothing was stored.")
             % {"count": len(problems)},
-            {"problems": [str(f) for f in problems], "errors": [f.as_dict() for f in problems],
-             "warnings": warnings},
+            {"problems": [str(f) for f in problems],
+             "errors": [f.as_dict(gettext) for f in problems], "warnings": warnings},
         )  # fmt: skip
     return Checked(source, warnings)
 
