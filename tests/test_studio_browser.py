@@ -349,3 +349,31 @@ def test_a_manager_rehearses_changes_the_urgent_arrival_limit_deploys_version_2_
     ]  # fmt: skip
     page.wait_for_load_state("networkidle")
     assert site.violations == []
+
+
+def test_a_rehearsal_reads_in_english_and_a_script_that_cannot_be_played_says_which_step(site):
+    page = site.login("property_manager", locale="en-US", viewport={"width": 1600, "height": 1000})
+    page.goto(f"{site.url}/studio/repair/edit/")
+    expect(page.locator("#studio[data-ready]")).to_have_count(1)
+    rows = rehearse(page, "passed")
+    level2 = rows.and_(page.locator("[data-kind=escalated]")).first
+    expect(level2.locator("td[data-col=what]")).to_have_text(
+        "Escalated to level 2: Customer-service supervisor"
+    )
+    expect(level2.locator("td[data-col=task]")).to_have_text("Accept and arrive on site")
+    expect(page.locator("#studio-rehearsal-expectations li.passed").first).to_contain_text("met")
+    shot(page, "studio-rehearse-en")
+
+    # The rehearsal edited in the panel is the one played: a task that is not open is
+    # refused before anything runs, by step.
+    page.click("button[data-file='rehearsals/urgent_not_on_site.json']")
+    text = page.locator("#studio-file-text")
+    text.fill(text.input_value().replace('"complete": "arrive"', '"complete": "arrvie"'))
+    rehearse(page, "invalid")
+    problems = page.locator("#studio-rehearsal-problems li")
+    expect(problems.first).to_contain_text("step 9")
+    expect(problems.first).to_contain_text("arrvie")
+    expect(page.locator("#studio-rehearsal-outcome")).to_contain_text("cannot be played")
+    expect(page.locator("#studio-rehearsal-timeline tr")).to_have_count(0)
+    page.wait_for_load_state("networkidle")
+    assert site.violations == []
