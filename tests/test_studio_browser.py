@@ -2,8 +2,8 @@
 
 Debian's Chromium driven by Playwright against a live server, with tests/test_browser.py's
 fixtures (skipped, saying why, without Chromium; every page under the site's CSP).
-Screenshots of the editor with a problem marked and of the two versions side by side go to
-test-artifacts/.
+Screenshots of the editor with a problem marked, of its rehearsals, of the two versions
+side by side and of a case moved to the new version go to test-artifacts/.
 """
 
 import re
@@ -29,6 +29,43 @@ ROOT = Path(__file__).resolve().parent.parent
 REPAIR = ROOT / "processes" / "repair" / "repair.bpmn"
 SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+
+
+URGENT = {
+    "reporter": "王先生", "phone": "13800000001", "location": "厨房", "channel": "phone",
+    "description": "厨房水管爆裂", "area": "in_unit", "trade": "water_electric",
+    "fault_kind": "other", "urgency": "urgent",
+}  # fmt: skip
+
+
+class Api:
+    """The JSON API as one role calls it: its token, no session (so no CSRF token)."""
+
+    def __init__(self, site, role: str):
+        self.url = site.url + "/api/"
+        self.request = site.page().context.request
+        login = {"username": role, "password": "pw"}
+        answer = self.request.post(self.url + "auth/token/", data=login)
+        assert answer.ok, answer.text()
+        self.headers = {"Authorization": f"Token {answer.json()['token']}"}
+
+    def get(self, path: str) -> dict:
+        answer = self.request.get(self.url + path, headers=self.headers)
+        assert answer.ok, answer.text()
+        return answer.json()
+
+    def post(self, path: str, data: dict) -> dict:
+        answer = self.request.post(self.url + path, data=data, headers=self.headers)
+        assert answer.ok, answer.text()
+        return answer.json()
+
+
+def rehearse(page, outcome: str):
+    """Play the saved rehearsal on the draft from the side panel; its timeline's rows."""
+    page.select_option("#studio-rehearsal-select", "rehearsals/urgent_not_on_site.json")
+    page.click("#studio-rehearse-run")
+    expect(page.locator(f"#studio[data-rehearsal='{outcome}']")).to_have_count(1)
+    return page.locator("#studio-rehearsal-timeline tr")
 
 
 def spiff_elements(xml: str) -> dict[str, list]:
@@ -132,10 +169,38 @@ def test_the_editor_opens_the_newest_version_and_saves_its_spiffworkflow_element
     assert site.violations == []
 
 
-def test_a_manager_changes_the_urgent_arrival_timer_maps_a_new_lane_and_deploys_version_2(site):
-    # One story, kept whole on purpose: edit, refused for a lane with no role, fixed,
-    # deployed, compared.
+def test_a_manager_rehearses_changes_the_urgent_arrival_limit_deploys_version_2_and_moves_a_case(
+    site,
+):
+    # One story, kept whole on purpose (issue 13's acceptance): rehearsed, edited, refused
+    # for a lane with no role, fixed, rehearsed again, deployed, compared; a new case runs
+    # version 2 while an open one stays on version 1 until it is moved.
+    desk, dispatcher = Api(site, "frontdesk"), Api(site, "dispatcher")
+    old = desk.post("instances/", {"process": "repair", "data": {**URGENT, "unit": "1-101"}})
+    assert old["version"] == 1 and [t["name"] for t in old["tasks"]] == ["急修派工"]
+    dispatcher.post(f"tasks/{old['tasks'][0]['id']}/complete/",
+                    {"data": {"technician": "李师傅", "requirements": "立即处理"}})  # fmt: skip
+    (arrive,) = desk.get(f"instances/{old['id']}/")["tasks"]  # waits for the technician
     page = open_editor(site)
+
+    # The saved rehearsal played on the package as it is: 30 minutes on the virtual clock
+    # and the case is at level 2, the CS supervisor told; every expectation met.
+    rows = rehearse(page, "passed")
+    expect(page.locator("#studio-rehearsal-outcome")).to_contain_text("全部预期均已满足")
+    appeared = rows.filter(has_text="接单并到场").and_(page.locator("[data-kind=task_appeared]"))
+    expect(appeared.locator("td[data-col=role]")).to_have_text("维修工")
+    expect(appeared.locator("td[data-col=due]")).to_have_text("2026-11-23 09:30")
+    level2 = rows.and_(page.locator("[data-kind=escalated]")).first
+    expect(level2.locator("td[data-col=at]")).to_have_text("2026-11-23 09:30")
+    expect(level2.locator("td[data-col=what]")).to_have_text("升级至2级：客服中心主管")
+    expect(level2.locator("td[data-col=level]")).to_have_text("2")
+    expect(level2.locator("td[data-col=task]")).to_have_text("接单并到场")
+    told = rows.and_(page.locator("[data-kind=notified]")).first
+    expect(told.locator("td[data-col=told]")).to_have_text("客服中心主管")
+    expect(page.locator("#studio-rehearsal-expectations li.passed")).to_have_count(11)
+    expect(page.locator("#studio-rehearsal-expectations li.failed")).to_have_count(0)
+    shot(page, "studio-rehearse-v1")
+    assert definitions.latest_definition("repair").version == 1  # a draft, nothing deployed
 
     # The boundary timer on the urgent arrival task: 20 minutes instead of the named limit.
     page.locator("#studio-canvas [data-element-id='arrival_late']").click(force=True)
@@ -184,7 +249,18 @@ def test_a_manager_changes_the_urgent_arrival_timer_maps_a_new_lane_and_deploys_
     expect(page.locator(".djs-element.pf-problem[data-element-id='coordinate']")).to_have_count(0)
     shot(page, "studio-rehearsal")
 
-    # Told of the 20 minutes, it deploys as version 2 and the marks go.
+    # Rehearsed on the draft, the level 2 now comes at 09:20, and the expectations of the
+    # 30 minutes say what they saw instead.
+    rows = rehearse(page, "failed")
+    level2 = rows.and_(page.locator("[data-kind=escalated]")).first
+    expect(level2.locator("td[data-col=at]")).to_have_text("2026-11-23 09:20")
+    failed = page.locator("#studio-rehearsal-expectations li.failed")
+    expect(failed.first).to_contain_text("未满足")
+    expect(failed.filter(has_text="步骤 2 · 时限")).to_contain_text("09:20")
+    expect(page.locator("#studio-rehearsal-outcome")).to_contain_text("项未满足")
+    shot(page, "studio-rehearse-failed")
+
+    # Told of the 20 minutes, it rehearses clean and deploys as version 2; the marks go.
     page.locator("#studio-problems li", has_text="step 2").click()  # opens the rehearsal
     expect(page.locator("#studio-file-name")).to_have_text("rehearsals/urgent_not_on_site.json")
     rehearsal = page.locator("#studio-file-text")
@@ -195,6 +271,10 @@ def test_a_manager_changes_the_urgent_arrival_timer_maps_a_new_lane_and_deploys_
         .replace('"PT29M"', '"PT19M"')
         .replace("09:29", "09:19")
     )
+    rows = rehearse(page, "passed")
+    level2 = rows.and_(page.locator("[data-kind=escalated]")).first
+    expect(level2.locator("td[data-col=at]")).to_have_text("2026-11-23 09:20")
+    expect(level2.locator("td[data-col=level]")).to_have_text("2")
     page.fill("#studio-note", "急修到场时限改为20分钟；疑难维修交外包单位")
     page.click("#studio-deploy")
     expect(page.locator("#studio-status")).to_contain_text("已部署为第 2 版")
@@ -205,9 +285,16 @@ def test_a_manager_changes_the_urgent_arrival_timer_maps_a_new_lane_and_deploys_
     assert spiff_elements(v2.bpmn) == spiff_elements(REPAIR.read_text(encoding="utf-8"))
     assert list(v2.source.rehearsals) == ["urgent_not_on_site.json"]  # kept in its folder
 
-    # The two versions side by side: the timer marked changed in both, the lane added.
+    # The two versions side by side: the changes in words, the timer marked changed in both,
+    # the lane added.
     page.click("#studio-diff-link")
     expect(page.locator("#studio-diff[data-ready]")).to_have_count(1)
+    words = page.get_by_test_id("changes-in-words")
+    expect(words.locator("li", has_text="未按时到场 (arrival_late) 的时限")).to_contain_text(
+        "急修到场 (30 分钟)"
+    )
+    expect(words.locator("li", has_text="arrival_late")).to_contain_text('→ "PT20M"')
+    expect(words).to_contain_text("协调疑难维修 (coordinate) 改由 工程部 办理（原为 客服中心主管）")
     for side in ("#diff-left", "#diff-right"):
         expect(page.locator(f"{side} .diff-changed[data-element-id='arrival_late']")).to_have_count(
             1
@@ -236,5 +323,57 @@ def test_a_manager_changes_the_urgent_arrival_timer_maps_a_new_lane_and_deploys_
     )
     numbers = [[float(n) for n in re.findall(r"-?[\d.]+", t)] for t in (left, right)]
     assert numbers[0] == pytest.approx(numbers[1], abs=0.01) and "matrix" in left
+
+    # A repair started now runs version 2; the one open since before stays on version 1.
+    new = desk.post("instances/", {"process": "repair", "data": {**URGENT, "unit": "1-102"}})
+    assert new["version"] == 2
+    assert desk.get(f"instances/{old['id']}/")["version"] == 1
+    page.goto(f"{site.url}/cases/{new['id']}/")
+    expect(page.locator("p.meta")).to_contain_text("第 2 版")
+    expect(page.get_by_test_id("controls")).not_to_contain_text("迁移到")  # newest already
+
+    # The manager moves the old one from its page: its open task and time limit go along.
+    page.goto(f"{site.url}/cases/{old['id']}/")
+    expect(page.locator("p.meta")).to_contain_text("第 1 版")
+    page.get_by_role("button", name="迁移到第 2 版").click()
+    expect(page.locator(".messages")).to_contain_text("案件现按第 2 版办理")
+    expect(page.locator("p.meta")).to_contain_text("第 2 版")
+    expect(page.get_by_test_id("timeline")).to_contain_text("从第 1 版迁移到第 2 版")
+    expect(page.get_by_role("button", name="迁移到第 2 版")).to_have_count(0)
+    shot(page, "case-migrated")
+    moved = desk.get(f"instances/{old['id']}/")
+    assert moved["version"] == 2 and moved["tasks"] == [arrive]
+    events = desk.get(f"instances/{old['id']}/events/")["results"]
+    assert [e["data"] for e in events if e["kind"] == "instance_migrated"] == [
+        {"from": 1, "to": 2}
+    ]  # fmt: skip
+    page.wait_for_load_state("networkidle")
+    assert site.violations == []
+
+
+def test_a_rehearsal_reads_in_english_and_a_script_that_cannot_be_played_says_which_step(site):
+    page = site.login("property_manager", locale="en-US", viewport={"width": 1600, "height": 1000})
+    page.goto(f"{site.url}/studio/repair/edit/")
+    expect(page.locator("#studio[data-ready]")).to_have_count(1)
+    rows = rehearse(page, "passed")
+    level2 = rows.and_(page.locator("[data-kind=escalated]")).first
+    expect(level2.locator("td[data-col=what]")).to_have_text(
+        "Escalated to level 2: Customer-service supervisor"
+    )
+    expect(level2.locator("td[data-col=task]")).to_have_text("Accept and arrive on site")
+    expect(page.locator("#studio-rehearsal-expectations li.passed").first).to_contain_text("met")
+    shot(page, "studio-rehearse-en")
+
+    # The rehearsal edited in the panel is the one played: a task that is not open is
+    # refused before anything runs, by step.
+    page.click("button[data-file='rehearsals/urgent_not_on_site.json']")
+    text = page.locator("#studio-file-text")
+    text.fill(text.input_value().replace('"complete": "arrive"', '"complete": "arrvie"'))
+    rehearse(page, "invalid")
+    problems = page.locator("#studio-rehearsal-problems li")
+    expect(problems.first).to_contain_text("step 9")
+    expect(problems.first).to_contain_text("arrvie")
+    expect(page.locator("#studio-rehearsal-outcome")).to_contain_text("cannot be played")
+    expect(page.locator("#studio-rehearsal-timeline tr")).to_have_count(0)
     page.wait_for_load_state("networkidle")
     assert site.violations == []

@@ -25,6 +25,8 @@ export function client(base, csrfToken) {
     draft: (key) => call("GET", `${key}/draft/`),
     saveDraft: (key, draft) => call("PUT", `${key}/draft/`, draft),
     dropDraft: (key) => call("DELETE", `${key}/draft/`),
+    // Play a script on the saved draft (draft: true) or a version, on a virtual clock.
+    rehearse: (key, request) => call("POST", `${key}/rehearse/`, request),
     // Deploy (or, with dryRun, only validate) a package: its files in one zip (zip.js says
     // why), the mapping, the note.
     deploy(pkg, { dryRun = false } = {}) {

@@ -1,7 +1,8 @@
 // The process studio's editor (/studio/<key>/edit/): bpmn-js's modeler with Camunda 7's
 // properties panel and bpmnlint, and a side panel for the package: the selected task's
 // form, lanes and candidate groups mapped to roles, the forms as JSON Schema (previewed by
-// the server), and the problems Validate and Deploy report, marked on the canvas.
+// the server), the problems Validate and Deploy report, marked on the canvas, and the
+// package's rehearsals played on the draft (their timeline below the editor).
 import BpmnModeler from "bpmn-js/lib/Modeler";
 import { is } from "bpmn-js/lib/util/ModelUtil";
 import {
@@ -23,6 +24,7 @@ import "bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css";
 import { client } from "./api.js";
 import { moddleExtensions } from "./moddle.js";
 import { FORMS, bpmnName, formNames, manifestLanes, newFormSchema } from "./package.js";
+import { COLUMNS, REHEARSALS, rehearsalNames, timelineRows } from "./rehearse.js";
 import { setTaskForm, taskForm } from "./spiff.js";
 
 const $ = (id) => document.getElementById(id);
@@ -49,6 +51,7 @@ class Studio {
     this.version = Number(root.dataset.version) || null;
     this.text = JSON.parse($("studio-text").textContent);
     this.roles = JSON.parse($("studio-roles").textContent);
+    this.lang = document.documentElement.lang === "en" ? "en" : "zh-hans";
     this.api = client(root.dataset.api, root.dataset.csrf);
     this.pkg = { files: {}, mapping: {}, note: "" };
     this.currentFile = null;
@@ -142,6 +145,10 @@ class Studio {
       this.pkg.files[this.currentFile] = e.target.value;
       this.preview();
     });
+    $("studio-rehearse").addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.rehearse();
+    });
     $("studio-new-form").addEventListener("submit", (e) => {
       e.preventDefault();
       this.addForm($("studio-new-form-name").value);
@@ -173,6 +180,7 @@ class Studio {
       $("studio-discard").hidden = false;
     }
     else this.status(this.t("failed", { status: answer.status, detail: answer.data?.detail || "" }), "error");
+    return answer.ok;
   }
 
   async deploy(dryRun) {
@@ -335,6 +343,108 @@ class Studio {
     }));
   }
 
+  // -- rehearsals: a saved script played on the draft as it stands ---------------------------
+
+  renderRehearsals() {
+    const select = $("studio-rehearsal-select");
+    const names = rehearsalNames(this.pkg.files);
+    const wanted = this.currentFile?.startsWith(REHEARSALS) ? this.currentFile : select.value;
+    select.replaceChildren(...names.map((n) =>
+      el("option", { value: n }, n.slice(REHEARSALS.length))));
+    if (names.includes(wanted)) select.value = wanted;
+    select.disabled = $("studio-rehearse-run").disabled = !names.length;
+  }
+
+  outcome(message, kind) {
+    const box = $("studio-rehearsal-outcome");
+    box.hidden = !message;
+    box.textContent = message || "";
+    box.className = "rehearsal-outcome " + (kind || "");
+  }
+
+  // Save the draft (the package as it stands, the edited rehearsal with it), then play the
+  // chosen rehearsal on it: the timeline and the expectations below the editor.
+  async rehearse() {
+    const name = $("studio-rehearsal-select").value;
+    const file = name.slice(REHEARSALS.length);
+    delete this.root.dataset.rehearsal;
+    if (!name) {
+      this.outcome(this.t("no_rehearsal"), "error");
+      return;
+    }
+    let script;
+    try {
+      script = JSON.parse(this.pkg.files[name]);
+    } catch (err) {
+      this.outcome(this.t("rehearsal_not_json", { file, error: err.message }), "error");
+      this.root.dataset.rehearsal = "invalid";
+      return;
+    }
+    $("studio-rehearse-run").disabled = true;
+    this.outcome(this.t("rehearsing"));
+    try {
+      if (!(await this.saveDraft())) {
+        this.outcome(null);
+        return;
+      }
+      const answer = await this.api.rehearse(this.key, { script, draft: true });
+      const data = answer.data || {};
+      if (answer.status === 400 && Array.isArray(data.errors?.errors)) {
+        this.showProblems(data.errors.errors, data.errors.warnings || []);
+        this.showRehearsal(file, null, []);
+        this.outcome(this.t("draft_invalid"), "error");
+        this.root.dataset.rehearsal = "invalid";
+      } else if (answer.status === 400 && data.errors) {
+        const problems = Object.values(data.errors).flat().map(String);
+        this.showRehearsal(file, null, problems);
+        this.outcome(this.t("rehearsal_invalid") + " " + (problems[0] || data.detail || ""), "error");
+        this.root.dataset.rehearsal = "invalid";
+      } else if (!answer.ok) {
+        this.outcome(this.t("failed", { status: answer.status, detail: data.detail || "" }), "error");
+        this.root.dataset.rehearsal = "error";
+      } else {
+        const count = data.expectations.length;
+        const failed = data.expectations.filter((x) => !x.passed).length;
+        this.outcome(failed ? this.t("rehearsal_failed", { file, failed, count })
+          : this.t("rehearsal_passed", { file, count }), failed ? "error" : "ok");
+        this.showRehearsal(file, data, []);
+        this.root.dataset.rehearsal = data.passed ? "passed" : "failed";
+      }
+      this.status(this.t("draft_saved"), "ok");
+    } finally {
+      $("studio-rehearse-run").disabled = false;
+    }
+  }
+
+  showRehearsal(file, answer, problems) {
+    $("studio-rehearsal").hidden = false;
+    $("studio-rehearsal-name").textContent = file;
+    const list = $("studio-rehearsal-problems");
+    list.hidden = !problems.length;
+    list.replaceChildren(...problems.map((p) => el("li", { class: "error" }, p)));
+    const label = Object.fromEntries(this.roles);
+    const rows = answer ? timelineRows(answer, {
+      t: (k, v) => this.t(k, v), lang: this.lang, roleLabel: (r) => label[r] || r,
+    }) : [];
+    $("studio-rehearsal-summary").textContent = answer ? (answer.escalation
+      ? this.t("rehearsal_summary", { status: this.t(`status_${answer.status}`), level: answer.escalation })
+      : this.t("rehearsal_no_level", { status: this.t(`status_${answer.status}`) })) : "";
+    $("studio-rehearsal-head").replaceChildren(!rows.length ? "" :
+      el("tr", {}, ...COLUMNS.map((c) => el("th", { scope: "col" }, this.t(`col_${c}`)))));
+    $("studio-rehearsal-timeline").replaceChildren(...rows.map((row) =>
+      el("tr", { class: `kind-${row.kind}`, "data-kind": row.kind },
+        ...COLUMNS.map((c) => el("td", { "data-label": this.t(`col_${c}`), "data-col": c },
+          row[c] || (c === "what" ? row.kind : ""))))));
+    const expectations = answer?.expectations || [];
+    $("studio-expectations-title").textContent = expectations.length ? this.t("expectations") : "";
+    $("studio-rehearsal-expectations").replaceChildren(...expectations.map((x) =>
+      el("li", { class: x.passed ? "passed" : "failed", "data-step": x.step, "data-expect": x.expect },
+        el("span", { class: "verdict" }, x.passed ? this.t("passed") : this.t("failed_expectation")),
+        el("span", { class: "where" }, `${this.t("col_step")} ${x.step} · ${this.t(`expect_${x.expect}`)}`),
+        el("span", { class: "message" }, x.message))));
+    $("studio-rehearsal").scrollIntoView({ block: "start" });
+  }
+
   // -- the package's files: forms (previewed by the server), rehearsals, the manifest -------
 
   renderFiles() {
@@ -346,6 +456,7 @@ class Studio {
         type: "button", class: name === this.currentFile ? "link current" : "link",
         "data-file": name, onclick: () => this.openFile(name),
       }, isForm(name) ? name.slice(FORMS.length) : name))));
+    this.renderRehearsals();
   }
 
   openFile(name) {
