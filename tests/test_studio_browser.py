@@ -293,7 +293,7 @@ def test_a_manager_rehearses_changes_the_urgent_arrival_limit_deploys_version_2_
     expect(words.locator("li", has_text="未按时到场 (arrival_late) 的时限")).to_contain_text(
         "急修到场 (30 分钟)"
     )
-    expect(words.locator("li", has_text="arrival_late")).to_contain_text('→ "PT20M"')
+    expect(words.locator("li", has_text="arrival_late")).to_contain_text("→ 20 分钟")
     expect(words).to_contain_text("协调疑难维修 (coordinate) 改由 工程部 办理（原为 客服中心主管）")
     for side in ("#diff-left", "#diff-right"):
         expect(page.locator(f"{side} .diff-changed[data-element-id='arrival_late']")).to_have_count(

@@ -15,6 +15,10 @@ from .cache import get_engine
 from .selectors import version_get
 
 ROLE_NAMES = {r.key: {"zh-hans": r.name_zh, "en": r.name_en} for r in ROLES}
+_DURATION = re.compile(
+    r'"P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?'
+    r'(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?"'
+)
 _LIMIT_CALL = re.compile(r'\b(?:deadline|reminder|limit)\("([a-z_.]+)"')
 
 
@@ -24,10 +28,16 @@ def _role(key: str | None, language: str) -> str:
 
 def _unit(unit: str) -> str:
     return {
-        "minutes": _("minutes"), "hours": _("hours"), "days": _("days"),
+        "minutes": _("minutes"), "hours": _("hours"), "days": _("days"), "weeks": _("weeks"),
+        "seconds": _("seconds"), "months": _("months"), "years": _("years"),
         "working_days": _("working days"),
         "working_day_end": _("working days, to the end of the day"),
     }.get(unit, unit)  # fmt: skip
+
+
+def _duration_words(match) -> str:
+    return " ".join(f"{int(amount)} {_unit(unit)}"
+                    for unit, amount in match.groupdict().items() if amount)  # fmt: skip
 
 
 def _timer(text: str | None, language: str) -> str:
@@ -35,8 +45,11 @@ def _timer(text: str | None, language: str) -> str:
     if not text:
         return _("none")
     kind, _sep, value = text.partition(": ")
+    literal = _DURATION.fullmatch(value.strip())
+    if literal:  # a plain duration ("PT20M"): in words
+        return _duration_words(literal) or value
     limits = {limit.key: limit for limit in get_engine().limits}
-    named = []
+    named = [w for w in map(_duration_words, _DURATION.finditer(value)) if w]
     for key in _LIMIT_CALL.findall(value):
         limit = limits.get(key)
         if limit is not None:
