@@ -79,6 +79,7 @@ class Mapping:
     operations: dict[str, str] = field(default_factory=dict)  # service task -> op | manual:role
     forms: frozenset[str] = frozenset()  # the package's form files
     known_operations: frozenset[str] = frozenset()
+    process_id: str | None = None  # the process to run; other non-executable ones are pictures
 
 
 @dataclass
@@ -221,11 +222,54 @@ class _Translator:
                     lane=name,
                 )
 
+    def executable(self, root) -> list:
+        """The processes to translate. A non-executable pool is documentation (Signavio and
+        the BPMN MIWG files draw partners so), except the one the package runs: a file whose
+        only process is marked not executable (a modeler's default) runs it, said so."""
+        out = []
+        for process in root.iter(f"{{{BPMN}}}process"):
+            if process.get("isExecutable", "true") != "true":
+                if process.get("id") != self.mapping.process_id:
+                    continue
+                process.set("isExecutable", "true")
+                self.warn(
+                    process,
+                    gettext_noop(
+                        "the process is marked not executable; it runs as the package's process"
+                    ),
+                )
+            out.append(process)
+        return out
+
+    def start_events(self, process) -> None:
+        """A case is started by a person (or the API), so the running process's start event
+        that waits for a message, signal, time or condition would never begin: it is read as
+        a plain start, said so. Event subprocesses keep theirs."""
+        for start in process.findall(f"{{{BPMN}}}startEvent"):
+            for definition in list(start):
+                kind = _local(definition)
+                if kind in {"messageEventDefinition", "signalEventDefinition",
+                            "timerEventDefinition", "conditionalEventDefinition"}:  # fmt: skip
+                    start.remove(definition)
+                    self.warn(
+                        start,
+                        gettext_noop(
+                            "the start event's %(kind)s is read as a plain start: a case begins "
+                            "when a person (or the API) starts it"
+                        ),
+                        kind=kind,
+                    )
+
     def run(self, root) -> None:
         self.data_stores(root)
-        self.empty_lanes(root)
+        processes = self.executable(root)
         lanes = _lanes(root)
-        for el in list(root.iter()):
+        elements = [el for process in processes for el in process.iter()]
+        for process in processes:
+            self.empty_lanes(process)
+            if process.get("id") == self.mapping.process_id:
+                self.start_events(process)
+        for el in elements:
             tag = _local(el)
             if _ns(el) != BPMN:
                 continue

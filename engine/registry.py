@@ -183,18 +183,25 @@ def _root(text: str):
 
 
 def _processes(bpmn: dict[str, str]) -> tuple[dict[str, tuple[str, object]], set[str]]:
-    """Each executable process id -> (file, element); and the ids call activities call."""
-    found, called = {}, set()
+    """Each executable process id -> (file, element); and the ids call activities call.
+    When no process is executable but the package has exactly one, that one (a modeler
+    that marks every pool not executable, as Signavio does)."""
+    found, called, every = {}, set(), {}
     for name, text in bpmn.items():
         root = _root(text)
         if root is None:
             continue
         for process in root.iter(f"{{{BPMN_NS}}}process"):
-            if process.get("isExecutable", "true") == "true" and process.get("id"):
+            if not process.get("id"):
+                continue
+            every.setdefault(process.get("id"), (name, process))
+            if process.get("isExecutable", "true") == "true":
                 found.setdefault(process.get("id"), (name, process))
         for call in root.iter(f"{{{BPMN_NS}}}callActivity"):
             if call.get("calledElement"):
                 called.add(call.get("calledElement"))
+    if not found and len(every) == 1:
+        found = every
     return found, called
 
 
@@ -300,7 +307,18 @@ def load_files(
         elif not bpmn:
             problems.append("the package has no .bpmn file")
         elif all(_root(text) is not None for text in bpmn.values()):
-            problems.append("the package has no executable process")
+            every = sorted(
+                {
+                    p.get("id")
+                    for t in bpmn.values()
+                    for p in _root(t).iter(f"{{{BPMN_NS}}}process")
+                    if p.get("id")
+                }
+            )
+            problems.append(
+                "no process of the package is marked executable: name the one to "
+                f"run as process_id in the mapping ({', '.join(every) or 'none'})"
+            )
     process_id = str(process_id or manifest.get("key") or default_key or "")
     bpmn_name = manifest.get("bpmn") or (found[process_id][0] if process_id in found else None)
     if bpmn_name is None:

@@ -75,7 +75,7 @@ def mapping(source: ProcessSource) -> dialects.Mapping:
     return dialects.Mapping(
         roles=source.lanes, default_role=source.default_role, form_keys=source.form_keys,
         operations=source.operations, forms=frozenset(source.forms),
-        known_operations=frozenset(operations.OPERATIONS),
+        known_operations=frozenset(operations.OPERATIONS), process_id=source.process_id,
     )  # fmt: skip
 
 

@@ -203,12 +203,20 @@ def _reference_findings(root, file: str) -> list[Finding]:
     return found
 
 
+def _sentence(text: str) -> str:
+    """SpiffWorkflow's message as one sentence ("... type.. " -> "... type.")."""
+    text = text.strip().rstrip(".").strip()
+    if "unexpected keyword argument" in text:  # a bug of the library's own error path
+        return "the engine cannot read this element (SpiffWorkflow failed on it)"
+    return text + "." if text else text
+
+
 def _parse(source: ProcessSource, found: list) -> CompiledProcess | None:
     try:
         return parse(source)
     except ValidationException as err:
         where = err.id or None
-        message = str(err).splitlines()[0]
+        message = _sentence(str(err).splitlines()[0])
         found.append(
             Finding(message, where, err.file_name or source.bpmn_name, err.line_number or None)
         )

@@ -231,3 +231,24 @@ def test_camunda_due_dates_give_the_task_its_due_time_counted_from_when_it_appea
     found = engine.findings(engine.load_files({**parking_files(), "parking_camunda.bpmn": ignored},
                                               PARKING_MAPPING))  # fmt: skip
     assert any(f.warning and f.element == "Assign" and "dueDate" in f.message for f in found)
+
+
+VISITOR_MAPPING = {
+    "key": "visitor_pass", "name": {"zh-hans": "访客通行证", "en": "Visitor pass"},
+    "start_roles": ["frontdesk"], "roles": {"Reception": "frontdesk"},
+}  # fmt: skip
+
+
+def test_a_signavio_collaboration_runs_the_pool_named_and_reads_the_other_as_a_picture():
+    files = {"visitor.bpmn": (MODELERS / "visitor_signavio.bpmn").read_bytes()}
+    unnamed = engine.load_files(files, VISITOR_MAPPING)  # every pool marked not executable
+    (why,) = unnamed.load_problems
+    assert "name the one to run as process_id" in why and "sid-desk-process" in why
+
+    source = engine.load_files(files, {**VISITOR_MAPPING, "process_id": "sid-desk-process"})
+    found = engine.findings(source)
+    assert [str(f) for f in found if not f.warning] == []  # the owner's pool needs no roles
+    said = {f.element for f in found if f.warning}
+    assert {"sid-desk-process", "sid-receive"} <= said  # run although not executable; start
+    started = engine.Engine().start(source, {})
+    assert [(t.bpmn_id, t.role) for t in started.ready] == [("sid-issue", "frontdesk")]
