@@ -205,8 +205,22 @@ def _processes(bpmn: dict[str, str]) -> tuple[dict[str, tuple[str, object]], set
     return found, called
 
 
+GENERIC_ID = re.compile(r"^(Process|process|Process_Id|sid)[-_]?[0-9a-zA-Z]{0,12}$")
+
+
+def _naming(process_id: str | None, bpmn_name: str) -> str:
+    """What an upload's key comes from: its process id, unless that is a modeler's default
+    (bpmn.io and Camunda Modeler call every new process ``Process_1`` or ``Process_0xyz``),
+    then its file's name."""
+    if process_id and not GENERIC_ID.match(process_id):
+        return process_id
+    stem = bpmn_name.rsplit("/", 1)[-1].split(".", 1)[0]
+    return stem or process_id or "process"
+
+
 def _key_from(process_id: str) -> str:
-    key = re.sub(r"[^a-z0-9_]+", "_", process_id.lower()).strip("_")[:63]
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", process_id)  # ParkingApplication
+    key = re.sub(r"[^a-z0-9_]+", "_", snake.lower()).strip("_")[:63]
     return key if key[:1].isalpha() else f"p_{key}"[:63]
 
 
@@ -329,7 +343,7 @@ def load_files(
     process = found.get(process_id, (None, None))[1]
     form_keys = _strs(manifest.get("forms") or manifest.get("form_keys") or {})
     roles = _strs(manifest.get("roles") or manifest.get("lanes") or {})
-    key = str(manifest.get("key") or default_key or _key_from(process_id or "process"))
+    key = str(manifest.get("key") or default_key or _key_from(_naming(process_id, bpmn_name)))
     names = _strs(manifest.get("name") or {})
     if isinstance(manifest.get("name"), str):
         names = {"zh-hans": manifest["name"], "en": manifest["name"]}

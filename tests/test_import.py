@@ -252,3 +252,12 @@ def test_a_signavio_collaboration_runs_the_pool_named_and_reads_the_other_as_a_p
     assert {"sid-desk-process", "sid-receive"} <= said  # run although not executable; start
     started = engine.Engine().start(source, {})
     assert [(t.bpmn_id, t.role) for t in started.ready] == [("sid-issue", "frontdesk")]
+
+
+def test_an_upload_without_a_key_is_named_after_its_process_or_its_file():
+    mapping = {k: v for k, v in PARKING_MAPPING.items() if k != "key"}
+    assert engine.load_files(parking_files(), mapping).key == "parking_application"
+    generic = parking_files()["parking_camunda.bpmn"].replace(b"ParkingApplication", b"Process_1")
+    files = {**parking_files(), "parking_camunda.bpmn": b"", "Visitor Parking.bpmn": generic}
+    files.pop("parking_camunda.bpmn")
+    assert engine.load_files(files, mapping).key == "visitor_parking"  # not "process_1"
