@@ -289,8 +289,11 @@ def _manifest_problems(source: ProcessSource) -> list:
     return problems
 
 
-def _form_problems(source: ProcessSource, element: str, name: str, helpers, named_by: str):
-    """``named_by`` says who names the form (a task, or the manifest), for the manager to fix."""
+def _form_problems(
+    source: ProcessSource, element: str, name: str, helpers, named_by: str, ui: bool = False
+):
+    """``named_by`` says who names the form (a task, or the manifest), for the manager to fix.
+    ``ui``: a UI schema (layout and widgets, as SpiffArena writes them), not JSON Schema."""
     if not is_form_name(name):
         return [
             say(
@@ -315,6 +318,10 @@ def _form_problems(source: ProcessSource, element: str, name: str, helpers, name
             )
         ]
     schema = source.forms[name]
+    if ui:
+        if isinstance(schema, dict):
+            return []
+        return [say(element, gettext_noop("UI schema %(form)r must be a JSON object"), form=name)]
     found = [
         say(element, gettext_noop("form %(form)r %(problem)s"), form=name, problem=p)
         for p in schema_problems(schema)
@@ -620,7 +627,10 @@ def _task_problems(source: ProcessSource, task_spec, engine: Engine, caught) -> 
         task = f"task {task_spec.bpmn_name!r}" if task_spec.bpmn_name else "the task"
         for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
             if props.get(key):
-                problems += _form_problems(source, element, props[key], helpers, f"{task} ({key})")
+                problems += _form_problems(
+                    source, element, props[key], helpers, f"{task} ({key})",
+                    ui=key == "formUiSchemaFilename",
+                )  # fmt: skip
     scripts = [
         ("script", getattr(task_spec, "script", None), False),
         ("pre-script", getattr(task_spec, "prescript", None), False),

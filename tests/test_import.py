@@ -261,3 +261,42 @@ def test_an_upload_without_a_key_is_named_after_its_process_or_its_file():
     files = {**parking_files(), "parking_camunda.bpmn": b"", "Visitor Parking.bpmn": generic}
     files.pop("parking_camunda.bpmn")
     assert engine.load_files(files, mapping).key == "visitor_parking"  # not "process_1"
+
+
+SPIFFARENA = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Definitions_k"
+  targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="key_handover" name="Key handover" isExecutable="true">
+    <bpmn:startEvent id="StartEvent_1"><bpmn:outgoing>Flow_1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="hand_keys" name="Hand over the keys">
+      <bpmn:extensionElements>
+        <spiffworkflow:properties>
+          <spiffworkflow:property name="formJsonSchemaFilename" value="keys-schema.json" />
+          <spiffworkflow:property name="formUiSchemaFilename" value="keys-uischema.json" />
+        </spiffworkflow:properties>
+      </bpmn:extensionElements>
+      <bpmn:incoming>Flow_1</bpmn:incoming><bpmn:outgoing>Flow_2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="EndEvent_1"><bpmn:incoming>Flow_2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="hand_keys" />
+    <bpmn:sequenceFlow id="Flow_2" sourceRef="hand_keys" targetRef="EndEvent_1" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_spiffarena_package_with_its_ui_schema_deploys():
+    files = {
+        "key_handover.bpmn": SPIFFARENA,
+        "keys-schema.json": json.dumps({"type": "object", "properties": {
+            "keys": {"type": "integer", "title": "Keys"}}}).encode(),
+        "keys-uischema.json": json.dumps({"ui:order": ["keys"]}).encode(),
+    }  # fmt: skip
+    mapping = {"name": {"zh-hans": "交钥匙", "en": "Key handover"},
+               "start_roles": ["frontdesk"], "default_role": "frontdesk"}  # fmt: skip
+    source = engine.load_files(files, mapping)
+    assert source.key == "key_handover" and engine.problems(source) == []
+    (task,) = engine.Engine().start(source, {}).ready
+    assert (task.role, task.form, task.ui_form) == ("frontdesk", "keys-schema.json",
+                                                    "keys-uischema.json")  # fmt: skip
