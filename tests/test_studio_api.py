@@ -249,3 +249,21 @@ def test_a_refused_package_s_problems_come_in_the_reader_s_language(manager):
     manager.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     english = upload(manager, files, PARKING_MAPPING).json()["errors"]
     assert any("repeats for ever" in e["message"] for e in english)
+
+
+def test_a_bad_package_on_disk_does_not_stop_the_checks_that_gate_the_server(tmp_path, settings):
+    """``manage.py check`` (run by migrate, runserver and serve) only warns about it."""
+    import shutil
+
+    from django.core.management.base import SystemCheckError
+
+    shipped = Path(settings.PROPFLOW_PROCESSES_DIR)
+    shutil.copytree(shipped / "repair", tmp_path / "repair")
+    broken = tmp_path / "repair" / "repair.bpmn"
+    broken.write_text(broken.read_text().replace("</bpmn:definitions>", ""))
+    settings.PROPFLOW_PROCESSES_DIR = tmp_path
+    err = io.StringIO()
+    call_command("check", stdout=io.StringIO(), stderr=err)  # no SystemCheckError
+    assert "propflow.W001" in err.getvalue() and "repair" in err.getvalue()
+    with pytest.raises(SystemCheckError):
+        call_command("check", fail_level="WARNING", stdout=io.StringIO(), stderr=io.StringIO())
