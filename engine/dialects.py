@@ -486,7 +486,7 @@ class _Translator:
         text = (el.text or "").strip()
         owner = self._owner(el)
         language = el.get("language")
-        if language not in PYTHON_LANGUAGES and not juel.is_juel(text):
+        if language not in PYTHON_LANGUAGES and not juel.is_juel(text) and not juel.is_feel(text):
             self.problem(
                 owner,
                 gettext_noop(
@@ -505,14 +505,16 @@ class _Translator:
                     text=text,
                     reason=err,
                 )
-        elif text.startswith("="):  # FEEL (Zeebe): only the simplest form
-            self.problem(
-                owner,
-                gettext_noop(
-                    "condition %(text)r is FEEL, which is not read: write it as a Python expression"
-                ),
-                text=text,
-            )
+        elif juel.is_feel(text):  # Zeebe writes FEEL: the simple part is translated
+            try:
+                el.text = juel.translate_feel(text)
+            except juel.NotTranslatable as err:
+                self.problem(
+                    owner,
+                    gettext_noop("condition %(text)r cannot be read: %(reason)s"),
+                    text=text,
+                    reason=err,
+                )
 
     def script(self, el) -> None:
         language = el.get("scriptFormat")

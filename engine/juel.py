@@ -78,3 +78,57 @@ def translate(text: str) -> str:
     if not out:
         raise NotTranslatable("the expression is empty")
     return " ".join(out).replace("( ", "(").replace(" )", ")")
+
+
+_FEEL_TOKEN = re.compile(
+    r"""\s*(?:
+      (?P<number>\d+(?:\.\d+)?)
+    | (?P<string>"(?:[^"\\]|\\.)*")
+    | (?P<name>[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)
+    | (?P<op>!=|<=|>=|[=<>()])
+    )""",
+    re.VERBOSE,
+)
+_FEEL_WORDS = {"and": "and", "or": "or", "not": "not", "true": "True", "false": "False",
+               "null": "None"}  # fmt: skip
+_FEEL_KEYWORDS = frozenset({"if", "then", "else", "for", "in", "return", "some", "every",
+                            "satisfies", "function", "between", "instance", "of"})  # fmt: skip
+_FEEL_OPS = {"=": "==", "!=": "!=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "(": "(",
+             ")": ")"}  # fmt: skip
+
+
+def is_feel(text: str | None) -> bool:
+    return bool(text) and text.lstrip().startswith("=")
+
+
+def translate_feel(text: str) -> str:
+    """The Python for a simple FEEL expression (Zeebe's ``=approved``, ``=amount > 100 and
+    kind = "urgent"``, ``=not(approved)``), or NotTranslatable."""
+    body, out, at = text.lstrip()[1:], [], 0
+    while at < len(body):
+        if body[at:].strip() == "":
+            break
+        token = _FEEL_TOKEN.match(body, at)
+        if token is None or token.end() == at:
+            rest = body[at:].strip()
+            raise NotTranslatable(
+                f"cannot read {rest[:20]!r}: only names, numbers, strings, comparisons, and, "
+                "or, not() and brackets are translated"
+            )
+        at = token.end()
+        kind = token.lastgroup
+        value = token.group(kind)
+        if kind == "name":
+            word = _FEEL_WORDS.get(value)
+            if value in _FEEL_KEYWORDS:
+                raise NotTranslatable(f"FEEL's {value!r} has no simple Python reading")
+            if word is None and body[at:].lstrip().startswith("("):
+                raise NotTranslatable(f"{value}(...) calls a FEEL function")
+            out.append(word if word is not None else _name(value))
+        elif kind == "op":
+            out.append(_FEEL_OPS[value])
+        else:
+            out.append(value)
+    if not out:
+        raise NotTranslatable("the expression is empty")
+    return " ".join(out).replace("( ", "(").replace(" )", ")")

@@ -300,3 +300,75 @@ def test_a_spiffarena_package_with_its_ui_schema_deploys():
     (task,) = engine.Engine().start(source, {}).ready
     assert (task.role, task.form, task.ui_form) == ("frontdesk", "keys-schema.json",
                                                     "keys-uischema.json")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "python"),
+    [
+        ("=approved", "approved"),
+        ("= approved = true", "approved == True"),
+        ('=amount > 100 and kind = "urgent"', 'amount > 100 and kind == "urgent"'),
+        ("=not(approved)", "not (approved)"),
+        ("=owner.vip != false or level >= 2", "owner['vip'] != False or level >= 2"),
+    ],
+)
+def test_simple_feel_as_zeebe_writes_it_is_read_too(text, python):
+    assert juel.translate_feel(text) == python
+
+
+@pytest.mark.parametrize("text", ["=count(items) > 0", "=if a then b else c", "=x[1]"])
+def test_feel_beyond_the_simple_part_is_refused(text):
+    with pytest.raises(juel.NotTranslatable):
+        juel.translate_feel(text)
+
+
+ZEEBE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="Definitions_z"
+  targetNamespace="http://bpmn.io/schema/bpmn" exporter="Camunda Modeler" exporterVersion="5.31.0">
+  <bpmn:process id="Process_0p8k2v1" name="Noise complaint" isExecutable="true">
+    <bpmn:startEvent id="StartEvent_1"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="Check" name="Check the noise">
+      <bpmn:extensionElements>
+        <zeebe:userTask />
+        <zeebe:assignmentDefinition candidateGroups="security" />
+      </bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:exclusiveGateway id="Loud" default="quiet"><bpmn:incoming>f2</bpmn:incoming>
+      <bpmn:outgoing>loud</bpmn:outgoing><bpmn:outgoing>quiet</bpmn:outgoing></bpmn:exclusiveGateway>
+    <bpmn:userTask id="Warn" name="Warn the neighbour">
+      <bpmn:extensionElements><zeebe:assignmentDefinition candidateGroups="relations" />
+      </bpmn:extensionElements>
+      <bpmn:incoming>loud</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="EndEvent_1">
+      <bpmn:incoming>f3</bpmn:incoming><bpmn:incoming>quiet</bpmn:incoming>
+    </bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="StartEvent_1" targetRef="Check" />
+    <bpmn:sequenceFlow id="f2" sourceRef="Check" targetRef="Loud" />
+    <bpmn:sequenceFlow id="loud" sourceRef="Loud" targetRef="Warn">
+      <bpmn:conditionExpression xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+        xsi:type="bpmn:tFormalExpression">=decibels &gt; 55 and night = true
+      </bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="quiet" sourceRef="Loud" targetRef="EndEvent_1" />
+    <bpmn:sequenceFlow id="f3" sourceRef="Warn" targetRef="EndEvent_1" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_camunda_8_diagram_with_feel_and_zeebe_groups_runs():
+    mapping = {"name": {"zh-hans": "噪音投诉", "en": "Noise complaint"},
+               "start_roles": ["frontdesk"]}  # fmt: skip
+    source = engine.load_files({"noise-complaint.bpmn": ZEEBE}, mapping)
+    assert source.key == "noise_complaint"  # Process_0p8k2v1 is the modeler's default id
+    assert engine.problems(source) == []
+    eng = engine.Engine()
+    first = eng.start(source, {})
+    assert [(t.bpmn_id, t.role) for t in first.ready] == [("Check", "security")]
+    loud = eng.complete(source, first.state, first.ready[0].id, {"decibels": 70, "night": True})
+    assert [(t.bpmn_id, t.role) for t in loud.ready] == [("Warn", "relations")]
+    quiet = eng.complete(source, first.state, first.ready[0].id, {"decibels": 40, "night": True})
+    assert quiet.status == "completed"
