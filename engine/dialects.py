@@ -538,7 +538,12 @@ class _Translator:
             return
         if _local(el) == "sendTask" and el.find(f"{{{BPMN}}}messageEventDefinition") is not None:
             return
-        chosen = self.mapping.operations.get(el.get("id"))
+        task_type = _zeebe(el, "taskDefinition")
+        names = [el.get("id"), _camunda(el, "topic"),
+                 task_type.get("type") if task_type is not None else None]  # fmt: skip
+        # By the task's id, or by the worker topic / job type the modeler gave it.
+        chosen = next((self.mapping.operations[n] for n in names
+                       if n and n in self.mapping.operations), None)  # fmt: skip
         if chosen is None:
             known = ", ".join(sorted(self.mapping.known_operations)) or "none"
             self.problem(

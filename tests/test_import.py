@@ -372,3 +372,21 @@ def test_a_camunda_8_diagram_with_feel_and_zeebe_groups_runs():
     assert [(t.bpmn_id, t.role) for t in loud.ready] == [("Warn", "relations")]
     quiet = eng.complete(source, first.state, first.ready[0].id, {"decibels": 40, "night": True})
     assert quiet.status == "completed"
+
+
+def test_a_service_task_is_mapped_by_its_job_type_as_well_as_by_its_id():
+    bpmn = ZEEBE.replace(
+        b'<bpmn:userTask id="Warn" name="Warn the neighbour">\n      <bpmn:extensionElements>'
+        b'<zeebe:assignmentDefinition candidateGroups="relations" />',
+        b'<bpmn:serviceTask id="Warn" name="Warn the neighbour">\n      <bpmn:extensionElements>'
+        b'<zeebe:taskDefinition type="send-warning" />',
+    ).replace(b"</bpmn:userTask>\n    <bpmn:endEvent", b"</bpmn:serviceTask>\n    <bpmn:endEvent")
+    assert b"send-warning" in bpmn and b"serviceTask" in bpmn
+    mapping = {"name": "Noise", "start_roles": ["frontdesk"],
+               "operations": {"send-warning": "manual:relations"}}  # fmt: skip
+    source = engine.load_files({"noise.bpmn": bpmn}, mapping)
+    assert engine.problems(source) == []
+    eng = engine.Engine()
+    first = eng.start(source, {})
+    loud = eng.complete(source, first.state, first.ready[0].id, {"decibels": 70, "night": True})
+    assert [(t.bpmn_id, t.role) for t in loud.ready] == [("Warn", "relations")]
