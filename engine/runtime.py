@@ -127,7 +127,8 @@ def _stamp_ready(wf: BpmnWorkflow) -> None:
     """When each human task first became ready, on the engine's clock (SpiffWorkflow's own
     stamp is the wall clock's), kept in the task: a due time counted from it holds."""
     for task in wf.get_tasks(state=TaskState.READY, manual=True):
-        task.internal_data.setdefault(READY_AT, clock.now().isoformat())
+        if dialects.DUE_IN in _properties(task.task_spec):  # only tasks whose due counts from it
+            task.internal_data.setdefault(READY_AT, clock.now().isoformat())
 
 
 def _own_due(task) -> datetime | None:
