@@ -289,6 +289,10 @@ STORAGES = {
     },
 }
 
+# A process package is at most 200 files (engine.registry.MAX_FILES): Django's default of
+# 100 files a request would refuse a large one before the studio could say why.
+DATA_UPLOAD_MAX_NUMBER_FILES = 210
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

@@ -267,3 +267,13 @@ def test_a_bad_package_on_disk_does_not_stop_the_checks_that_gate_the_server(tmp
     assert "propflow.W001" in err.getvalue() and "repair" in err.getvalue()
     with pytest.raises(SystemCheckError):
         call_command("check", fail_level="WARNING", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_too_many_files_or_too_large_a_draft_is_a_clear_400(manager):
+    files = {f"f{i}.json": b"{}" for i in range(230)}
+    answer = upload(manager, files, PARKING_MAPPING)
+    assert answer.status_code == 400 and answer["Content-Type"] == "application/json"
+    assert "too large" in answer.json()["errors"][0]["message"]
+    big = {"files": {f"{i}.json": "x" * 4_000_000 for i in range(6)}, "mapping": {}}
+    refused = manager.put("/api/processes/parking/draft/", big, format="json")
+    assert refused.status_code == 400 and "files" in refused.json()["errors"]

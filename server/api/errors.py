@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse
@@ -73,6 +74,10 @@ def exception_handler(exc, context):
         if exc.errors:
             body["errors"] = exc.errors
         return Response(body, status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        # Django's own limits on a request, raised while DRF reads it: JSON, as every error.
+        return Response({"detail": _("The request is too large: %(error)s") % {"error": exc}},
+                        status=status.HTTP_400_BAD_REQUEST)  # fmt: skip
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()  # DRF's words, translated, whatever Django's said
     response = drf_exception_handler(exc, context)

@@ -405,6 +405,16 @@ class DraftInputSerializer(serializers.Serializer):
     class Meta:
         ref_name = "DraftInput"
 
+    def validate_files(self, files: dict) -> dict:
+        from engine.registry import MAX_FILES, MAX_PACKAGE_BYTES
+
+        if len(files) > MAX_FILES or sum(len(t) for t in files.values()) > MAX_PACKAGE_BYTES:
+            raise serializers.ValidationError(
+                _("A package holds at most %(files)d files and %(mb)d MB.")
+                % {"files": MAX_FILES, "mb": MAX_PACKAGE_BYTES // 1_000_000}
+            )
+        return files
+
 
 class DraftSerializer(serializers.Serializer):
     key = serializers.CharField()
