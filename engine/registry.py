@@ -169,10 +169,21 @@ def unzip(data: bytes, problems: list[str]) -> dict[str, bytes]:
 
 def _text(name: str, data: bytes, problems: list[str]) -> str | None:
     try:
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with its mark (Windows tools)
+            return data.decode("utf-16")
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         problems.append(f"{name}: is not UTF-8 text")
         return None
+
+
+_DECLARED = re.compile(r"""^(\s*<\?xml[^>]*?encoding=)(["'])[^"']*\2""")
+
+
+def _xml_text(name: str, data: bytes, problems: list[str]) -> str | None:
+    """An XML file as text, its declaration saying UTF-8 (the text is kept as UTF-8)."""
+    text = _text(name, data, problems)
+    return _DECLARED.sub(r"\1\2UTF-8\2", text, count=1) if text is not None else None
 
 
 def _root(text: str):
@@ -290,11 +301,11 @@ def load_files(
         if len(data) > MAX_FILE_BYTES:
             problems.append(f"{name}: larger than {MAX_FILE_BYTES // 1_000_000} MB")
         elif lower.endswith(".bpmn") or lower.endswith(".bpmn20.xml"):
-            text = _text(name, data, problems)
+            text = _xml_text(name, data, problems)
             if text is not None:
                 bpmn[base] = text
         elif lower.endswith(".dmn"):
-            text = _text(name, data, problems)
+            text = _xml_text(name, data, problems)
             if text is not None:
                 diagrams[base] = text
         elif lower.endswith(".json"):

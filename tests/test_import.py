@@ -390,3 +390,12 @@ def test_a_service_task_is_mapped_by_its_job_type_as_well_as_by_its_id():
     first = eng.start(source, {})
     loud = eng.complete(source, first.state, first.ready[0].id, {"decibels": 70, "night": True})
     assert [(t.bpmn_id, t.role) for t in loud.ready] == [("Warn", "relations")]
+
+
+def test_a_diagram_saved_as_utf_16_by_a_windows_tool_reads_as_the_same_package():
+    text = parking_files()["parking_camunda.bpmn"].decode()
+    utf16 = text.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    source = engine.load_files({**parking_files(), "parking_camunda.bpmn": utf16},
+                               PARKING_MAPPING)  # fmt: skip
+    assert engine.problems(source) == []
+    assert source.content_hash == engine.load_files(parking_files(), PARKING_MAPPING).content_hash
