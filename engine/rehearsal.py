@@ -44,6 +44,8 @@ from .policy import ESCALATION_LEVELS
 from .registry import ProcessSource
 from .roles import ROLE_KEYS
 from .runtime import Engine, _form_names
+from .text import gettext_noop as T
+from .text import render
 from .types import ReadyTask, StepResult
 
 # A Monday morning, a working day, in the site's zone: a script that gives no start
@@ -102,6 +104,7 @@ class Outcome:
     expect: str  # one of EXPECT_KEYS
     passed: bool
     message: str
+    phrase: tuple | None = None  # the message as (template, params), for its translation
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,9 @@ class Rehearsal:
     def failures(self) -> list[str]:
         return [f"step {o.step}: {o.message}" for o in self.outcomes if not o.passed]
 
-    def as_dict(self) -> dict:
-        """JSON-ready: moments as ISO text in the site's zone, no engine ids."""
+    def as_dict(self, translate=None) -> dict:
+        """JSON-ready: moments as ISO text in the site's zone, no engine ids; ``translate``
+        (a gettext) puts the expectations' sentences in the reader's language."""
 
         def at(moment):
             return _iso(moment, self.tz)
@@ -146,7 +150,12 @@ class Rehearsal:
                 for e in self.timeline
             ],
             "expectations": [
-                {"step": o.step, "expect": o.expect, "passed": o.passed, "message": o.message}
+                {
+                    "step": o.step,
+                    "expect": o.expect,
+                    "passed": o.passed,
+                    "message": render(o.phrase, translate) if o.phrase else o.message,
+                }
                 for o in self.outcomes
             ],
         }
@@ -460,41 +469,79 @@ class _Play:
     def expect(self, expect: dict) -> None:
         """Judge each expectation against the rehearsal as the steps before left it."""
 
-        def out(key: str, passed: bool, said: str, expected: str) -> None:
-            message = said if passed else f"expected {expected}; {said}"
-            self.outcomes.append(Outcome(self.step, key, passed, message))
+        def out(key: str, passed: bool, said: tuple, expected: tuple) -> None:
+            phrase = (
+                said
+                if passed
+                else (T("expected %(expected)s; %(said)s"), {"expected": expected, "said": said})
+            )
+            self.outcomes.append(Outcome(self.step, key, passed, render(phrase), phrase))
 
-        at, by = self.show(self.now), f"step {self.caused}" if self.caused else "the start"
+        at = self.show(self.now)
+        by = (T("step %(n)d"), {"n": self.caused}) if self.caused else (T("the start"), {})
         if "tasks" in expect:
             want = sorted(expect["tasks"])
             have = sorted(t.bpmn_id for t in self.open.values())
             shown = _names([f"{t.bpmn_id} ({t.role})" for t in self.open.values()])
-            out("tasks", want == have, f"open at {at}: {shown}", f"open tasks {_names(want)}")
+            out(
+                "tasks",
+                want == have,
+                (T("open at %(at)s: %(tasks)s"), {"at": at, "tasks": shown}),
+                (T("open tasks %(tasks)s"), {"tasks": _names(want)}),
+            )
         if "status" in expect:
             status = self.result.status
-            out("status", status == expect["status"], f"the case is {status}",
-                f"the case {expect['status']}")  # fmt: skip
+            out(
+                "status",
+                status == expect["status"],
+                (T("the case is %(status)s"), {"status": status}),
+                (T("the case %(status)s"), {"status": expect["status"]}),
+            )
         if "escalation" in expect:
-            out("escalation", expect["escalation"] == self.level, f"the case is "
-                f"{_level(self.level)}", f"the case {_level(expect['escalation'])}")  # fmt: skip
-        for key, seen, verb, none in (("notified", self.notified, "notify", "nobody"),
-                                      ("fired", self.fired, "fire", "no timer")):  # fmt: skip
+            out(
+                "escalation",
+                expect["escalation"] == self.level,
+                (T("the case is %(level)s"), {"level": _level(self.level)}),
+                (T("the case %(level)s"), {"level": _level(expect["escalation"])}),
+            )
+        notified = (T("%(by)s notified %(names)s"), T("%(by)s to notify %(names)s"), T("nobody"))
+        fired = (T("%(by)s fired %(names)s"), T("%(by)s to fire %(names)s"), T("no timer"))
+        for key, seen, (did, to, none) in (
+            ("notified", self.notified, notified),
+            ("fired", self.fired, fired),
+        ):
             if key in expect:
                 want, have = sorted(set(expect[key])), sorted(set(seen))
-                out(key, want == have, f"{by} {key} {', '.join(have) or none}",
-                    f"{by} to {verb} {', '.join(want) or none}")  # fmt: skip
+                out(
+                    key,
+                    want == have,
+                    (did, {"by": by, "names": ", ".join(have) or (none, {})}),
+                    (to, {"by": by, "names": ", ".join(want) or (none, {})}),
+                )
         for bpmn_id, moment in (expect.get("due") or {}).items():
             want = _moment(moment, self.tz) if moment is not None else None
             found = next((t for t in self.open.values() if t.bpmn_id == bpmn_id), None)
             have = self.due.get(found.id) if found else None
-            said = f"{bpmn_id} is due at {self.show(have)}" if found else f"{bpmn_id} is not open"
-            out("due", found is not None and have == want, said,
-                f"{bpmn_id} due at {self.show(want)}")  # fmt: skip
+            said = (
+                (T("%(task)s is due at %(at)s"), {"task": bpmn_id, "at": self.show(have)})
+                if found
+                else (T("%(task)s is not open"), {"task": bpmn_id})
+            )
+            out(
+                "due",
+                found is not None and have == want,
+                said,
+                (T("%(task)s due at %(at)s"), {"task": bpmn_id, "at": self.show(want)}),
+            )
         for name, want in (expect.get("data") or {}).items():
             have = self.result.data.get(name, _MISSING)
-            shown = "not set" if have is _MISSING else _show_value(have, self.tz)
-            out("data", _same(have, want, self.tz), f"{name} is {shown}",
-                f"{name} = {_show_value(want, self.tz)}")  # fmt: skip
+            shown = (T("not set"), {}) if have is _MISSING else _show_value(have, self.tz)
+            out(
+                "data",
+                _same(have, want, self.tz),
+                (T("%(field)s is %(value)s"), {"field": name, "value": shown}),
+                (T("%(field)s = %(value)s"), {"field": name, "value": _show_value(want, self.tz)}),
+            )
 
     def play(self) -> Rehearsal:
         self.begin()
@@ -537,8 +584,10 @@ class _Play:
         )
 
 
-def _level(level: int) -> str:
-    return "not escalated" if level == 0 else f"at escalation level {level}"
+def _level(level: int) -> tuple:
+    if level == 0:
+        return (T("not escalated"), {})
+    return (T("at escalation level %(level)d"), {"level": level})
 
 
 _MISSING = object()

@@ -30,3 +30,17 @@ def gettext_noop(message: str) -> str:
     """Marks an English template for the server's catalogue (``makemessages`` reads the
     name); the engine itself has no gettext and uses the English."""
     return message
+
+
+def render(phrase, translate=None) -> str:
+    """A phrase, ``(template, params)`` with params that may be phrases themselves, as text:
+    in English, or through ``translate`` (a gettext) in the reader's language."""
+    if not isinstance(phrase, tuple):
+        return str(phrase)
+    template, params = phrase
+    values = {k: render(v, translate) if isinstance(v, tuple) else v for k, v in params.items()}
+    text = translate(template) if translate else template
+    try:
+        return text % values
+    except (KeyError, TypeError, ValueError):  # a catalogue entry that does not fit
+        return template % values

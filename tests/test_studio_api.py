@@ -277,3 +277,19 @@ def test_too_many_files_or_too_large_a_draft_is_a_clear_400(manager):
     big = {"files": {f"{i}.json": "x" * 4_000_000 for i in range(6)}, "mapping": {}}
     refused = manager.put("/api/processes/parking/draft/", big, format="json")
     assert refused.status_code == 400 and "files" in refused.json()["errors"]
+
+
+def test_a_rehearsal_s_expectations_come_in_the_reader_s_language(manager):
+    from engine import load_package
+    from server.flows.definitions.services import process_deploy
+
+    repair = load_package(Path(__file__).parents[1] / "processes" / "repair")
+    process_deploy(source=repair)
+    script = json.loads(json.dumps(repair.rehearsals["urgent_not_on_site.json"]))
+    for step in script["steps"]:
+        if step.get("expect", {}).get("escalation") == 2:
+            step["expect"]["escalation"] = 3  # a wrong expectation, to read its sentence
+    manager.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    played = manager.post("/api/processes/repair/rehearse/", {"script": script}, format="json")
+    failed = [e for e in played.json()["expectations"] if not e["passed"]]
+    assert failed and failed[0]["message"] == "预期 案件升级到第 3 级；实际 案件升级到第 2 级"

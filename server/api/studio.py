@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -389,7 +390,7 @@ class RehearseApi(Api):
             version=data.get("version"),
             draft=data["draft"],
         )
-        return Response(played.as_dict())
+        return Response(played.as_dict(gettext))  # the expectations in the reader's language
 
 
 # -- the editor's draft -----------------------------------------------------------------------
