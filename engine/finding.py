@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .text import render
+
 TRANSLATED = frozenset({"kind"})  # parameters that are themselves marked English words
 
 
@@ -39,8 +41,11 @@ class Finding:
     def text(self, translate=None) -> str:
         if translate is None or self.template is None:
             return self.message
-        params = {k: translate(v) if k in TRANSLATED and isinstance(v, str) else v
-                  for k, v in self.params.items()}  # fmt: skip
+        params = {
+            k: render(v, translate) if isinstance(v, tuple)
+            else translate(v) if k in TRANSLATED and isinstance(v, str) else v
+            for k, v in self.params.items()
+        }  # fmt: skip
         try:
             return translate(self.template) % params
         except (KeyError, TypeError, ValueError):  # a catalogue entry that does not fit
@@ -55,8 +60,10 @@ class Finding:
 
 def say(element: str | None, template: str, file: str | None = None, warning: bool = False,
         **params) -> Finding:  # fmt: skip
-    """A finding from an English ``template`` (``%(name)s`` placeholders) and its values."""
-    return Finding(template % params, element, file, None, warning, template, params)
+    """A finding from an English ``template`` (``%(name)s`` placeholders) and its values
+    (a value may be a phrase, see :func:`engine.text.render`)."""
+    message = render((template, params))
+    return Finding(message, element, file, None, warning, template, params)
 
 
 def problem(element: str | None, message: str, file: str | None = None) -> Finding:

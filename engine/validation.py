@@ -33,6 +33,7 @@ from .roles import ROLE_KEYS
 from .runtime import CompiledProcess, Engine, parse, translated
 from .sandbox import compile_expression, compile_script
 from .text import LANGUAGES, gettext_noop
+from .text import gettext_noop as T
 
 BPMN_PREFIX = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 _ID_TYPE = re.compile(
@@ -674,10 +675,21 @@ def _rehearsal_findings(source: ProcessSource, engine: Engine) -> list[Finding]:
 
     found = []
     for name, script in sorted(source.rehearsals.items()):
-        for sentence in rehearsal.check(engine, source, script):
-            found.append(
-                problem(None, f"rehearsal {name!r}: {sentence}", f"{REHEARSALS_FOLDER}/{name}")
-            )
+        file = f"{REHEARSALS_FOLDER}/{name}"
+        try:
+            played = rehearsal.run(engine, source, script)
+        except rehearsal.RehearsalInvalid as err:
+            before = err.rehearsal.outcomes if err.rehearsal is not None else ()
+            failed = [o for o in before if not o.passed]
+            sentences = err.problems
+        else:
+            failed, sentences = [o for o in played.outcomes if not o.passed], []
+        for outcome in failed:  # each in the reader's language, through its phrase
+            found.append(say(None, T("rehearsal %(name)r: step %(step)d: %(sentence)s"), file,
+                             name=name, step=outcome.step,
+                             sentence=outcome.phrase or outcome.message))  # fmt: skip
+        for sentence in sentences:
+            found.append(problem(None, f"rehearsal {name!r}: {sentence}", file))
     return found
 
 
