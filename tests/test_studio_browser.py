@@ -261,7 +261,7 @@ def test_a_manager_rehearses_changes_the_urgent_arrival_limit_deploys_version_2_
     shot(page, "studio-rehearse-failed")
 
     # Told of the 20 minutes, it rehearses clean and deploys as version 2; the marks go.
-    page.locator("#studio-problems li", has_text="step 2").click()  # opens the rehearsal
+    page.locator("#studio-problems li", has_text="第 2 步").click()  # opens the rehearsal
     expect(page.locator("#studio-file-name")).to_have_text("rehearsals/urgent_not_on_site.json")
     rehearsal = page.locator("#studio-file-text")
     expect(page.locator("#studio-form-preview-box")).to_be_hidden()  # no form to preview
