@@ -24,6 +24,10 @@ PROCESS_MANAGER_ROLES = frozenset({"property_manager"})
 # Suspend, resume, terminate a case and move it to another version of its process: the
 # supervisors and the property manager (superusers hold every role).
 CASE_CONTROL_ROLES = SUPERVISOR_ROLES
+# Take the owners' calls: they see an owner's name and phone when they look a unit up.
+INTAKE_ROLES = frozenset({
+    "frontdesk", "dispatcher", "cs_supervisor", "vice_gm", "property_manager", "relations",
+})  # fmt: skip
 # Read everything, change nothing.
 READ_ONLY_ROLES = frozenset({"auditor"})
 

@@ -183,6 +183,7 @@ ENDPOINTS = {
         "post", "tasks/{task}/complete/", ok=("cs_supervisor", 200), denied=("auditor", 403),
         body={"data": {"resolution": "已维修", "satisfied": "satisfied"}},
     ),
+    "units_list": Endpoint("get", "units/", ok=("frontdesk", 200), denied=("nobody", 403)),
     "notifications_list": Endpoint("get", "notifications/", ok=("cs_supervisor", 200)),
     "notifications_read": Endpoint(
         "post", "notifications/read/", ok=("cs_supervisor", 200), denied=("frontdesk", 404),

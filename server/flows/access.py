@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from engine.policy import (
     CASE_CONTROL_ROLES,
+    INTAKE_ROLES,
     PROCESS_MANAGER_ROLES,
     READ_ONLY_ROLES,
     SUPERVISOR_ROLES,
@@ -81,6 +82,12 @@ def suspended(instance_id) -> str:
         "Case %(id)s is suspended: its tasks wait until a supervisor or manager resumes it. "
         "Nothing was changed."
     ) % {"id": instance_id}
+
+
+def sees_owner_contacts(user) -> bool:
+    """Sees the owner's name and phone in the unit lookup (intake roles and auditors)."""
+    roles = user_roles(user)
+    return bool(roles & INTAKE_ROLES or roles & READ_ONLY_ROLES)
 
 
 def can_see_task(user, task: HumanTask) -> bool:
