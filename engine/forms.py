@@ -7,6 +7,9 @@ overwrite process variables it does not own.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -15,6 +18,32 @@ from jsonschema.exceptions import SchemaError
 from .text import pick
 
 _FORMAT_CHECKER = FormatChecker()
+
+# A file in a form (``"format": "data-url"``): an image or a PDF whose bytes are what its
+# type says. No HTML, SVG or script: a file staff open must not run anything.
+FILE_TYPES = {
+    "image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",),
+    "image/gif": (b"GIF87a", b"GIF89a"), "image/webp": (b"RIFF",), "application/pdf": (b"%PDF",),
+}  # fmt: skip
+_DATA_URL = re.compile(r"^data:([a-z]+/[a-z0-9.+-]+)(?:;[a-z]+=[^;,]*)*;base64,([A-Za-z0-9+/]*=*)$")
+
+
+@_FORMAT_CHECKER.checks("data-url")
+def is_file(value: object) -> bool:
+    """A data URL of an allowed type, in base64, whose first bytes match the type."""
+    if not isinstance(value, str):
+        return True  # the type keyword judges other values
+    match = _DATA_URL.match(value)
+    if match is None or match.group(1) not in FILE_TYPES:
+        return False
+    try:
+        head = base64.b64decode(match.group(2)[:64] + "=" * (-len(match.group(2)[:64]) % 4))
+    except (ValueError, binascii.Error):
+        return False
+    magic = FILE_TYPES[match.group(1)]
+    if not any(head.startswith(m) for m in magic):
+        return False
+    return match.group(1) != "image/webp" or head[8:12] == b"WEBP"
 
 
 def schema_problems(schema: Any) -> list[str]:
@@ -42,6 +71,10 @@ _MESSAGES = {
     "minimum": ("Must be at least {}.", "不能小于 {}。"),
     "maximum": ("Must be at most {}.", "不能大于 {}。"),
     "format": ("Must be a valid {}.", "格式应为有效的 {}。"),
+    "file": (
+        "Must be an image (PNG, JPEG, GIF, WebP) or a PDF.",
+        "必须是图片（PNG、JPEG、GIF、WebP）或 PDF。",
+    ),
     "pattern": ("Has the wrong format.", "格式不正确。"),
     "const": ("Must be confirmed.", "必须确认此项。"),
     "minItems": ("Needs at least {} items.", "至少需要 {} 项。"),
@@ -70,6 +103,8 @@ def _message(error, language: str) -> str:
             return message("minimum", language, value)
         case "maximum" | "exclusiveMaximum":
             return message("maximum", language, value)
+        case "format" if value == "data-url":
+            return message("file", language)
         case "type" | "minLength" | "maxLength" | "format" | "minItems" | "maxItems":
             return message(error.validator, language, value)
         case "const" if value is True:

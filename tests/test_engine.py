@@ -118,3 +118,25 @@ def test_cancel_leaves_no_ready_task(source, eng):
     started = eng.start(source, {"unit": "1-101"})
     result = eng.cancel(source, started.state)
     assert result.status == "cancelled" and result.ready == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("data:image/png;base64,iVBORw0KGgo=", True),
+        ("data:image/png;name=sig.png;base64,iVBORw0KGgo=", True),
+        ("data:application/pdf;base64,JVBERi0xLjQK", True),
+        ("javascript:alert(1)", False),  # was accepted as an attachment
+        ("data:text/html;base64,PGI+aGk8L2I+", False),
+        ("data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=", False),  # SVG can carry script
+        ("data:image/png;base64,PGh0bWw+", False),  # says PNG, is HTML
+    ],
+)
+def test_a_file_field_takes_images_and_pdfs_whose_bytes_are_what_they_say(value, ok):
+    from engine.forms import validate_form
+
+    schema = {"type": "object", "properties": {"photo": {"type": "string", "format": "data-url"}}}
+    errors = validate_form(schema, {"photo": value})
+    assert (errors == {}) is ok, errors
+    if not ok:
+        assert errors == {"photo": ["Must be an image (PNG, JPEG, GIF, WebP) or a PDF."]}
