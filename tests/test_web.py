@@ -187,3 +187,10 @@ def test_odd_input_answers_a_page_not_an_error(web, users):
     assert c.get("/?page=9999").status_code == 200
     started = c.post("/start/complaint/", {**COMPLAINT, "description": "漏\x00水"})
     assert started.status_code == 302
+
+
+def test_the_case_list_names_each_case_s_status_in_the_reader_s_language(web, users):
+    complaint(users)
+    chinese = web("frontdesk").get("/cases/").content.decode()
+    assert "办理中" in chinese and "Running" not in chinese.split("<tbody>")[1]
+    assert "Running" in web("frontdesk", "en").get("/cases/").content.decode()

@@ -39,7 +39,8 @@ def case_list(request):
     names = definitions.process_names()
     keep = {k: v for k, v in q.items() if k != "page" and v}
     return render(request, "web/cases.html", {
-        "rows": [{"case": c, "process": label(names.get(c.process_key, {}), c.process_key)}
+        "rows": [{"case": c, "process": label(names.get(c.process_key, {}), c.process_key),
+                  "status": timeline.status_label(c.status)}
                  for c in page.object_list],
         "page": page, "filters": filters, "query": urlencode(keep),
         "processes": sorted((k, label(v, k)) for k, v in names.items()),
