@@ -293,6 +293,8 @@ STORAGES = {
 # 100 files a request would refuse a large one before the studio could say why.
 DATA_UPLOAD_MAX_NUMBER_FILES = 210
 
+CSRF_FAILURE_VIEW = "server.web.errors.csrf_failure"  # in the reader's language
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

@@ -194,3 +194,11 @@ def test_the_case_list_names_each_case_s_status_in_the_reader_s_language(web, us
     chinese = web("frontdesk").get("/cases/").content.decode()
     assert "办理中" in chinese and "Running" not in chinese.split("<tbody>")[1]
     assert "Running" in web("frontdesk", "en").get("/cases/").content.decode()
+
+
+def test_a_form_sent_without_its_csrf_token_gets_a_page_in_the_reader_s_language(users):
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(users["frontdesk"])
+    answer = client.post("/notifications/read/")
+    assert answer.status_code == 403
+    assert "重新加载" in answer.content.decode() and "CSRF" not in answer.content.decode()

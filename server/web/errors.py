@@ -43,3 +43,17 @@ def page_not_found(request, exception=None):
         # DRF's words for a thing that is not there, which its catalogue translates.
         return JsonResponse({"detail": _("Not found.")}, status=404)
     return django_page_not_found(request, exception)
+
+
+def csrf_failure(request, reason: str = ""):
+    """A form sent without its CSRF token (an old tab, cookies off): a page in the reader's
+    language that says what to do, not Django's English one."""
+    message = _("This form is out of date or your browser did not send its cookie. Go back, "
+                "reload the page and send it again (nothing was saved).")  # fmt: skip
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=403)
+    title = _("The form could not be sent")
+    return HttpResponse(
+        f"<!doctype html><title>403</title><h1>{title}</h1><p>{message}</p>", status=403,
+        content_type="text/html; charset=utf-8",
+    )  # fmt: skip
