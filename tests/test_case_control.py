@@ -234,7 +234,11 @@ def test_a_case_moves_to_a_version_with_other_time_limits_keeping_its_task_and_d
     # It runs on under version 2: the return visit gets v2's two days.
     case.now = local("2026-11-23 13:50")
     case.complete("arrive", as_="technician", claim=True)
-    done = {"outcome": "done", "work_done": "更换阀芯", "owner_signature": "data:,x"}
+    done = {
+        "outcome": "done",
+        "work_done": "更换阀芯",
+        "owner_signature": "data:image/png;base64,iVBORw0KGgo=",
+    }
     case.complete("repair_work", as_="technician", data=done)
     assert case.due("return_visit") == local("2026-11-25 13:50")
 

@@ -86,7 +86,11 @@ def test_a_changed_time_limit_moves_the_case_keeping_its_task_and_the_due_times_
     with clock.frozen(local("2026-11-23 13:50")):
         after_arrival = eng.complete(v2, moved.state, arrive.id, data(v2, arrive.form))
         [work] = after_arrival.ready
-        done = {"outcome": "done", "work_done": "更换阀芯", "owner_signature": "data:,x"}
+        done = {
+            "outcome": "done",
+            "work_done": "更换阀芯",
+            "owner_signature": "data:image/png;base64,iVBORw0KGgo=",
+        }
         visit = eng.complete(v2, after_arrival.state, work.id, data(v2, work.form, done))
     [return_visit] = visit.ready
     assert return_visit.bpmn_id == "return_visit"
