@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "csp",
     "server.estate",
     "server.flows",
+    "server.staff",
     "server.web",
 ]
 
