@@ -20,6 +20,7 @@ from server.flows.models import HumanTask
 from server.staff import selectors as staff
 
 from .base import TASK_ID, Api, body, valid
+from .cases import ReasonSerializer
 from .errors import answers
 from .fields import (
     ROLES,
@@ -29,7 +30,6 @@ from .fields import (
     NamesSerializer,
     QueryChoiceField,
     QueryTextField,
-    TextField,
     TimeField,
     UserRefSerializer,
 )
@@ -191,18 +191,7 @@ class TaskUnclaimApi(Api):
 
 
 class TaskHandBackApi(Api):
-    class InputSerializer(serializers.Serializer):
-        reason = TextField(
-            max_length=2000, trim_whitespace=False, help_text="Why (recorded on the timeline)."
-        )
-
-        class Meta:
-            ref_name = "HandBack"
-
-        def validate_reason(self, reason: str) -> str:
-            if not reason.strip():
-                raise serializers.ValidationError(self.fields["reason"].error_messages["blank"])
-            return reason
+    InputSerializer = ReasonSerializer  # the reason is recorded; one of only spaces refused
 
     @extend_schema(
         operation_id="tasks_hand_back",
