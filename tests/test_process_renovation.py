@@ -62,12 +62,12 @@ def test_an_approved_renovation_from_application_to_refund(renovation):
     to_works(case)
     assert unit_status("1-101") == "renovating"
     assert case.open() == {"patrol": "frontdesk"}
-    assert case.due("patrol") == local("2026-11-24 17:30")  # every day
+    assert case.due("patrol") == local("2026-11-24 18:00")  # every day
 
     patrol(case)
     assert case.open() == {}  # until the next working day
-    assert case.advance_to(local("2026-11-25 08:31")) == 1
-    assert case.due("patrol") == local("2026-11-25 17:30")
+    assert case.advance_to(local("2026-11-25 08:01")) == 1
+    assert case.due("patrol") == local("2026-11-25 18:00")
 
     case.now = local("2026-11-25 10:00")
     patrol(case, "works_finished")
@@ -221,5 +221,6 @@ def test_the_owner_is_reminded_before_the_acceptance_window_closes(renovation):
 def test_a_day_without_a_patrol_tells_the_supervisor(renovation):
     case = renovation()
     to_works(case)
-    assert case.advance_to(local("2026-11-23 17:31")) == 1
+    assert case.advance_to(local("2026-11-23 17:59")) == 0
+    assert case.advance_to(local("2026-11-23 18:01")) == 1
     assert case.notices() == ["cs_supervisor"]
