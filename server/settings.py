@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "csp",
     "server.estate",
     "server.flows",
+    "server.staff",
     "server.web",
 ]
 

@@ -36,6 +36,7 @@ class Endpoint:
             "task": case.task,
             "key": "two_step",
             "version": 1,
+            "username": "technician",
             **changes,
         }
         return "/api/" + self.path.format(**ids)
@@ -171,6 +172,10 @@ ENDPOINTS = {
         "post", "tasks/{task}/unclaim/", ok=("cs_supervisor", 200), denied=("technician", 404),
         before=_claim,
     ),
+    "tasks_hand_back": Endpoint(
+        "post", "tasks/{task}/hand-back/", ok=("cs_supervisor", 200),
+        denied=("technician", 404), body={"reason": "交班"}, before=_claim,
+    ),
     "tasks_assign": Endpoint(
         "post", "tasks/{task}/assign/", ok=("property_manager", 200), denied=("auditor", 403),
         body=lambda case: {"assignee": case.users["cs_supervisor"].pk},
@@ -184,6 +189,14 @@ ENDPOINTS = {
         body={"data": {"resolution": "已维修", "satisfied": "satisfied"}},
     ),
     "units_list": Endpoint("get", "units/", ok=("frontdesk", 200), denied=("nobody", 403)),
+    "staff_list": Endpoint("get", "staff/", ok=("dispatcher", 200), denied=("nobody", 403)),
+    "staff_retrieve": Endpoint(
+        "get", "staff/{username}/", ok=("frontdesk", 200), denied=("nobody", 403)
+    ),
+    "staff_update": Endpoint(
+        "post", "staff/{username}/", ok=("cs_supervisor", 200), denied=("dispatcher", 403),
+        body={"on_duty": False},
+    ),
     "notifications_list": Endpoint("get", "notifications/", ok=("cs_supervisor", 200)),
     "notifications_read": Endpoint(
         "post", "notifications/read/", ok=("cs_supervisor", 200), denied=("frontdesk", 404),

@@ -4,8 +4,6 @@ from datetime import datetime
 
 import pytest
 
-from engine import clock
-from server.flows.cases import services
 from server.flows.errors import Invalid
 from server.flows.models import Notification
 from tests.conftest import make_units
@@ -22,7 +20,8 @@ DONE = {"outcome": "done", "work_done": "更换阀芯", "owner_signature": SIGNE
 
 def dispatch(case, appointment_at: str, **more) -> None:
     case.complete("dispatch", as_="dispatcher", data={
-        "technician": "李师傅", "requirements": "带阀芯", "appointment_at": appointment_at, **more,
+        "technician": "technician", "requirements": "带阀芯", "appointment_at": appointment_at,
+        **more,
     })  # fmt: skip
 
 
@@ -67,7 +66,7 @@ def test_ordinary_repair_from_request_to_satisfied_return_visit(repair):
     assert kinds == [
         "instance_started", "task_created",
         "task_completed", "task_created",
-        "task_claimed", "task_completed", "task_created",
+        "task_completed", "task_created",  # arrive: given to the dispatched technician
         "task_completed", "task_created",
         "task_completed", "instance_completed",
     ]  # fmt: skip
@@ -83,7 +82,7 @@ def test_urgent_repair_not_dispatched_then_not_on_site_reaches_level_2_then_leve
     assert case.notices() == ["cs_supervisor"] and case.escalations() == []
 
     case.complete("dispatch_urgent", as_="dispatcher", data={
-        "technician": "李师傅", "requirements": "立即处理",
+        "technician": "technician", "requirements": "立即处理",
     })  # fmt: skip
     assert case.due("arrive") == local("2026-11-23 09:30")  # 30 minutes from the call
 
@@ -127,7 +126,7 @@ def test_a_job_the_technician_cannot_handle_goes_up_to_the_supervisor_and_is_red
 ):
     case = repair(urgency="urgent")
     case.complete(
-        "dispatch_urgent", as_="dispatcher", data={"technician": "李", "requirements": "-"}
+        "dispatch_urgent", as_="dispatcher", data={"technician": "technician", "requirements": "-"}
     )
     case.complete("arrive", as_="technician")
     case.complete("repair_work", as_="technician",
@@ -228,10 +227,10 @@ def test_an_ordinary_warranty_repair_has_no_arrival_rule(repair):
 def test_a_late_arrival_marks_the_job_late_though_the_repair_itself_is_quick(repair):
     case = repair(urgency="urgent")
     case.complete("dispatch_urgent", as_="dispatcher",
-                  data={"technician": "李师傅", "requirements": "立即处理"})  # fmt: skip
+                  data={"technician": "technician", "requirements": "立即处理"})  # fmt: skip
     assert case.advance_to(local("2026-11-23 09:40")) == 1  # 10 minutes past the 30
 
-    case.complete("arrive", as_="technician", claim=True)
+    case.complete("arrive", as_="technician")
     assert case.data["late"] is True
     assert datetime.fromisoformat(case.data["arrived_at"]) == local("2026-11-23 09:40")
 
@@ -252,9 +251,8 @@ def test_an_ordinary_arrival_within_the_grace_is_not_late(repair):
 def test_the_reply_by_time_reminds_dispatch_and_the_technician_holding_the_job(repair, users):
     case = repair()
     dispatch(case, "2026-11-23T10:00:00+08:00", reply_by="2026-11-23T16:00:00+08:00")
-    case.complete("arrive", as_="technician", claim=True)
-    with clock.frozen(case.now):
-        services.task_claim(task_id=case.task("repair_work").pk, user=users["technician"])
+    case.complete("arrive", as_="technician")
+    assert case.task("repair_work").assignee == users["technician"]  # the dispatched person
 
     assert case.advance_to(local("2026-11-23 15:59")) == 0
     assert case.advance_to(local("2026-11-23 16:01")) == 1
@@ -266,10 +264,12 @@ def test_the_reply_by_time_reminds_dispatch_and_the_technician_holding_the_job(r
     assert told == {"dispatcher", "technician"}
 
 
-def test_a_technician_who_cannot_finish_in_time_reports_to_dispatch_and_keeps_the_job(repair):
+def test_a_technician_who_cannot_finish_in_time_reports_to_dispatch_and_keeps_the_job(
+    repair, users
+):
     case = repair()
     dispatch(case, "2026-11-23T10:00:00+08:00", reply_by="2026-11-23T16:00:00+08:00")
-    case.complete("arrive", as_="technician", claim=True)
+    case.complete("arrive", as_="technician")
 
     case.now = local("2026-11-23 15:00")
     report = {"outcome": "report_delay", "work_done": "已拆下旧管，配件缺货"}
@@ -285,6 +285,7 @@ def test_a_technician_who_cannot_finish_in_time_reports_to_dispatch_and_keeps_th
     acknowledged = {"reply_by": "2026-11-25T12:00:00+08:00", "owner_informed": True}
     case.complete("acknowledge_delay", as_="dispatcher", data=acknowledged)
     assert case.open() == {"repair_work": "technician"}
+    assert case.task("repair_work").assignee == users["technician"]  # still his job
     assert case.due("repair_work") == local("2026-11-30 09:00")  # the limit still counts
     assert case.advance_to(local("2026-11-23 16:01")) == 0  # the old reply-by is replaced
     assert case.advance_to(local("2026-11-25 12:01")) == 1
