@@ -4,6 +4,8 @@ from datetime import datetime
 
 import pytest
 
+from engine import clock
+from server.flows.cases import services
 from server.flows.errors import Invalid
 from server.flows.models import Notification
 from tests.conftest import make_units
@@ -298,3 +300,19 @@ def test_a_technician_who_cannot_finish_in_time_reports_to_dispatch_and_keeps_th
         "dispatch", "arrive", "repair_work", "acknowledge_delay", "repair_work", "return_visit",
     ]  # fmt: skip
     assert case.data["late"] is False and case.data["first_time_pass"] is True
+
+
+def test_a_redispatch_without_a_reply_by_does_not_inherit_the_old_one(repair, users):
+    case = repair()
+    dispatch(case, "2026-11-23T10:00:00+08:00", reply_by="2026-11-23T12:00:00+08:00")
+    with clock.frozen(case.now):
+        services.task_hand_back(task_id=case.task("arrive").pk, user=users["technician"],
+                                reason="缺少专用工具")  # fmt: skip
+    assert case.open() == {"dispatch": "dispatcher"}
+
+    case.now = local("2026-11-23 13:00")  # the first work order's reply-by has passed
+    dispatch(case, "2026-11-23T14:00:00+08:00")
+    case.complete("arrive", as_="technician")
+    case.advance(minutes=1)
+    assert case.notices() == []  # no reminder of a reply-by nobody asked for
+    assert case.data["reply_by"] is None
