@@ -31,6 +31,7 @@ from .fields import (
     UserRefSerializer,
 )
 from .pagination import PageQuery, page_of, paginate
+from .tasks import SummaryFields
 
 
 class CaseRowSerializer(serializers.Serializer):
@@ -80,10 +81,10 @@ class TimerSerializer(serializers.Serializer):
         ref_name = "Timer"
 
 
-class CaseSerializer(serializers.Serializer):
+class CaseSerializer(SummaryFields):
     """A case, with its open tasks and the time limits it waits on."""
 
-    # context: "tasks" (its open tasks) and "timers", read with the case.
+    # context: "tasks" (its open tasks) and "timers", read with the case; "contacts".
 
     id = serializers.IntegerField()
     process = serializers.CharField(source="process_key")
@@ -121,10 +122,14 @@ def _case(request, instance_id):
     return selectors.instance_get_for_user(user=request.user, instance_id=instance_id)
 
 
-def _case_answer(instance, *, status_code: int = status.HTTP_200_OK) -> Response:
+def _case_answer(request, instance, *, status_code: int = status.HTTP_200_OK) -> Response:
+    def contacts(case) -> bool:
+        return selectors.can_see_contacts(user=request.user, instance=case)
+
     context = {
         "tasks": selectors.instance_open_tasks(instance=instance),
         "timers": selectors.instance_timers(instance=instance),
+        "contacts": contacts,
     }
     return Response(CaseSerializer(instance, context=context).data, status=status_code)
 
@@ -219,7 +224,7 @@ class InstanceListApi(Api):
         instance = services.instance_start(
             process_key=start["process"], started_by=request.user, data=start.get("data")
         )
-        return _case_answer(instance, status_code=status.HTTP_201_CREATED)
+        return _case_answer(request, instance, status_code=status.HTTP_201_CREATED)
 
 
 class InstanceDetailApi(Api):
@@ -231,7 +236,7 @@ class InstanceDetailApi(Api):
         responses=answers(CaseSerializer, 404),
     )
     def get(self, request, instance_id: str):
-        return _case_answer(_case(request, instance_id))
+        return _case_answer(request, _case(request, instance_id))
 
 
 class InstanceEventsApi(Api):
@@ -303,7 +308,9 @@ class InstanceCancelApi(Api):
         services.instance_cancel(
             instance_id=instance.pk, user=request.user, reason=cancel["reason"]
         )
-        return _case_answer(_case(request, instance.pk))  # read again: its tasks and timers went
+        return _case_answer(
+            request, _case(request, instance.pk)
+        )  # read again: its tasks and timers went
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -331,7 +338,7 @@ def _controlled(request, instance_id, service, **values) -> Response:
     a non-supervisor), act on it, answer it as it is now."""
     instance = _case(request, instance_id)
     service(instance_id=instance.pk, user=request.user, **values)
-    return _case_answer(_case(request, instance.pk))
+    return _case_answer(request, _case(request, instance.pk))
 
 
 class InstanceSuspendApi(Api):

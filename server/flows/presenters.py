@@ -3,9 +3,10 @@ other answers are its output serializers, server/api)."""
 
 from __future__ import annotations
 
-from engine import ProcessSource, policy
+from engine import ProcessSource, casecard, policy
 
-from .models import AuditEvent, HumanTask
+from .definitions.cache import source_for
+from .models import AuditEvent, HumanTask, ProcessInstance
 
 
 def _user(user) -> dict | None:
@@ -56,3 +57,21 @@ def recorded_form(event: AuditEvent, source: ProcessSource) -> dict | None:
     if event.kind == AuditEvent.Kind.TASK_COMPLETED and event.task and event.task.form:
         return source.forms.get(event.task.form)
     return None
+
+
+def summary(instance: ProcessInstance, language: str) -> casecard.Rendered:
+    """The case's one line, tags, caller and phone in ``language``, from the values it kept
+    (its version's words: enum titles, the package's pieces). The caller and phone are
+    contact data: show them only where the contact rules allow."""
+    return casecard.render(source_for(instance.definition_id), instance.summary, language)
+
+
+def summary_answer(instance: ProcessInstance, language: str, *, contacts: bool) -> dict:
+    """The summary as the API answers it: ``caller`` is null unless ``contacts``."""
+    shown = summary(instance, language)
+    return {
+        "summary": shown.line,
+        "tags": [{"field": t.field, "label": t.label.get(language) or t.label["zh-hans"],
+                  "alert": t.alert} for t in shown.tags],
+        "caller": {"name": shown.caller, "phone": shown.phone} if contacts else None,
+    }  # fmt: skip

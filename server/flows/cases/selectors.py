@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from engine import clock
+from engine import clock, policy
 from server.estate.models import Resident
 
 from .. import access
@@ -150,14 +150,29 @@ def instance_list_for_user(
 
 
 def can_see_contacts(*, user, instance: ProcessInstance) -> bool:
-    """Owner contact data shows on a case to auditors, to whoever started it, and to whoever
-    has a task in it (of their role, assigned to them, or done by them)."""
+    """Owner contact data shows on a case to auditors, to whoever started it, to whoever
+    has a task in it (of their role, assigned to them, or done by them), and to the
+    supervisor it was escalated to (level 2: 客服主管, level 3: 主管副总经理)."""
     if access.is_auditor(user) or instance.started_by_id == user.pk:
         return True
     roles = access.user_roles(user)
+    if policy.escalated_to(roles, instance.escalation_level):
+        return True
     return HumanTask.objects.filter(
         Q(role__in=roles) | Q(assignee=user) | Q(completed_by=user), instance=instance
     ).exists()
+
+
+def task_contacts_visible(*, user, roles, task: HumanTask) -> bool:
+    """Whether an inbox row may show its case's caller: what :func:`can_see_contacts`
+    answers, judged from the row alone (no query per row), so never more than it: the
+    task is the reader's, or their role's, or the case is theirs as above."""
+    instance = task.instance
+    return (
+        task.assignee_id == user.pk or task.role in roles or access.is_auditor(user)
+        or instance.started_by_id == user.pk
+        or policy.escalated_to(roles, instance.escalation_level)
+    )  # fmt: skip
 
 
 def unit_people(*, code: str) -> list[Resident]:
