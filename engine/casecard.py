@@ -191,6 +191,49 @@ def milestones(source) -> tuple[Milestone, ...]:
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class Reached:
+    """A milestone on a case's step bar: when and by whom it was last reached (None: not
+    yet), and whether one of its tasks is open now (the case is at this stage)."""
+
+    milestone: Milestone
+    at: object = None  # the moment, as the caller's events give it
+    actor: object = None
+    current: bool = False
+
+
+def progress(source, events, open_task_ids) -> list[Reached]:
+    """The step bar of a case: ``events`` are (kind, task id or None, moment, actor) in
+    order, where kind is ``started`` or ``completed``; ``open_task_ids`` the ids of the
+    tasks open now. A milestone is reached by the last completion of one of its tasks
+    (the start, for those naming the start event); rework reaches it again."""
+    stones = milestones(source)
+    by_task = {t: m.key for m in stones for t in m.tasks}
+    starts = {m.key for m in stones if set(m.tasks) & start_events(source)}
+    reached: dict[str, tuple] = {}
+    for kind, task, at, actor in events:
+        keys = starts if kind == "started" else {by_task[task]} if task in by_task else ()
+        for key in keys:
+            reached[key] = (at, actor)
+    now = set(open_task_ids)
+    return [
+        Reached(m, *reached.get(m.key, (None, None)), current=bool(now & {*m.tasks, *m.also}))
+        for m in stones
+    ]
+
+
+def start_events(source) -> frozenset[str]:
+    """The ids of the start events of the package's main diagram."""
+    found = _STARTS.get(source.content_hash)
+    if found is None:
+        ids = re.findall(r"<(?:[\w-]+:)?startEvent\b[^>]*?\bid=\"([^\"]+)\"", source.bpmn)
+        found = _STARTS[source.content_hash] = frozenset(ids)
+    return found
+
+
+_STARTS: dict[str, frozenset[str]] = {}
+
+
 def stage_of(source) -> dict[str, str]:
     """Each task id of a milestone (reaching it or on the way) -> the milestone's key."""
     return {t: m.key for m in milestones(source) for t in (*m.tasks, *m.also)}

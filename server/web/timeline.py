@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from engine import policy
+from engine import casecard, policy
 from engine.roles import ROLES
 from engine.text import pick
 from server import operations
@@ -47,6 +47,31 @@ class Entry:
     detail: str = ""
     lines: list[schema_form.Shown] = field(default_factory=list)
     important: bool = False
+
+
+@dataclass
+class Step:
+    """A milestone on the case page's step bar."""
+
+    name: str
+    state: str  # done | current | todo
+    at: object = None
+    actor: object = None
+
+
+def steps(source, events, open_tasks, language: str) -> list[Step]:
+    """The case's milestones (its package's ``[[milestones]]``), each with when and by
+    whom it was reached, from the audit trail already read for the timeline."""
+    trail = [
+        ("started" if e.kind == Kind.INSTANCE_STARTED else "completed",
+         e.task.bpmn_id if e.task else None, e.at, e.actor)
+        for e in events if e.kind in (Kind.INSTANCE_STARTED, Kind.TASK_COMPLETED)
+    ]  # fmt: skip
+    out = []
+    for r in casecard.progress(source, trail, [t.bpmn_id for t in open_tasks]):
+        state = "current" if r.current else "done" if r.at is not None else "todo"
+        out.append(Step(r.milestone.name(language), state, r.at, r.actor))
+    return out
 
 
 def _task(event: AuditEvent, language: str) -> str:

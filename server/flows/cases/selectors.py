@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib.auth.models import User
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from engine import clock, policy
@@ -89,23 +89,7 @@ def _in_scope(tasks: QuerySet[HumanTask], user, scope: str) -> QuerySet[HumanTas
     )
 
 
-def task_list_for_user(
-    *,
-    user,
-    scope: str = "inbox",
-    process: str = "",
-    unit: str = "",
-    overdue: bool = False,
-    search: str = "",
-) -> QuerySet[HumanTask]:
-    """Open tasks, overdue first, then by due time (no due time last).
-
-    ``inbox``: assigned to me, and my roles' unclaimed ones; ``mine``: assigned to me;
-    ``available``: my roles' unclaimed; ``all``: every open task I may see (my roles',
-    claimed or not; supervisors and auditors: everyone's). ``search`` matches the unit or
-    the name of its current owner in the registry.
-    """
-    tasks = _in_scope(HumanTask.objects.filter(status=HumanTask.Status.OPEN), user, scope)
+def _filtered(tasks, *, process="", unit="", overdue=False, search="") -> QuerySet[HumanTask]:
     if process:
         tasks = tasks.filter(process_key=process)
     if unit:
@@ -118,10 +102,53 @@ def task_list_for_user(
             Q(instance__business_key__icontains=search)
             | Q(instance__business_key__in=owners.values("unit__code"))
         )
+    return tasks
+
+
+def _of_steps(steps: dict[str, set[str]]) -> Q:
+    """Tasks of these (process key -> task ids)."""
+    found = Q(pk__in=[])
+    for key, ids in steps.items():
+        found |= Q(process_key=key, bpmn_id__in=sorted(ids))
+    return found
+
+
+def task_list_for_user(
+    *,
+    user,
+    scope: str = "inbox",
+    steps: dict[str, set[str]] | None = None,
+    other_than: dict[str, set[str]] | None = None,
+    **filters,
+) -> QuerySet[HumanTask]:
+    """Open tasks, overdue first, then by due time (no due time last).
+
+    ``inbox``: assigned to me, and my roles' unclaimed ones; ``mine``: assigned to me;
+    ``available``: my roles' unclaimed; ``all``: every open task I may see (my roles',
+    claimed or not; supervisors and auditors: everyone's). ``search`` matches the unit or
+    the name of its current owner in the registry. ``steps``: only these tasks (process
+    key -> task ids: an inbox tab); ``other_than``: all but these.
+    """
+    tasks = _in_scope(HumanTask.objects.filter(status=HumanTask.Status.OPEN), user, scope)
+    tasks = _filtered(tasks, **filters)
+    if steps is not None:
+        tasks = tasks.filter(_of_steps(steps))
+    if other_than is not None:
+        tasks = tasks.exclude(_of_steps(other_than))
     return (
         tasks.select_related("instance", "assignee").defer("instance__state")
         .order_by(F("due_at").asc(nulls_last=True), "created_at", "pk")
     )  # fmt: skip
+
+
+def task_step_counts(*, user, scope: str = "inbox", **filters) -> dict[tuple[str, str], int]:
+    """How many of the open tasks :func:`task_list_for_user` lists are at each step
+    (process key, task id): one query, for the inbox's tabs."""
+    tasks = _filtered(
+        _in_scope(HumanTask.objects.filter(status=HumanTask.Status.OPEN), user, scope), **filters
+    )
+    rows = tasks.order_by().values_list("process_key", "bpmn_id").annotate(n=Count("pk"))
+    return {(key, bpmn_id): n for key, bpmn_id, n in rows}
 
 
 def instance_list_for_user(

@@ -66,7 +66,7 @@ def case_page(request, instance_id: str):
         "timers": selectors.instance_timers(instance=instance),
         "diagram": presenters.diagram(source, open_tasks, done),
         **_controls(request.user, instance),
-        **case_context(request.user, instance, source, lang),
+        **case_context(request.user, instance, source, lang, open_tasks=open_tasks),
     })  # fmt: skip
 
 
