@@ -73,3 +73,19 @@ def test_a_case_of_a_version_before_summaries_answers_an_empty_line(repair, api)
     row = _only(api("dispatcher").get("/api/tasks/"))
     assert (row["summary"], row["tags"]) == ("", [])
     assert row["caller"] == {"name": "", "phone": ""}
+
+
+def test_the_case_answers_its_milestones_with_when_and_who(repair, api):
+    repair.now = local("2026-11-23 09:04")
+    repair.complete("dispatch_urgent", as_="dispatcher",
+                    data={"technician": "technician", "requirements": "马上关闭总阀"})  # fmt: skip
+    case = api("technician").get(f"/api/instances/{repair.id}/").json()
+    steps = [(m["key"], m["name"], m["state"], m["at"], (m["by"] or {}).get("username"))
+             for m in case["milestones"]]  # fmt: skip
+    assert steps == [
+        ("received", "Received", "done", "2026-11-23T01:00:00+00:00", "frontdesk"),
+        ("dispatch", "Dispatched", "done", "2026-11-23T01:04:00+00:00", "dispatcher"),
+        ("arrive", "On site", "current", None, None),
+        ("work", "Finished", "todo", None, None),
+        ("visit", "Return visit", "todo", None, None),
+    ]

@@ -15,6 +15,7 @@ from server.flows.cases import selectors, services
 from server.flows.definitions import selectors as definitions
 from server.flows.definitions.cache import source_for
 from server.flows.models import AuditEvent
+from server.i18n import current_language
 
 from .base import CASE_ID, Api, body, valid
 from .errors import answers
@@ -81,10 +82,27 @@ class TimerSerializer(serializers.Serializer):
         ref_name = "Timer"
 
 
-class CaseSerializer(SummaryFields):
-    """A case, with its open tasks and the time limits it waits on."""
+class MilestoneSerializer(serializers.Serializer):
+    key = serializers.CharField(source="milestone.key")
+    name = serializers.SerializerMethodField(help_text="In the reader's language.")
+    state = serializers.ChoiceField(
+        ["done", "current", "todo"], help_text="current: one of its tasks is open now."
+    )
+    at = TimeField(allow_null=True, help_text="When it was last reached.")
+    by = UserRefSerializer(source="actor", allow_null=True, help_text="Who reached it.")
 
-    # context: "tasks" (its open tasks) and "timers", read with the case; "contacts".
+    class Meta:
+        ref_name = "Milestone"
+
+    def get_name(self, step) -> str:
+        return step["milestone"].name(current_language())
+
+
+class CaseSerializer(SummaryFields):
+    """A case, with its open tasks, the time limits it waits on and its milestones."""
+
+    # context: "tasks" (its open tasks), "timers" and "milestones", read with the case;
+    # "contacts".
 
     id = serializers.IntegerField()
     process = serializers.CharField(source="process_key")
@@ -100,6 +118,10 @@ class CaseSerializer(SummaryFields):
     escalation_level = serializers.IntegerField()
     tasks = serializers.SerializerMethodField(help_text="Its open tasks.")
     timers = serializers.SerializerMethodField(help_text="The time limits it waits on.")
+    milestones = serializers.SerializerMethodField(
+        help_text="The process's milestones in order (its package's step bar), each with "
+        "when and by whom it was reached."
+    )
 
     class Meta:
         ref_name = "Instance"
@@ -116,6 +138,10 @@ class CaseSerializer(SummaryFields):
     def get_timers(self, instance) -> list:
         return TimerSerializer(self.context["timers"], many=True).data
 
+    @extend_schema_field(MilestoneSerializer(many=True))
+    def get_milestones(self, instance) -> list:
+        return MilestoneSerializer(self.context["milestones"], many=True).data
+
 
 def _case(request, instance_id):
     """The case, if the caller may see it: 404 alike for a case hidden or missing."""
@@ -126,9 +152,12 @@ def _case_answer(request, instance, *, status_code: int = status.HTTP_200_OK) ->
     def contacts(case) -> bool:
         return selectors.can_see_contacts(user=request.user, instance=case)
 
+    tasks = selectors.instance_open_tasks(instance=instance)
+    events = selectors.instance_milestone_events(instance=instance)
     context = {
-        "tasks": selectors.instance_open_tasks(instance=instance),
+        "tasks": tasks,
         "timers": selectors.instance_timers(instance=instance),
+        "milestones": presenters.progress(source_for(instance.definition_id), events, tasks),
         "contacts": contacts,
     }
     return Response(CaseSerializer(instance, context=context).data, status=status_code)

@@ -75,3 +75,19 @@ def summary_answer(instance: ProcessInstance, language: str, *, contacts: bool) 
                   "alert": t.alert} for t in shown.tags],
         "caller": {"name": shown.caller, "phone": shown.phone} if contacts else None,
     }  # fmt: skip
+
+
+def progress(source: ProcessSource, events, open_tasks) -> list[dict]:
+    """The case's milestones in order, each ``{"milestone", "state", "at", "actor"}``
+    (state: done, current or todo), from its audit trail's start and completions."""
+    trail = [
+        ("started" if e.kind == AuditEvent.Kind.INSTANCE_STARTED else "completed",
+         e.task.bpmn_id if e.task_id else None, e.at, e.actor)
+        for e in events
+        if e.kind in (AuditEvent.Kind.INSTANCE_STARTED, AuditEvent.Kind.TASK_COMPLETED)
+    ]  # fmt: skip
+    out = []
+    for r in casecard.progress(source, trail, [t.bpmn_id for t in open_tasks]):
+        state = "current" if r.current else "done" if r.at is not None else "todo"
+        out.append({"milestone": r.milestone, "state": state, "at": r.at, "actor": r.actor})
+    return out

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from engine import casecard, policy
+from engine import policy
 from engine.roles import ROLES
 from engine.text import pick
 from server import operations
@@ -62,16 +62,10 @@ class Step:
 def steps(source, events, open_tasks, language: str) -> list[Step]:
     """The case's milestones (its package's ``[[milestones]]``), each with when and by
     whom it was reached, from the audit trail already read for the timeline."""
-    trail = [
-        ("started" if e.kind == Kind.INSTANCE_STARTED else "completed",
-         e.task.bpmn_id if e.task else None, e.at, e.actor)
-        for e in events if e.kind in (Kind.INSTANCE_STARTED, Kind.TASK_COMPLETED)
-    ]  # fmt: skip
-    out = []
-    for r in casecard.progress(source, trail, [t.bpmn_id for t in open_tasks]):
-        state = "current" if r.current else "done" if r.at is not None else "todo"
-        out.append(Step(r.milestone.name(language), state, r.at, r.actor))
-    return out
+    return [
+        Step(p["milestone"].name(language), p["state"], p["at"], p["actor"])
+        for p in presenters.progress(source, events, open_tasks)
+    ]
 
 
 def _task(event: AuditEvent, language: str) -> str:

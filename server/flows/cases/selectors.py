@@ -65,6 +65,16 @@ def instance_events(*, instance: ProcessInstance) -> list[AuditEvent]:
     return list(instance.events.select_related("actor", "task").order_by("seq"))
 
 
+def instance_milestone_events(*, instance: ProcessInstance) -> list[AuditEvent]:
+    """The case's start and task completions, light (no recorded data): its step bar."""
+    kinds = (AuditEvent.Kind.INSTANCE_STARTED, AuditEvent.Kind.TASK_COMPLETED)
+    return list(
+        instance.events.filter(kind__in=kinds).select_related("actor", "task")
+        .only("kind", "at", "seq", "task__bpmn_id", "actor__username", "actor__first_name",
+              "actor__last_name").order_by("seq")
+    )  # fmt: skip
+
+
 TASK_SCOPES = ("inbox", "mine", "available", "all")
 CASE_STATUSES = tuple(ProcessInstance.Status.values)
 SUSPENDED = ProcessInstance.Status.SUSPENDED
