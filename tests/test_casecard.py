@@ -165,3 +165,20 @@ def test_a_manifest_whose_summary_is_not_a_table_is_refused():
     toml = files["process.toml"].decode().replace("[summary]", "[summary_old]")
     files["process.toml"] = ('summary = "one line"\n' + toml).encode()
     assert any("summary must be a table" in p for p in engine.problems(engine.load_files(files)))
+
+
+def test_the_step_bar_follows_the_trail_and_rework_reaches_a_milestone_again():
+    repair = SOURCES["repair"]
+    trail = [
+        ("started", None, 1, "desk"), ("completed", "dispatch", 2, "disp"),
+        ("completed", "arrive", 3, "tech"), ("completed", "repair_work", 4, "tech"),
+        ("completed", "return_visit", 5, "disp"), ("completed", "dispatch", 6, "boss"),
+    ]  # fmt: skip
+    bar = casecard.progress(repair, trail, ["arrive"])  # rework: on the way again
+    assert [(r.milestone.key, r.at, r.actor, r.current) for r in bar] == [
+        ("received", 1, "desk", False), ("dispatch", 6, "boss", False),
+        ("arrive", 3, "tech", True), ("work", 4, "tech", False), ("visit", 5, "disp", False),
+    ]  # fmt: skip
+    waiting = casecard.progress(repair, trail[:1], ["fee_consent"])  # a task of the stage
+    assert [r.current for r in waiting] == [False, False, False, True, False]
+    assert casecard.progress(dataclasses.replace(repair, milestones=[]), trail, []) == []
