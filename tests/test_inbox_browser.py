@@ -97,3 +97,18 @@ def test_the_case_page_on_a_desk_opens_the_diagram_and_zooms_it(site, users):
     desk.locator("[data-zoom=in]").click()
     assert desk.evaluate(scale) > before
     shot(desk, "case-desk")
+
+
+def test_an_english_phone_reads_the_jobs_in_english_but_what_the_caller_said(site, users):
+    dispatched_jobs(users)
+    phone = site.login("technician", locale="en-US", viewport=PHONE)
+    expect(phone.locator(".tabs a[data-stage=arrive]")).to_contain_text("To accept 6")
+    first = phone.locator("table.inbox tbody tr").first
+    expect(first.locator(".tag")).to_have_text(["Urgent", "Water / electric"])
+    expect(first.locator(".summary")).to_have_text("厨房 · 水管爆裂，水漫到客厅")  # as typed
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "inbox-phone-first-screen-en.png"))
+    rows = phone.locator("table.inbox tbody tr")
+    bottoms = [rows.nth(i).bounding_box() for i in range(6)]
+    assert sum(b["y"] + b["height"] <= PHONE["height"] for b in bottoms) >= 5
