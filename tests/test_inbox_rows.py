@@ -148,3 +148,14 @@ def test_a_supervisor_escalated_on_a_case_sees_its_contacts(web, users):
     case.advance_to(local("2026-11-23 10:05"))  # still not there 30 minutes on: level 3
     assert case.refresh().escalation_level == 3
     assert "王先生" in web("vice_gm").get(f"/cases/{case.id}/").content.decode()
+
+
+def test_the_task_page_says_what_the_job_is_and_whom_to_call_at_its_top(web, users):
+    case = dispatched(users)
+    task = case.task("arrive")
+    page = web("technician").get(f"/tasks/{task.pk}/").content.decode()
+    top = page[page.index("<h1>") : page.index('class="actions-bar"')]
+    assert '<span class="tag alert">急修</span>' in top and "厨房 · 水管爆裂" in top
+    assert 'href="tel:13800000001"' in top
+    boss = web("cs_supervisor").get(f"/tasks/{task.pk}/").content.decode()
+    assert "厨房 · 水管爆裂" in boss and "13800000001" not in boss
