@@ -159,3 +159,19 @@ def test_the_task_page_says_what_the_job_is_and_whom_to_call_at_its_top(web, use
     assert 'href="tel:13800000001"' in top
     boss = web("cs_supervisor").get(f"/tasks/{task.pk}/").content.decode()
     assert "厨房 · 水管爆裂" in boss and "13800000001" not in boss
+
+
+def test_the_case_list_says_what_each_case_is_about_without_its_caller(web, users):
+    repair(users)
+    dispatched(users, location="阳台", description="窗户玻璃破裂", trade="building")
+    c = web("cs_supervisor")
+    c.get("/cases/")  # warm
+    with CaptureQueriesContext(connection) as two:
+        page = c.get("/cases/").content.decode()
+    assert "厨房 · 水管爆裂" in page and "阳台 · 窗户玻璃破裂" in page
+    assert '<span class="tag alert">急修</span>' in page and "13800000001" not in page
+    for _ in range(5):
+        repair(users)
+    with CaptureQueriesContext(connection) as seven:
+        assert c.get("/cases/").content.decode().count('data-testid="summary"') == 7
+    assert len(two) == len(seven)
