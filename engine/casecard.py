@@ -84,7 +84,18 @@ def pieces(source, language: str) -> list[str]:
 
 
 def named_fields(source) -> list[str]:
-    """Every field the summary names, in order: its pieces', tags, caller and phone."""
+    """Every field the summary names, in order: its pieces', tags, caller and phone (kept
+    per version: the write path asks on every step)."""
+    found = _NAMED.get(source.content_hash)
+    if found is None:
+        found = _NAMED[source.content_hash] = _named_fields(source)
+    return found
+
+
+_NAMED: dict[str, list[str]] = {}
+
+
+def _named_fields(source) -> list[str]:
     names: list[str] = []
     for language in LANGUAGES:
         for piece in pieces(source, language):
