@@ -31,6 +31,13 @@ INTAKE_ROLES = frozenset({
 # Read everything, change nothing.
 READ_ONLY_ROLES = frozenset({"auditor"})
 
+
+def escalated_to(roles, level: int) -> bool:
+    """Whether a holder of ``roles`` is a level the case was escalated to (客服主管 from
+    level 2, 主管副总经理 from level 3): they look into it, so they see its contacts."""
+    return any(role in roles and level >= at for at, role in ESCALATION_LEVELS.values())
+
+
 # Owner data is confidential ("業主資料…屬保密事項"): form fields that hold names, phones, ID
 # numbers, signatures or vehicles show only to readers with a task in the case.
 CONTACT_FIELDS = frozenset({

@@ -38,7 +38,8 @@ FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 FORMS_FOLDER = "forms"  # inside the package
 REHEARSALS_FOLDER = "rehearsals"
-OPTIONAL = ("files", "default_role", "form_keys", "operations", "rehearsals", "instructions_en")
+OPTIONAL = ("files", "default_role", "form_keys", "operations", "rehearsals", "summary",
+            "milestones", "instructions_en")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,9 @@ class ProcessSource:
     # A human task's instructions in English (the diagram's instructionsForEndUser are
     # Chinese): element id -> text, for the English interface.
     instructions_en: dict[str, str] = field(default_factory=dict)
+    # A case's one-line summary and its milestones ([summary], [[milestones]]: casecard.py)
+    summary: dict = field(default_factory=dict)
+    milestones: list = field(default_factory=list)
     load_problems: tuple[str, ...] = ()
 
     @cached_property  # computed once per source: Engine.compiled() asks on every step
@@ -274,6 +278,17 @@ def _is_rehearsal(value) -> bool:
     )
 
 
+def _table(manifest: dict, name: str, kind: type, problems: list[str]):
+    value = manifest.get(name)
+    if value is None:
+        return kind()
+    if not isinstance(value, kind):
+        shape = "a table" if kind is dict else "an array of tables ([[" + name + "]])"
+        problems.append(f"process.toml: {name} must be {shape}")
+        return kind()
+    return value
+
+
 def _strs(value) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
@@ -396,6 +411,8 @@ def load_files(
         operations=_strs(manifest.get("operations") or {}),
         rehearsals=rehearsals,
         instructions_en=_strs(manifest.get("instructions_en") or {}),
+        summary=_table(manifest, "summary", dict, problems),
+        milestones=_table(manifest, "milestones", list, problems),
         load_problems=tuple(problems),
     )
 
@@ -407,8 +424,8 @@ def package_files(source: ProcessSource) -> dict[str, bytes]:
         "start_form": source.start_form, "start_roles": source.start_roles,
         "business_key": source.business_key, "default_role": source.default_role,
         "name": source.names, "lanes": source.lanes, "forms": source.form_keys,
-        "operations": source.operations, "en": source.glossary,
-        "instructions_en": source.instructions_en,
+        "operations": source.operations, "summary": source.summary, "en": source.glossary,
+        "milestones": source.milestones, "instructions_en": source.instructions_en,
     }  # fmt: skip
     files = {"process.toml": _toml(manifest).encode()}
     files[source.bpmn_name] = source.bpmn.encode()
@@ -441,17 +458,20 @@ def _toml_value(value) -> str:
 
 
 def _toml(manifest: dict) -> str:
-    """The manifest as TOML (plain keys and one level of tables: what it holds)."""
+    """The manifest as TOML (plain keys, one level of tables and arrays of tables: what it
+    holds)."""
     lines, tables = [], []
     for key, value in manifest.items():
-        if value is None or value == {}:
+        if value is None or value == {} or value == []:
             continue
         if isinstance(value, dict):
-            tables.append((key, value))
+            tables.append((f"[{key}]", value))
+        elif isinstance(value, list) and all(isinstance(v, dict) for v in value):
+            tables += [(f"[[{key}]]", v) for v in value]
         else:
             lines.append(f"{key} = {_toml_value(value)}")
-    for key, table in tables:
-        lines += ["", f"[{key}]"]
+    for header, table in tables:
+        lines += ["", header]
         lines += [f"{json.dumps(str(k), ensure_ascii=False)} = {_toml_value(v)}"
                   for k, v in table.items()]  # fmt: skip
     return "\n".join(lines) + "\n"

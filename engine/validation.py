@@ -17,9 +17,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from . import dialects
+from . import casecard, dialects
 from .errors import ProcessInvalid, ScriptRefused, ScriptStopped
 from .finding import Finding, problem, say
 from .forms import schema_problems
@@ -499,6 +500,15 @@ def _finding(text, element: str | None) -> Finding:
     return problem(None, text)
 
 
+def _milestone_elements(compiled: CompiledProcess) -> dict[str, bool]:
+    """What a milestone may name: human tasks (True) and start events (False), by id."""
+    return {
+        spec.bpmn_id: bool(spec.manual)
+        for spec in compiled.all_task_specs()
+        if getattr(spec, "bpmn_id", None) and (spec.manual or isinstance(spec, StartEvent))
+    }
+
+
 def _rehearsal_findings(source: ProcessSource, engine: Engine) -> list[Finding]:
     """Every rehearsal saved in the package is replayed: a deploy that breaks what a manager
     wrote down as the process's expected behaviour is refused, saying which and where."""
@@ -539,6 +549,7 @@ def findings(source: ProcessSource, engine: Engine | None = None) -> list[Findin
                 "process.toml start_form",
             )
         ]
+    found += casecard.summary_problems(source)
     xml = xml_findings(source)
     found += xml
     if not xml:
@@ -547,6 +558,7 @@ def findings(source: ProcessSource, engine: Engine | None = None) -> list[Findin
         compiled = _parse(source, parsed := [])
         found += [f for f in parsed if f.element not in refused]
         if compiled is not None:
+            found += casecard.milestone_problems(source, _milestone_elements(compiled))
             caught = _caught_codes(compiled)
             for task_spec in compiled.all_task_specs():
                 found += _task_problems(source, task_spec, engine, caught)

@@ -65,8 +65,12 @@ def deploy_without_arrive() -> int:
     source = repair_source()
     bpmn = re.sub(r'(["> ])arrive(["<])', r"\1arrive_on_site\2", source.bpmn)
     glossary = {("arrive_on_site" if k == "arrive" else k): v for k, v in source.glossary.items()}
-    # The package's saved rehearsal walks through arrive, so it goes with the step.
-    changed_source = dataclasses.replace(source, bpmn=bpmn, glossary=glossary, rehearsals={})
+    # The package's saved rehearsal walks through arrive, so it goes with the step; its
+    # milestone names the new id.
+    milestones = [{**m, "tasks": ["arrive_on_site" if t == "arrive" else t for t in m["tasks"]]}
+                  for m in source.milestones]  # fmt: skip
+    changed_source = dataclasses.replace(source, bpmn=bpmn, glossary=glossary, rehearsals={},
+                                         milestones=milestones)  # fmt: skip
     definition, _ = process_deploy(source=changed_source)
     return definition.version
 

@@ -27,11 +27,13 @@ from .fields import (
     NamesSerializer,
     QueryChoiceField,
     QueryTextField,
+    ReasonSerializer,
     TextField,
     TimeField,
     UserRefSerializer,
 )
 from .pagination import PageQuery, page_of, paginate
+from .tasks import SummaryFields
 
 
 class CaseRowSerializer(serializers.Serializer):
@@ -86,10 +88,27 @@ class TimerSerializer(serializers.Serializer):
         return self.context["glossary"].get(timer.bpmn_id) or timer.name
 
 
-class CaseSerializer(serializers.Serializer):
-    """A case, with its open tasks and the time limits it waits on."""
+class MilestoneSerializer(serializers.Serializer):
+    key = serializers.CharField(source="milestone.key")
+    name = serializers.SerializerMethodField(help_text="In the reader's language.")
+    state = serializers.ChoiceField(
+        ["done", "current", "todo"], help_text="current: one of its tasks is open now."
+    )
+    at = TimeField(allow_null=True, help_text="When it was last reached.")
+    by = UserRefSerializer(source="actor", allow_null=True, help_text="Who reached it.")
 
-    # context: "tasks" (its open tasks) and "timers", read with the case.
+    class Meta:
+        ref_name = "Milestone"
+
+    def get_name(self, step) -> str:
+        return step["milestone"].name(current_language())
+
+
+class CaseSerializer(SummaryFields):
+    """A case, with its open tasks, the time limits it waits on and its milestones."""
+
+    # context: "tasks" (its open tasks), "timers" and "milestones", read with the case;
+    # "contacts".
 
     id = serializers.IntegerField()
     process = serializers.CharField(source="process_key")
@@ -105,6 +124,10 @@ class CaseSerializer(serializers.Serializer):
     escalation_level = serializers.IntegerField()
     tasks = serializers.SerializerMethodField(help_text="Its open tasks.")
     timers = serializers.SerializerMethodField(help_text="The time limits it waits on.")
+    milestones = serializers.SerializerMethodField(
+        help_text="The process's milestones in order (its package's step bar), each with "
+        "when and by whom it was reached."
+    )
 
     class Meta:
         ref_name = "Instance"
@@ -123,16 +146,27 @@ class CaseSerializer(serializers.Serializer):
         return TimerSerializer(self.context["timers"], many=True,
                                context={"glossary": glossary}).data  # fmt: skip
 
+    @extend_schema_field(MilestoneSerializer(many=True))
+    def get_milestones(self, instance) -> list:
+        return MilestoneSerializer(self.context["milestones"], many=True).data
+
 
 def _case(request, instance_id):
     """The case, if the caller may see it: 404 alike for a case hidden or missing."""
     return selectors.instance_get_for_user(user=request.user, instance_id=instance_id)
 
 
-def _case_answer(instance, *, status_code: int = status.HTTP_200_OK) -> Response:
+def _case_answer(request, instance, *, status_code: int = status.HTTP_200_OK) -> Response:
+    def contacts(case) -> bool:
+        return selectors.can_see_contacts(user=request.user, instance=case)
+
+    tasks = selectors.instance_open_tasks(instance=instance)
+    events = selectors.instance_milestone_events(instance=instance)
     context = {
-        "tasks": selectors.instance_open_tasks(instance=instance),
+        "tasks": tasks,
         "timers": selectors.instance_timers(instance=instance),
+        "milestones": presenters.progress(source_for(instance.definition_id), events, tasks),
+        "contacts": contacts,
     }
     return Response(CaseSerializer(instance, context=context).data, status=status_code)
 
@@ -227,7 +261,7 @@ class InstanceListApi(Api):
         instance = services.instance_start(
             process_key=start["process"], started_by=request.user, data=start.get("data")
         )
-        return _case_answer(instance, status_code=status.HTTP_201_CREATED)
+        return _case_answer(request, instance, status_code=status.HTTP_201_CREATED)
 
 
 class InstanceDetailApi(Api):
@@ -239,7 +273,7 @@ class InstanceDetailApi(Api):
         responses=answers(CaseSerializer, 404),
     )
     def get(self, request, instance_id: str):
-        return _case_answer(_case(request, instance_id))
+        return _case_answer(request, _case(request, instance_id))
 
 
 class InstanceEventsApi(Api):
@@ -312,20 +346,9 @@ class InstanceCancelApi(Api):
         services.instance_cancel(
             instance_id=instance.pk, user=request.user, reason=cancel["reason"]
         )
-        return _case_answer(_case(request, instance.pk))  # read again: its tasks and timers went
-
-
-class ReasonSerializer(serializers.Serializer):
-    # Recorded as given; only a reason of nothing but spaces is refused.
-    reason = TextField(trim_whitespace=False, help_text="Why (recorded in the audit trail).")
-
-    class Meta:
-        ref_name = "Reason"
-
-    def validate_reason(self, reason: str) -> str:
-        if not reason.strip():
-            raise serializers.ValidationError(self.fields["reason"].error_messages["blank"])
-        return reason
+        return _case_answer(
+            request, _case(request, instance.pk)
+        )  # read again: its tasks and timers went
 
 
 VERSION_MAX = 2**31 - 1  # the column's range: a larger number names no version
@@ -340,7 +363,7 @@ def _controlled(request, instance_id, service, **values) -> Response:
     a non-supervisor), act on it, answer it as it is now."""
     instance = _case(request, instance_id)
     service(instance_id=instance.pk, user=request.user, **values)
-    return _case_answer(_case(request, instance.pk))
+    return _case_answer(request, _case(request, instance.pk))
 
 
 class InstanceSuspendApi(Api):

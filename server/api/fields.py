@@ -154,3 +154,18 @@ class UserRefSerializer(serializers.Serializer):
 
     class Meta:
         ref_name = "UserRef"
+
+
+class ReasonSerializer(serializers.Serializer):
+    """Why (a cancellation, a suspension, a hand-back): recorded as given; only a reason of
+    nothing but spaces is refused."""
+
+    reason = TextField(trim_whitespace=False, help_text="Why (recorded in the audit trail).")
+
+    class Meta:
+        ref_name = "Reason"
+
+    def validate_reason(self, reason: str) -> str:
+        if not reason.strip():
+            raise serializers.ValidationError(self.fields["reason"].error_messages["blank"])
+        return reason

@@ -13,14 +13,15 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from engine import clock
+from server.flows import access, presenters
 from server.flows.cases import selectors, services
 from server.flows.definitions import selectors as definitions
-from server.flows.definitions.cache import source_for
+from server.flows.definitions.cache import source_for, sources_for
 from server.flows.models import HumanTask
+from server.i18n import current_language
 from server.staff import selectors as staff
 
 from .base import TASK_ID, Api, body, valid
-from .cases import ReasonSerializer
 from .errors import answers
 from .fields import (
     ROLES,
@@ -30,16 +31,71 @@ from .fields import (
     NamesSerializer,
     QueryChoiceField,
     QueryTextField,
+    ReasonSerializer,
     TimeField,
     UserRefSerializer,
 )
 from .pagination import PageQuery, page_of, paginate
 
 
-class TaskSerializer(serializers.Serializer):
+class TagSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="The form field the tag shows.")
+    label = serializers.CharField(help_text="In the reader's language.")
+    alert = serializers.BooleanField(help_text="Its value calls for attention (急修: red).")
+
+    class Meta:
+        ref_name = "Tag"
+
+
+class CallerSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Who called (the caller is often not the owner).")
+    phone = serializers.CharField()
+
+    class Meta:
+        ref_name = "Caller"
+
+
+class SummaryFields(serializers.Serializer):
+    """What the case is about, on a task or a case: its package's [summary] in the reader's
+    language (Accept-Language), from the values the case kept; the caller is contact data."""
+
+    # context: "contacts", a function (row -> may the reader see its case's contacts?).
+
+    summary = serializers.SerializerMethodField(
+        help_text="The case in one line, in the reader's language: its tags (急修, the "
+        "trade...), then what is wrong and where. Empty for a case of a version before "
+        "summaries."
+    )
+    tags = serializers.SerializerMethodField()
+    caller = serializers.SerializerMethodField(
+        help_text="Whom to call back; null when you may not see the case's contact data."
+    )
+
+    def _shown(self, row) -> dict:
+        kept = self.context.setdefault("shown", {})
+        if row.pk not in kept:
+            instance = getattr(row, "instance", row)
+            kept[row.pk] = presenters.summary_answer(
+                instance, current_language(), contacts=self.context["contacts"](row)
+            )
+        return kept[row.pk]
+
+    def get_summary(self, row) -> str:
+        return self._shown(row)["summary"]
+
+    @extend_schema_field(TagSerializer(many=True))
+    def get_tags(self, row) -> list:
+        return self._shown(row)["tags"]
+
+    @extend_schema_field(CallerSerializer(allow_null=True))
+    def get_caller(self, row) -> dict | None:
+        return self._shown(row)["caller"]
+
+
+class TaskSerializer(SummaryFields):
     """A task, as the inbox and every action on a task answer it."""
 
-    # context: "names" (definitions.process_names()) and "now" (for `overdue`).
+    # context: "names" (definitions.process_names()), "now" (for `overdue`), "contacts".
 
     id = serializers.UUIDField()
     instance = serializers.IntegerField(source="instance_id", help_text="The case's id.")
@@ -116,9 +172,17 @@ class TaskDetailSerializer(TaskSerializer):
         return source_for(task.instance.definition_id).forms.get(task.ui_form)
 
 
-def task_answer(task: HumanTask, serializer=TaskSerializer) -> Response:
-    context = {"names": definitions.process_names(), "now": clock.now()}
-    return Response(serializer(task, context=context).data)
+def task_context(user) -> dict:
+    roles = access.user_roles(user)
+
+    def contacts(task) -> bool:
+        return selectors.task_contacts_visible(user=user, roles=roles, task=task)
+
+    return {"names": definitions.process_names(), "now": clock.now(), "contacts": contacts}
+
+
+def task_answer(request, task: HumanTask, serializer=TaskSerializer) -> Response:
+    return Response(serializer(task, context=task_context(request.user)).data)
 
 
 class TaskListApi(Api):
@@ -150,8 +214,9 @@ class TaskListApi(Api):
             unit=query.get("unit", ""), overdue=query["overdue"], search=query.get("q", ""),
         )  # fmt: skip
         page = paginate(found, query)
-        context = {"names": definitions.process_names(), "now": clock.now()}
-        return Response(self.OutputSerializer(page, context=context).data)
+        page.object_list = list(page.object_list)
+        sources_for({t.instance.definition_id for t in page.object_list})  # one read at most
+        return Response(self.OutputSerializer(page, context=task_context(request.user)).data)
 
 
 class TaskDetailApi(Api):
@@ -164,7 +229,7 @@ class TaskDetailApi(Api):
     )
     def get(self, request, task_id: str):
         task = selectors.task_get_for_user(user=request.user, task_id=task_id)
-        return task_answer(task, TaskDetailSerializer)
+        return task_answer(request, task, TaskDetailSerializer)
 
 
 class TaskClaimApi(Api):
@@ -177,7 +242,7 @@ class TaskClaimApi(Api):
         responses=answers(TaskSerializer, 403, 404, 409),
     )
     def post(self, request, task_id: str):
-        return task_answer(services.task_claim(task_id=task_id, user=request.user))
+        return task_answer(request, services.task_claim(task_id=task_id, user=request.user))
 
 
 class TaskUnclaimApi(Api):
@@ -192,7 +257,7 @@ class TaskUnclaimApi(Api):
         responses=answers(TaskSerializer, 404, 409),
     )
     def post(self, request, task_id: str):
-        return task_answer(services.task_unclaim(task_id=task_id, user=request.user))
+        return task_answer(request, services.task_unclaim(task_id=task_id, user=request.user))
 
 
 class TaskHandBackApi(Api):
@@ -214,7 +279,7 @@ class TaskHandBackApi(Api):
     def post(self, request, task_id: str):
         hand = body(request, self.InputSerializer)
         done = services.task_hand_back(task_id=task_id, user=request.user, reason=hand["reason"])
-        return task_answer(done)
+        return task_answer(request, done)
 
 
 class TaskAssignApi(Api):
@@ -240,7 +305,7 @@ class TaskAssignApi(Api):
         done = services.task_assign(
             task_id=task.pk, user=request.user, assignee_id=assign["assignee"]
         )
-        return task_answer(done)
+        return task_answer(request, done)
 
 
 class TaskCompleteApi(Api):
@@ -265,4 +330,4 @@ class TaskCompleteApi(Api):
         done = services.task_complete(
             task_id=task_id, user=request.user, data=complete.get("data", {})
         )
-        return task_answer(done)
+        return task_answer(request, done)

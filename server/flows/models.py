@@ -116,6 +116,9 @@ class ProcessInstance(models.Model):
     # The highest escalation the case reached (0: none, 2: 客服主管, 3: 主管副总经理): inboxes
     # show it on every row without reading the audit trail.
     escalation_level = models.PositiveSmallIntegerField(default=0)
+    # The values of the fields its package's [summary] names (engine/casecard.py), kept by
+    # the step that wrote them: inboxes render the one line per reader without the state.
+    summary = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "process_key"], name="instance_status_key")]

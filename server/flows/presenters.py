@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from lxml import etree
 
-from engine import ProcessSource, policy
+from engine import ProcessSource, casecard, policy
 from engine.roles import ROLES
 
-from .models import AuditEvent, HumanTask
+from .definitions.cache import source_for
+from .models import AuditEvent, HumanTask, ProcessInstance
 
 
 def _user(user) -> dict | None:
@@ -109,3 +110,37 @@ def _relabel(source: ProcessSource) -> str:
         if source.bpmn.startswith("<?xml")
         else text
     )
+
+
+def summary(instance: ProcessInstance, language: str) -> casecard.Rendered:
+    """The case's one line, tags, caller and phone in ``language``, from the values it kept
+    (its version's words: enum titles, the package's pieces). The caller and phone are
+    contact data: show them only where the contact rules allow."""
+    return casecard.render(source_for(instance.definition_id), instance.summary, language)
+
+
+def summary_answer(instance: ProcessInstance, language: str, *, contacts: bool) -> dict:
+    """The summary as the API answers it: ``caller`` is null unless ``contacts``."""
+    shown = summary(instance, language)
+    return {
+        "summary": shown.line,
+        "tags": [{"field": t.field, "label": t.label.get(language) or t.label["zh-hans"],
+                  "alert": t.alert} for t in shown.tags],
+        "caller": {"name": shown.caller, "phone": shown.phone} if contacts else None,
+    }  # fmt: skip
+
+
+def progress(source: ProcessSource, events, open_tasks) -> list[dict]:
+    """The case's milestones in order, each ``{"milestone", "state", "at", "actor"}``
+    (state: done, current or todo), from its audit trail's start and completions."""
+    trail = [
+        ("started" if e.kind == AuditEvent.Kind.INSTANCE_STARTED else "completed",
+         e.task.bpmn_id if e.task_id else None, e.at, e.actor)
+        for e in events
+        if e.kind in (AuditEvent.Kind.INSTANCE_STARTED, AuditEvent.Kind.TASK_COMPLETED)
+    ]  # fmt: skip
+    out = []
+    for r in casecard.progress(source, trail, [t.bpmn_id for t in open_tasks]):
+        state = "current" if r.current else "done" if r.at is not None else "todo"
+        out.append({"milestone": r.milestone, "state": state, "at": r.at, "actor": r.actor})
+    return out

@@ -49,6 +49,25 @@ class Entry:
     important: bool = False
 
 
+@dataclass
+class Step:
+    """A milestone on the case page's step bar."""
+
+    name: str
+    state: str  # done | current | todo
+    at: object = None
+    actor: object = None
+
+
+def steps(source, events, open_tasks, language: str) -> list[Step]:
+    """The case's milestones (its package's ``[[milestones]]``), each with when and by
+    whom it was reached, from the audit trail already read for the timeline."""
+    return [
+        Step(p["milestone"].name(language), p["state"], p["at"], p["actor"])
+        for p in presenters.progress(source, events, open_tasks)
+    ]
+
+
 def _task(event: AuditEvent, language: str) -> str:
     task = event.task
     if task is None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib.auth.models import User
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from engine import clock
+from engine import clock, policy
 from server.estate.models import Resident
 
 from .. import access
@@ -65,6 +65,16 @@ def instance_events(*, instance: ProcessInstance) -> list[AuditEvent]:
     return list(instance.events.select_related("actor", "task").order_by("seq"))
 
 
+def instance_milestone_events(*, instance: ProcessInstance) -> list[AuditEvent]:
+    """The case's start and task completions, light (no recorded data): its step bar."""
+    kinds = (AuditEvent.Kind.INSTANCE_STARTED, AuditEvent.Kind.TASK_COMPLETED)
+    return list(
+        instance.events.filter(kind__in=kinds).select_related("actor", "task")
+        .only("kind", "at", "seq", "task__bpmn_id", "actor__username", "actor__first_name",
+              "actor__last_name").order_by("seq")
+    )  # fmt: skip
+
+
 TASK_SCOPES = ("inbox", "mine", "available", "all")
 CASE_STATUSES = tuple(ProcessInstance.Status.values)
 SUSPENDED = ProcessInstance.Status.SUSPENDED
@@ -89,23 +99,7 @@ def _in_scope(tasks: QuerySet[HumanTask], user, scope: str) -> QuerySet[HumanTas
     )
 
 
-def task_list_for_user(
-    *,
-    user,
-    scope: str = "inbox",
-    process: str = "",
-    unit: str = "",
-    overdue: bool = False,
-    search: str = "",
-) -> QuerySet[HumanTask]:
-    """Open tasks, overdue first, then by due time (no due time last).
-
-    ``inbox``: assigned to me, and my roles' unclaimed ones; ``mine``: assigned to me;
-    ``available``: my roles' unclaimed; ``all``: every open task I may see (my roles',
-    claimed or not; supervisors and auditors: everyone's). ``search`` matches the unit or
-    the name of its current owner in the registry.
-    """
-    tasks = _in_scope(HumanTask.objects.filter(status=HumanTask.Status.OPEN), user, scope)
+def _filtered(tasks, *, process="", unit="", overdue=False, search="") -> QuerySet[HumanTask]:
     if process:
         tasks = tasks.filter(process_key=process)
     if unit:
@@ -118,10 +112,53 @@ def task_list_for_user(
             Q(instance__business_key__icontains=search)
             | Q(instance__business_key__in=owners.values("unit__code"))
         )
+    return tasks
+
+
+def _of_steps(steps: dict[str, set[str]]) -> Q:
+    """Tasks of these (process key -> task ids)."""
+    found = Q(pk__in=[])
+    for key, ids in steps.items():
+        found |= Q(process_key=key, bpmn_id__in=sorted(ids))
+    return found
+
+
+def task_list_for_user(
+    *,
+    user,
+    scope: str = "inbox",
+    steps: dict[str, set[str]] | None = None,
+    other_than: dict[str, set[str]] | None = None,
+    **filters,
+) -> QuerySet[HumanTask]:
+    """Open tasks, overdue first, then by due time (no due time last).
+
+    ``inbox``: assigned to me, and my roles' unclaimed ones; ``mine``: assigned to me;
+    ``available``: my roles' unclaimed; ``all``: every open task I may see (my roles',
+    claimed or not; supervisors and auditors: everyone's). ``search`` matches the unit or
+    the name of its current owner in the registry. ``steps``: only these tasks (process
+    key -> task ids: an inbox tab); ``other_than``: all but these.
+    """
+    tasks = _in_scope(HumanTask.objects.filter(status=HumanTask.Status.OPEN), user, scope)
+    tasks = _filtered(tasks, **filters)
+    if steps is not None:
+        tasks = tasks.filter(_of_steps(steps))
+    if other_than is not None:
+        tasks = tasks.exclude(_of_steps(other_than))
     return (
         tasks.select_related("instance", "assignee").defer("instance__state")
         .order_by(F("due_at").asc(nulls_last=True), "created_at", "pk")
     )  # fmt: skip
+
+
+def task_step_counts(*, user, scope: str = "inbox", **filters) -> dict[tuple[str, str], int]:
+    """How many of the open tasks :func:`task_list_for_user` lists are at each step
+    (process key, task id): one query, for the inbox's tabs."""
+    tasks = _filtered(
+        _in_scope(HumanTask.objects.filter(status=HumanTask.Status.OPEN), user, scope), **filters
+    )
+    rows = tasks.order_by().values_list("process_key", "bpmn_id").annotate(n=Count("pk"))
+    return {(key, bpmn_id): n for key, bpmn_id, n in rows}
 
 
 def instance_list_for_user(
@@ -150,14 +187,29 @@ def instance_list_for_user(
 
 
 def can_see_contacts(*, user, instance: ProcessInstance) -> bool:
-    """Owner contact data shows on a case to auditors, to whoever started it, and to whoever
-    has a task in it (of their role, assigned to them, or done by them)."""
+    """Owner contact data shows on a case to auditors, to whoever started it, to whoever
+    has a task in it (of their role, assigned to them, or done by them), and to the
+    supervisor it was escalated to (level 2: 客服主管, level 3: 主管副总经理)."""
     if access.is_auditor(user) or instance.started_by_id == user.pk:
         return True
     roles = access.user_roles(user)
+    if policy.escalated_to(roles, instance.escalation_level):
+        return True
     return HumanTask.objects.filter(
         Q(role__in=roles) | Q(assignee=user) | Q(completed_by=user), instance=instance
     ).exists()
+
+
+def task_contacts_visible(*, user, roles, task: HumanTask) -> bool:
+    """Whether an inbox row may show its case's caller: what :func:`can_see_contacts`
+    answers, judged from the row alone (no query per row), so never more than it: the
+    task is the reader's, or their role's, or the case is theirs as above."""
+    instance = task.instance
+    return (
+        task.assignee_id == user.pk or task.role in roles or access.is_auditor(user)
+        or instance.started_by_id == user.pk
+        or policy.escalated_to(roles, instance.escalation_level)
+    )  # fmt: skip
 
 
 def unit_people(*, code: str) -> list[Resident]:

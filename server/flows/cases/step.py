@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 import engine
-from engine import ProcessSource, StepResult, clock
+from engine import ProcessSource, StepResult, casecard, clock
 from engine.policy import ESCALATION_LEVELS
 from server import operations
 from server.i18n import current_language
@@ -105,6 +105,7 @@ class Step:
         instance.engine_state = result.state
         instance.serializer_version = engine.SERIALIZER_VERSION
         self.result = result
+        self._keep_summary(result)
         ready = {r.id: r for r in result.ready}
         for key, task in list(self.open_tasks.items()):
             if task.status != HumanTask.Status.OPEN:
@@ -138,6 +139,15 @@ class Step:
             instance.completed_at = self.now
             if result.status == ProcessInstance.Status.COMPLETED:
                 self.event(Kind.INSTANCE_COMPLETED, actor=actor)
+
+    def _keep_summary(self, result: StepResult) -> None:
+        """The case keeps its summary's values from the engine's data: written with the
+        step's own update, and only when they changed (the source is cached: it just ran)."""
+        source = source_for(self.instance.definition_id)
+        kept = casecard.values(source, result.data, self.instance.summary)
+        if kept != self.instance.summary:
+            self.instance.summary = kept
+            self.instance_fields.add("summary")
 
     def _effects(self, result: StepResult, actor) -> None:
         """Apply the step's service calls and record the escalations it threw."""

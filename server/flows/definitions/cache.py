@@ -53,3 +53,15 @@ def source_for(definition_id: int) -> ProcessSource:
         with _lock:
             _sources[definition_id] = source
     return source
+
+
+def sources_for(definition_ids) -> dict[int, ProcessSource]:
+    """The sources of several definitions; those not yet kept are read in one query, so a
+    page of rows costs one read at most, and none once the versions are kept."""
+    wanted = set(definition_ids)
+    missing = wanted - _sources.keys()
+    if missing:
+        for definition in ProcessDefinition.objects.filter(pk__in=missing):
+            with _lock:
+                _sources[definition.pk] = definition.source
+    return {pk: _sources[pk] for pk in wanted if pk in _sources}

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from types import SimpleNamespace
+
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
+
+from engine import casecard
 
 from ..errors import NotFound
 from ..models import ProcessDefinition, ProcessDraft, ProcessInstance, ProcessRetirement
@@ -79,28 +84,49 @@ def process_get(*, key: str) -> ProcessDefinition:
     return latest_definition(key)
 
 
-_names_kept: tuple[tuple, dict[str, dict[str, str]]] | None = None
+@dataclass(frozen=True)
+class Catalogue:
+    """What the inbox needs of every deployed process, from its newest version: its names
+    by language, and the stage (milestone key) of each of its tasks, with the stages'
+    tab names in order (engine/casecard.py)."""
+
+    names: dict[str, dict[str, str]]
+    stages: dict[str, dict[str, str]]  # process key -> task id -> stage key
+    tabs: dict[str, dict[str, str]]  # stage key -> its tab's name by language, in order
 
 
-def process_names() -> dict[str, dict[str, str]]:
-    """Each deployed process's names by language (``{"repair": {"zh-hans": ..., "en": ...}}``),
-    from its newest version.
+_kept: tuple[tuple, Catalogue] | None = None
 
-    Kept for the set of newest versions (their ids and content hashes, read by one query
-    without the manifests); manifests are read again only after a deploy, in any process.
-    """
-    global _names_kept
+
+def process_catalogue() -> Catalogue:
+    """Kept for the set of newest versions (their ids and content hashes, read by one query
+    without the manifests); manifests are read again only after a deploy, in any process."""
+    global _kept
     newest: dict[str, tuple[int, str]] = {}
     for key, pk, content_hash in ProcessDefinition.objects.order_by("key", "-version").values_list(
         "key", "pk", "content_hash"
     ):
         newest.setdefault(key, (pk, content_hash))
     stamp = tuple(newest.items())
-    kept = _names_kept
+    kept = _kept
     if kept is not None and kept[0] == stamp:
         return kept[1]
     ids = [pk for pk, _hash in newest.values()]
     manifests = dict(ProcessDefinition.objects.filter(pk__in=ids).values_list("key", "manifest"))
-    names = {key: manifests[key].get("names") or {} for key in newest}
-    _names_kept = (stamp, names)
-    return names
+    catalogue = Catalogue({}, {}, {})
+    for key in newest:
+        catalogue.names[key] = manifests[key].get("names") or {}
+        listed = SimpleNamespace(milestones=manifests[key].get("milestones") or [])
+        for milestone in casecard.milestones(listed):
+            if milestone.waiting:
+                catalogue.tabs.setdefault(milestone.key, milestone.waiting)
+                for task in (*milestone.tasks, *milestone.also):
+                    catalogue.stages.setdefault(key, {})[task] = milestone.key
+    _kept = (stamp, catalogue)
+    return catalogue
+
+
+def process_names() -> dict[str, dict[str, str]]:
+    """Each deployed process's names by language (``{"repair": {"zh-hans": ..., "en": ...}}``),
+    from its newest version."""
+    return process_catalogue().names

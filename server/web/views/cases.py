@@ -18,7 +18,7 @@ from engine.text import pick
 from server.flows import access, presenters
 from server.flows.cases import selectors, services
 from server.flows.definitions import selectors as definitions
-from server.flows.definitions.cache import source_for
+from server.flows.definitions.cache import source_for, sources_for
 from server.flows.errors import Invalid, NotFound, ServiceError
 from server.i18n import current_language
 
@@ -41,12 +41,26 @@ def case_list(request):
     keep = {k: v for k, v in q.items() if k != "page" and v}
     return render(request, "web/cases.html", {
         "rows": [{"case": c, "process": label(names.get(c.process_key, {}), c.process_key),
-                  "status": timeline.status_label(c.status)}
-                 for c in page.object_list],
+                  "status": timeline.status_label(c.status), **_about(c)}
+                 for c in _with_sources(page.object_list)],
         "page": page, "filters": filters, "query": urlencode(keep),
         "processes": sorted((k, label(v, k)) for k, v in names.items()),
         "statuses": [(s, timeline.status_label(s)) for s in selectors.CASE_STATUSES],
     })  # fmt: skip
+
+
+def _with_sources(cases) -> list:
+    cases = list(cases)
+    sources_for({c.definition_id for c in cases})  # one read at most
+    return cases
+
+
+def _about(case) -> dict:
+    """What the case is about, for its row: no contact data (a list is read by many)."""
+    lang = current_language()
+    shown = presenters.summary(case, lang)
+    tags = [{"label": pick(t.label, lang), "alert": t.alert} for t in shown.tags]
+    return {"summary": shown.text, "tags": tags}
 
 
 @login_required
@@ -68,7 +82,7 @@ def case_page(request, instance_id: str):
                     "due_at": t.due_at} for t in selectors.instance_timers(instance=instance)],
         "diagram": presenters.diagram(source, open_tasks, done, lang),
         **_controls(request.user, instance),
-        **case_context(request.user, instance, source, lang),
+        **case_context(request.user, instance, source, lang, open_tasks=open_tasks),
     })  # fmt: skip
 
 

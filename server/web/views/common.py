@@ -7,6 +7,7 @@ from django.http import Http404
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from engine.text import pick
+from server.flows import presenters
 from server.flows.cases import selectors
 from server.flows.errors import NotFound
 from server.i18n import current_language
@@ -71,17 +72,21 @@ def form_context(schema: dict, raw: dict, errors: dict, lang: str) -> dict:
     }
 
 
-def case_context(user, instance, source, lang: str) -> dict:
-    """What the case recorded so far, its unit and people (contact data only for those
-    with a task in it)."""
+def case_context(user, instance, source, lang: str, open_tasks=None) -> dict:
+    """What the case recorded so far, what it is about, its caller, unit and people (contact
+    data only for those the contact rules allow); with ``open_tasks``, its step bar too."""
     contacts = selectors.can_see_contacts(user=user, instance=instance)
     events = selectors.instance_events(instance=instance)
     people = []
     unit_code = instance.business_key
     if contacts and unit_code:
         people = sorted(selectors.unit_people(code=unit_code), key=lambda r: r.kind != "owner")
+    shown = presenters.summary(instance, lang)
     return {
         "contacts": contacts,
         "people": people,
+        "summary": shown,
+        "tags": [{"label": pick(t.label, lang), "alert": t.alert} for t in shown.tags],
         "timeline": timeline.entries(events, source, lang, contacts=contacts),
+        "steps": None if open_tasks is None else timeline.steps(source, events, open_tasks, lang),
     }

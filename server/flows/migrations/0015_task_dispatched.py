@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('flows', '0013_case_suspension'),
+        ('flows', '0014_case_summary'),
     ]
 
     operations = [
