@@ -226,3 +226,16 @@ def test_chinese_pages_have_no_english_of_the_product_s_own(world, users, client
                     leaks.append(f"{url}: {text[:80]}")
     assert read >= 6, "too few pages answered to judge"
     assert not leaks, "untranslated:\n" + "\n".join(sorted(set(leaks)))
+
+
+def test_every_notification_s_english_half_is_english(world):
+    from server.flows.models import Notification
+    from server.flows.notifications import messages
+
+    sent = list(Notification.objects.all())
+    assert sent, "the walk's cases escalated: there are notifications to read"
+    for n in sent:
+        en = messages.render(n, "en")
+        assert not CJK.search(en.subject + en.body), (en.subject, en.body)
+        zh = messages.render(n, "zh-hans")
+        assert CJK.search(zh.subject)
