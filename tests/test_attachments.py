@@ -208,6 +208,10 @@ def test_the_task_page_takes_uploads_as_files_and_names_the_field_it_refuses(
     client.force_login(users["technician"])
     page = f"/tasks/{task.pk}/"
     form = {"outcome": "done", "work_done": "更换阀芯"}
+    # Without JavaScript the pad stays hidden and the signature is a file like the others.
+    blank = client.get(page).content.decode()
+    assert '<div class="signature" data-signature hidden>' in blank
+    assert '<input type="file" name="owner_signature"' in blank
     html = SimpleUploadedFile("x.html", b"<html><script></script></html>", "text/html")
     answer = client.post(page, {**form, "after_photos": [html]}, HTTP_ACCEPT_LANGUAGE="en")
     assert 'id="e-after_photos"' in answer.content.decode()
