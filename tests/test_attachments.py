@@ -235,3 +235,20 @@ def test_the_task_page_takes_uploads_as_files_and_names_the_field_it_refuses(
     # The case page shows the photo as a thumbnail linked to the file.
     case_page = client.get(f"/cases/{at_work.id}/").content.decode()
     assert f'<img class="thumb" src="/files/{kept.pk}/"' in case_page
+
+
+def test_s3_storage_is_chosen_by_the_environment_alone(monkeypatch):
+    from django.utils.module_loading import import_string
+
+    from server import settings as site
+
+    assert site._attachment_storage()["BACKEND"].endswith("FileSystemStorage")
+    monkeypatch.setenv("PROPFLOW_S3_BUCKET", "propflow-files")
+    monkeypatch.setenv("PROPFLOW_S3_ENDPOINT_URL", "https://minio.internal:9000")
+    monkeypatch.setenv("PROPFLOW_S3_REGION", "cn-east-1")
+    config = site._attachment_storage()
+    storage = import_string(config["BACKEND"])(**config["OPTIONS"])  # no request made
+    assert (storage.bucket_name, storage.endpoint_url, storage.region_name) == (
+        "propflow-files", "https://minio.internal:9000", "cn-east-1",
+    )  # fmt: skip
+    assert (storage.location, storage.default_acl) == ("attachments", "private")
