@@ -14,7 +14,8 @@ import importlib
 from typing import TYPE_CHECKING
 
 _EXPORTS = {
-    "EngineError": "errors", "MigrationRefused": "errors", "ProcessInvalid": "errors",
+    "EngineError": "errors", "HandBackUnavailable": "errors", "MigrationRefused": "errors",
+    "ProcessInvalid": "errors",
     "ScriptFailed": "errors",
     "ScriptRefused": "errors", "ScriptStopped": "errors", "StateVersionUnsupported": "errors",
     "TaskNotReady": "errors", "schema_problems": "forms", "validate_form": "forms",
@@ -26,7 +27,8 @@ _EXPORTS = {
     "package_zip": "registry",
 }  # fmt: skip
 __all__ = [
-    "SERIALIZER_VERSION", "Engine", "EngineError", "MigrationRefused", "ProcessInvalid",
+    "SERIALIZER_VERSION", "Engine", "EngineError", "HandBackUnavailable", "MigrationRefused",
+    "ProcessInvalid",
     "ProcessSource",
     "ReadyTask", "ScriptFailed", "ScriptRefused", "ScriptStopped", "StateVersionUnsupported",
     "StepResult", "TaskNotReady", "WaitingTimer", "discover", "load_package", "problems",
@@ -47,6 +49,7 @@ def __getattr__(name: str):
 if TYPE_CHECKING:
     from .errors import (
         EngineError,
+        HandBackUnavailable,
         MigrationRefused,
         ProcessInvalid,
         ScriptFailed,

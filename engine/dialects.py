@@ -10,7 +10,11 @@ it is the same for every parse of the same content. What it does, element by ele
   ``assignmentDefinition``), else its lane, each through the manifest's role map (a
   group or lane named as a role key needs no entry), else the default role; the role
   is written as the spiff property ``propflowRole``;
-- ``camunda:assignee`` naming a user: the property ``propflowAssignee``;
+- ``camunda:assignee`` naming a user: the property ``propflowAssignee``; an expression
+  (``${technician}``, Zeebe's ``=technician``) naming a variable that holds a username:
+  the property ``propflowAssigneeExpression``, read when the task appears;
+- ``camunda:initiator`` on the start event: the property ``propflowInitiator``, the
+  variable that receives the username of who started the case;
 - ``camunda:formKey`` / ``formRef`` / Zeebe's ``formDefinition``: the form file the
   manifest maps it to, or the package file of that name;
 - timer values written bare, as the BPMN standard does (``PT5M``, ``R3/PT1H``, a
@@ -49,6 +53,8 @@ DUE_JUEL = re.compile(
     r"^\$\{\s*dateTime\(\)\.plus(Minutes|Hours|Days|Weeks)\((\d{1,4})\)(\.toDate\(\))?\s*\}$"
 )
 ASSIGNEE_PROPERTY = "propflowAssignee"
+ASSIGNEE_EXPRESSION = "propflowAssigneeExpression"  # Python, on the task's data
+INITIATOR_PROPERTY = "propflowInitiator"  # on the start event: the starter's variable
 FORM_PROPERTY = "formJsonSchemaFilename"
 MANUAL_PREFIX = "manual:"
 
@@ -246,6 +252,7 @@ class _Translator:
         that waits for a message, signal, time or condition would never begin: it is read as
         a plain start, said so. Event subprocesses keep theirs."""
         for start in process.findall(f"{{{BPMN}}}startEvent"):
+            self.initiator(start)
             for definition in list(start):
                 kind = _local(definition)
                 if kind in {"messageEventDefinition", "signalEventDefinition",
@@ -298,6 +305,37 @@ class _Translator:
             self.hooks(el)
 
     # -- human tasks ---------------------------------------------------------------------
+    def assignee(self, el) -> None:
+        """A named user, or an expression naming the variable that holds one (the
+        technician a dispatcher chose): the task goes to that person when it appears."""
+        text = _camunda(el, "assignee")
+        zeebe = _zeebe(el, "assignmentDefinition")
+        text = (text or (zeebe.get("assignee") if zeebe is not None else None) or "").strip()
+        if not text:
+            return
+        if not juel.is_juel(text) and not juel.is_feel(text):
+            _set_property(el, ASSIGNEE_PROPERTY, text)
+            return
+        try:
+            python = juel.to_python(text)
+        except juel.NotTranslatable as err:
+            self.warn(
+                el,
+                gettext_noop(
+                    "assignee %(assignee)r cannot be read (%(reason)s) and is ignored: the "
+                    "task goes to its role's inbox"
+                ),
+                assignee=text,
+                reason=err,
+            )
+            return
+        _set_property(el, ASSIGNEE_EXPRESSION, python)
+
+    def initiator(self, start) -> None:
+        variable = (_camunda(start, "initiator") or "").strip()
+        if variable and INITIATOR_PROPERTY not in _spiff_properties(start):
+            _set_property(start, INITIATOR_PROPERTY, variable)
+
     def role(self, el, lanes) -> str | None:
         groups = _camunda(el, "candidateGroups")
         zeebe = _zeebe(el, "assignmentDefinition")
@@ -359,20 +397,7 @@ class _Translator:
             role = self.role(el, lanes)
             if role:
                 _set_property(el, ROLE_PROPERTY, role)
-        assignee = _camunda(el, "assignee")
-        zeebe = _zeebe(el, "assignmentDefinition")
-        assignee = assignee or (zeebe.get("assignee") if zeebe is not None else None)
-        if assignee and not juel.is_juel(assignee) and not assignee.startswith("="):
-            _set_property(el, ASSIGNEE_PROPERTY, assignee)
-        elif assignee:
-            self.warn(
-                el,
-                gettext_noop(
-                    "assignee %(assignee)r is an expression and is ignored: the task "
-                    "goes to its role's inbox"
-                ),
-                assignee=assignee,
-            )
+        self.assignee(el)
         if FORM_PROPERTY not in props:
             self.form(el)
         if _camunda(el, "dueDate") and DUE_IN not in props and DUE_AT not in props:
@@ -495,19 +520,9 @@ class _Translator:
                 ),
                 language=language,
             )
-        elif juel.is_juel(text):
+        elif juel.is_juel(text) or juel.is_feel(text):  # Zeebe writes FEEL: the simple part
             try:
-                el.text = juel.translate(text)
-            except juel.NotTranslatable as err:
-                self.problem(
-                    owner,
-                    gettext_noop("condition %(text)r cannot be read: %(reason)s"),
-                    text=text,
-                    reason=err,
-                )
-        elif juel.is_feel(text):  # Zeebe writes FEEL: the simple part is translated
-            try:
-                el.text = juel.translate_feel(text)
+                el.text = juel.to_python(text)
             except juel.NotTranslatable as err:
                 self.problem(
                     owner,

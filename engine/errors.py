@@ -48,3 +48,7 @@ class MigrationRefused(EngineError):
     def __init__(self, reasons: list[str]):
         self.reasons = list(reasons)
         super().__init__(" ".join(self.reasons))
+
+
+class HandBackUnavailable(EngineError):
+    """The task's diagram gives it no way back (no ``hand_back`` message boundary event)."""

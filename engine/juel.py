@@ -132,3 +132,8 @@ def translate_feel(text: str) -> str:
     if not out:
         raise NotTranslatable("the expression is empty")
     return " ".join(out).replace("( ", "(").replace(" )", ")")
+
+
+def to_python(text: str) -> str:
+    """The Python for a JUEL ``${...}`` or a FEEL ``=...`` expression, or NotTranslatable."""
+    return translate(text) if is_juel(text) else translate_feel(text)

@@ -22,7 +22,9 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
     WorkflowConverter,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -31,6 +33,7 @@ from SpiffWorkflow.util.task import TaskState
 from . import clock, dialects, helpers, migration, operations
 from .errors import (
     EngineError,
+    HandBackUnavailable,
     MigrationRefused,
     ScriptFailed,
     ScriptRefused,
@@ -121,6 +124,7 @@ def _form_names(task_spec) -> tuple[str | None, str | None]:
 
 
 READY_AT = "propflow_ready_at"
+HAND_BACK = "hand_back"  # the message a task's boundary event catches to give it back
 
 
 def _stamp_ready(wf: BpmnWorkflow) -> None:
@@ -177,6 +181,30 @@ def _attached_to(timer_task) -> str | None:
     for sibling in parent.children:
         if sibling is not timer_task and sibling.task_spec.manual:
             return str(sibling.id)
+    return None
+
+
+def _hand_back_event(task):
+    """The waiting message boundary event named ``hand_back`` on ``task``: the diagram's
+    way back to whoever gave the task out (a technician's job back to dispatch)."""
+    parent = task.parent
+    if parent is None or not parent.task_spec.name.endswith("BoundaryEventSplit"):
+        return None
+    for sibling in parent.children:
+        definition = getattr(sibling.task_spec, "event_definition", None)
+        if (sibling.state == TaskState.WAITING and isinstance(definition, MessageEventDefinition)
+                and definition.name == HAND_BACK):  # fmt: skip
+            return sibling
+    return None
+
+
+def _initiator(compiled: CompiledProcess) -> str | None:
+    """The variable the start event names for who started the case (camunda:initiator)."""
+    for spec in compiled.spec.task_specs.values():
+        if type(spec).__name__ == "StartEvent" and (name := _properties(spec).get(
+            dialects.INITIATOR_PROPERTY
+        )):  # fmt: skip
+            return name
     return None
 
 
@@ -322,13 +350,27 @@ class Engine:
                 lane=spec.lane,
                 role=_properties(spec).get(dialects.ROLE_PROPERTY)
                 or (source.lanes.get(spec.lane) if spec.lane else None),
-                assignee=_properties(spec).get(dialects.ASSIGNEE_PROPERTY),
+                assignee=self._assignee(task),
+                hand_back=_hand_back_event(task) is not None,
                 form=form,
                 ui_form=ui_form,
                 documentation=(spec.extensions or {}).get("instructionsForEndUser")
                 or spec.documentation,
                 due=due.get(str(task.id)),
             )
+
+    def _assignee(self, task) -> str | None:
+        """The username the diagram gives the task: named, or held by the variable its
+        expression reads (``${technician}``); None (its role's inbox) when that is unset."""
+        props = _properties(task.task_spec)
+        expression = props.get(dialects.ASSIGNEE_EXPRESSION)
+        if not expression:
+            return props.get(dialects.ASSIGNEE_PROPERTY)
+        try:
+            value = self.script_engine.evaluate(task, expression)
+        except Exception:  # noqa: BLE001 - an unset variable leaves the task to its role
+            return None
+        return value.strip() if isinstance(value, str) and value.strip() else None
 
     def _timers(self, wf: BpmnWorkflow) -> Iterable[WaitingTimer]:
         for task in wf.event_manager.tasks.values():
@@ -378,11 +420,18 @@ class Engine:
                 )
 
     # -- the verbs ----------------------------------------------------------------
-    def start(self, source: ProcessSource, data: dict | None = None) -> StepResult:
+    def start(
+        self, source: ProcessSource, data: dict | None = None, started_by: str | None = None
+    ) -> StepResult:
+        """A new instance with the start form's ``data``; ``started_by`` (a username) goes
+        into the variable the start event's ``camunda:initiator`` names, if it names one."""
         compiled = self.compiled(source)
         wf = BpmnWorkflow(
             compiled.spec, compiled.subprocess_specs, script_engine=self.script_engine
         )
+        initiator = _initiator(compiled)
+        if initiator and started_by:
+            data = {**(data or {}), initiator: started_by}
         wf.task_tree.data.update(data or {})
         for task in wf.get_tasks(state=TaskState.READY):
             task.data.update(data or {})
@@ -407,6 +456,28 @@ class Engine:
 
         def step():
             task.run()
+            wf.do_engine_steps()
+            wf.refresh_timers()
+
+        effects, thrown = self._run(wf, step)
+        return self._result(source, wf, (), effects, thrown, before)
+
+    def hand_back(self, source: ProcessSource, state: str, task_id: str, data: dict) -> StepResult:
+        """Give the ready ``task_id`` back the way its diagram says (its ``hand_back``
+        message boundary event), with ``data`` (the reason) carried along that path;
+        :class:`HandBackUnavailable` when the diagram gives it no way back."""
+        wf = self._load(source, state)
+        task = wf.get_task_from_id(UUID(task_id))
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(f"Task {task_id} is not ready to be handed back")
+        boundary = _hand_back_event(task)
+        if boundary is None:
+            raise HandBackUnavailable(f"Task {task_id} has no way back in its diagram")
+        before = tuple(self._timers(wf))
+
+        def step():
+            wf.send_event(BpmnEvent(boundary.task_spec.event_definition, {}))
+            boundary.set_data(**data)
             wf.do_engine_steps()
             wf.refresh_timers()
 

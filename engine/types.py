@@ -21,7 +21,8 @@ class ReadyTask:
     documentation: str | None
     due: datetime | None = None  # the earliest timer on the task's boundary, reminders aside
     name_en: str | None = None  # the manifest's English gloss
-    assignee: str | None = None  # the username the diagram names (camunda:assignee)
+    assignee: str | None = None  # the username the diagram gives it (camunda:assignee)
+    hand_back: bool = False  # its diagram gives it a way back (a hand_back boundary message)
 
 
 @dataclass(frozen=True)

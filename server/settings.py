@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "server.estate",
     "server.flows",
     "server.files",
+    "server.staff",
     "server.web",
 ]
 

@@ -372,7 +372,7 @@ def repair_case(db, users):
                 at=local("2026-11-23 09:00"))  # fmt: skip
     case.advance_to(local("2026-11-23 09:12"))
     case.complete("dispatch_urgent", as_="dispatcher",
-                  data={"technician": "李师傅", "requirements": "立即处理"})  # fmt: skip
+                  data={"technician": "technician", "requirements": "立即处理"})  # fmt: skip
     case.complete("arrive", as_="technician")
     case.complete("repair_work", as_="technician", data=DONE)
     return case

@@ -37,6 +37,7 @@ class Endpoint:
             "key": "two_step",
             "version": 1,
             "file": getattr(case, "file", uuid4()),  # set by _file
+            "username": "technician",
             **changes,
         }
         return "/api/" + self.path.format(**ids)
@@ -187,6 +188,10 @@ ENDPOINTS = {
         "post", "tasks/{task}/unclaim/", ok=("cs_supervisor", 200), denied=("technician", 404),
         before=_claim,
     ),
+    "tasks_hand_back": Endpoint(
+        "post", "tasks/{task}/hand-back/", ok=("cs_supervisor", 200),
+        denied=("technician", 404), body={"reason": "交班"}, before=_claim,
+    ),
     "tasks_assign": Endpoint(
         "post", "tasks/{task}/assign/", ok=("property_manager", 200), denied=("auditor", 403),
         body=lambda case: {"assignee": case.users["cs_supervisor"].pk},
@@ -203,6 +208,14 @@ ENDPOINTS = {
     "files_retrieve": Endpoint(
         "get", "files/{file}/", ok=("frontdesk", 200), denied=("technician", 404),
         before=_file, content_type="image/png",
+    ),
+    "staff_list": Endpoint("get", "staff/", ok=("dispatcher", 200), denied=("nobody", 403)),
+    "staff_retrieve": Endpoint(
+        "get", "staff/{username}/", ok=("frontdesk", 200), denied=("nobody", 403)
+    ),
+    "staff_update": Endpoint(
+        "post", "staff/{username}/", ok=("cs_supervisor", 200), denied=("dispatcher", 403),
+        body={"on_duty": False},
     ),
     "notifications_list": Endpoint("get", "notifications/", ok=("cs_supervisor", 200)),
     "notifications_read": Endpoint(

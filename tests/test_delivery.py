@@ -111,7 +111,7 @@ def test_two_steps_at_one_frozen_moment_give_each_notification_one_delivery(two_
     case.advance_to(local("2026-11-23 09:12"))  # late dispatch: a notice to each supervisor
     # At the same moment the case goes on to an escalation to the same people.
     case.complete("dispatch_urgent", as_="dispatcher",
-                  data={"technician": "李", "requirements": "-"})  # fmt: skip
+                  data={"technician": "technician", "requirements": "-"})  # fmt: skip
     case.complete("arrive", as_="technician")
     case.complete("repair_work", as_="technician",
                   data={"outcome": "cannot_handle", "work_done": "需要专业电工"})  # fmt: skip

@@ -64,7 +64,7 @@ def test_a_late_urgent_dispatch_notifies_the_supervisors_with_unit_task_and_late
 
 def test_a_level_2_escalation_also_notifies_the_late_tasks_assignee(urgent, users):
     urgent.complete("dispatch_urgent", as_="dispatcher", data={
-        "technician": "李师傅", "requirements": "立即处理",
+        "technician": "technician", "requirements": "立即处理",
     })  # fmt: skip
     services.task_claim(task_id=urgent.task("arrive").pk, user=users["technician"])
 
@@ -84,7 +84,7 @@ def test_a_level_2_escalation_also_notifies_the_late_tasks_assignee(urgent, user
 
 def test_an_escalation_by_a_persons_decision_points_at_the_task_it_gives_the_role(urgent):
     urgent.complete("dispatch_urgent", as_="dispatcher", data={
-        "technician": "李", "requirements": "-",
+        "technician": "technician", "requirements": "-",
     })  # fmt: skip
     urgent.complete("arrive", as_="technician")
     urgent.complete("repair_work", as_="technician",
@@ -206,7 +206,7 @@ def test_the_words_come_from_the_catalogue_in_the_language_asked_whatever_the_ac
     urgent, users
 ):
     urgent.complete("dispatch_urgent", as_="dispatcher", data={
-        "technician": "李师傅", "requirements": "立即处理",
+        "technician": "technician", "requirements": "立即处理",
     })  # fmt: skip
     services.task_claim(task_id=urgent.task("arrive").pk, user=users["technician"])
     urgent.advance_to(local("2026-11-23 10:35"))  # arrival was due at 09:30

@@ -147,17 +147,18 @@ def test_a_supervisor_reassigns_a_task_to_a_holder_of_its_role(web, users):
     other = User.objects.create_user("desk2", password="pw")
     other.groups.add(Group.objects.get(name="frontdesk"))
     task = complaint(users).task("screen")
+    receiver = users["frontdesk"].pk  # the first receiver holds it (首位责任制)
     assert (
         web("frontdesk").post(f"/tasks/{task.pk}/assign/", {"assignee": other.pk}).status_code
         == 302
     )
-    assert HumanTask.objects.get(pk=task.pk).assignee_id is None  # not a supervisor: refused
+    assert HumanTask.objects.get(pk=task.pk).assignee_id == receiver  # not a supervisor
     boss = web("cs_supervisor")
     assert (
         boss.post(f"/tasks/{task.pk}/assign/", {"assignee": users["technician"].pk}).status_code
         == 302
     )
-    assert HumanTask.objects.get(pk=task.pk).assignee_id is None  # not a front-desk holder
+    assert HumanTask.objects.get(pk=task.pk).assignee_id == receiver  # not a front-desk holder
     boss.post(f"/tasks/{task.pk}/assign/", {"assignee": other.pk})
     assert HumanTask.objects.get(pk=task.pk).assignee_id == other.pk
     assert "desk2" in boss.get(f"/cases/{task.instance_id}/").content.decode()

@@ -1,5 +1,5 @@
-"""``/api/tasks/``: the inbox, a task with its form, and working it (claim, hand back,
-reassign, complete).
+"""``/api/tasks/``: the inbox, a task with its form, and working it (claim, put back,
+hand back, reassign, complete).
 
 A task the caller may not see answers 404 exactly like one that does not exist; the
 services check that under the case's lock, and each action answers the task as the
@@ -17,8 +17,10 @@ from server.flows.cases import selectors, services
 from server.flows.definitions import selectors as definitions
 from server.flows.definitions.cache import source_for
 from server.flows.models import HumanTask
+from server.staff import selectors as staff
 
 from .base import TASK_ID, Api, body, valid
+from .cases import ReasonSerializer
 from .errors import answers
 from .fields import (
     ROLES,
@@ -59,6 +61,14 @@ class TaskSerializer(serializers.Serializer):
         help_text="The highest escalation the case reached: 0 none, 2 客服主管, 3 主管副总经理.",
     )
     overdue = serializers.SerializerMethodField(help_text="Open and past its due time.")
+    dispatched = serializers.BooleanField(
+        help_text="Given to its assignee by name by the process (the technician a dispatcher "
+        "chose, a complaint's first receiver): it stays theirs and never goes back to the pool."
+    )
+    hand_back = serializers.BooleanField(
+        help_text="Its process gives it a way back (`POST .../hand-back/` with a reason: a job "
+        "goes back to dispatch)."
+    )
 
     class Meta:
         ref_name = "Task"
@@ -90,7 +100,10 @@ class TaskDetailSerializer(TaskSerializer):
         ref_name = "TaskDetail"
 
     def get_form(self, task) -> dict | None:
-        return source_for(task.instance.definition_id).forms.get(task.form) if task.form else None
+        """The form, its staff pickers (``x-lookup: staff``) filled from today's roster."""
+        if not task.form:
+            return None
+        return staff.with_choices(source_for(task.instance.definition_id).forms.get(task.form))
 
     def get_ui_form(self, task) -> dict | None:
         if not task.ui_form:
@@ -165,7 +178,9 @@ class TaskClaimApi(Api):
 class TaskUnclaimApi(Api):
     @extend_schema(
         operation_id="tasks_unclaim",
-        summary="Hand back a task you claimed",
+        summary="Put a task you claimed back in its role's pool",
+        description="Not for a task given to you by name (`dispatched`): hand that back with a "
+        "reason (`.../hand-back/`).",
         tags=["tasks"],
         parameters=[TASK_ID],
         request=None,
@@ -173,6 +188,28 @@ class TaskUnclaimApi(Api):
     )
     def post(self, request, task_id: str):
         return task_answer(services.task_unclaim(task_id=task_id, user=request.user))
+
+
+class TaskHandBackApi(Api):
+    InputSerializer = ReasonSerializer  # the reason is recorded; one of only spaces refused
+
+    @extend_schema(
+        operation_id="tasks_hand_back",
+        summary="Hand back a task you hold, saying why (退回)",
+        description="A task whose process gives it a way back (`hand_back`: a technician's job) "
+        "goes back that way, to dispatch, with the reason on the case's timeline and in its "
+        "data; a task you claimed from your role's pool goes back to the pool; a task given to "
+        "you by name with no way back answers 409. A work order is never refused, only "
+        "handed back.",
+        tags=["tasks"],
+        parameters=[TASK_ID],
+        request=InputSerializer,
+        responses=answers(TaskSerializer, 400, 404, 409, 415, 422),
+    )
+    def post(self, request, task_id: str):
+        hand = body(request, self.InputSerializer)
+        done = services.task_hand_back(task_id=task_id, user=request.user, reason=hand["reason"])
+        return task_answer(done)
 
 
 class TaskAssignApi(Api):

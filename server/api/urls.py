@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import auth, cases, files, notifications, processes, studio, tasks, units
+from . import auth, cases, files, notifications, processes, staff, studio, tasks, units
 
 urlpatterns = [
     path("auth/token/", auth.TokenApi.as_view()),
@@ -31,10 +31,13 @@ urlpatterns = [
     path("tasks/<str:task_id>/", tasks.TaskDetailApi.as_view()),
     path("tasks/<str:task_id>/claim/", tasks.TaskClaimApi.as_view()),
     path("tasks/<str:task_id>/unclaim/", tasks.TaskUnclaimApi.as_view()),
+    path("tasks/<str:task_id>/hand-back/", tasks.TaskHandBackApi.as_view()),
     path("tasks/<str:task_id>/assign/", tasks.TaskAssignApi.as_view()),
     path("tasks/<str:task_id>/complete/", tasks.TaskCompleteApi.as_view()),
     path("units/", units.UnitListApi.as_view()),
     path("files/<str:file_id>/", files.FileApi.as_view()),
+    path("staff/", staff.StaffListApi.as_view()),
+    path("staff/<str:username>/", staff.StaffDetailApi.as_view()),
     path("notifications/", notifications.NotificationListApi.as_view()),
     path("notifications/read/", notifications.NotificationReadApi.as_view()),
 ]

@@ -66,7 +66,7 @@ def _repairs(now: datetime) -> None:
         ).then(
             "dispatch_urgent",
             "dispatcher",
-            {"technician": "李师傅", "requirements": "立即关阀抢修"},
+            {"technician": "technician2", "requirements": "立即关阀抢修"},
         )
     )
     # An ordinary one waiting for the dispatcher.
@@ -104,7 +104,7 @@ def _repairs(now: datetime) -> None:
             "dispatch",
             "dispatcher",
             {
-                "technician": "王师傅",
+                "technician": "technician",
                 "requirements": "带锁芯",
                 "appointment_at": (now - timedelta(days=3, hours=-3)).isoformat(),
             },

@@ -158,6 +158,11 @@ class HumanTask(models.Model):
         related_name="+", db_index=False,
     )  # fmt: skip
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    # Given to a named person by the process (the technician a dispatcher chose, a
+    # complaint's first receiver): it stays theirs, never goes back to the role's pool.
+    dispatched = models.BooleanField(default=False)
+    # Its diagram gives it a way back (a ``hand_back`` boundary message: back to dispatch).
+    hand_back = models.BooleanField(default=False)
     due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -301,6 +306,7 @@ class AuditEvent(models.Model):
         TASK_CLAIMED = "task_claimed"
         TASK_UNCLAIMED = "task_unclaimed"
         TASK_ASSIGNED = "task_assigned"  # by a supervisor, to a holder of the task's role
+        TASK_HANDED_BACK = "task_handed_back"  # by its holder, with a reason: back to dispatch
         TASK_COMPLETED = "task_completed"
         TASK_CANCELLED = "task_cancelled"
         TIMER_FIRED = "timer_fired"

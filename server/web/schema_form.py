@@ -10,6 +10,7 @@ not be read as a number; uploaded files come back as kept attachments.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from server.files.services import data_url
 KEPT = ".kept"  # suffix of the inputs that carry files uploaded by an earlier submit
 DRAWN = ".drawn"  # suffix of the input the signature pad writes its PNG into
 BLANK_ROWS = 2  # empty rows offered under a list's filled ones
+UNIT_LOOKUP = "/api/units/"  # what a unit field (x-lookup: units) searches as one types
 
 
 def label(node: dict, language: str, key: str = "title") -> str:
@@ -114,6 +116,14 @@ def _attrs(node: dict, widget: str) -> dict[str, Any]:
         attrs["inputmode"] = "tel"
     if widget in ("file", "files", "signature"):
         attrs["accept"] = "image/*" if node.get("x-widget") == "signature" else "image/*,.pdf"
+    if widget == "text" and node.get("x-lookup") == "units":
+        # Search-as-you-type against GET /api/units/ (static/web/lookup.js); choosing a unit
+        # fills the fields the form names from its owner file, which stay editable.
+        attrs.update({"data-lookup": UNIT_LOOKUP, "autocomplete": "off", "role": "combobox",
+                      "aria-autocomplete": "list", "aria-expanded": "false"})  # fmt: skip
+        fills = node.get("x-lookup-fills")
+        if isinstance(fills, dict):
+            attrs["data-fills"] = json.dumps(fills)
     return attrs
 
 
@@ -124,10 +134,18 @@ def fields(
     return _fields(schema, "", raw, errors, language)
 
 
+def properties(schema: dict) -> list[tuple[str, Any]]:
+    """The schema's fields in the order the form shows them: its ``x-order`` first (a form
+    stored as JSONB loses the order it was written in), then the rest as they come."""
+    props = schema.get("properties") or {}
+    order = [k for k in schema.get("x-order") or () if isinstance(k, str) and k in props]
+    return [(k, props[k]) for k in order] + [(k, v) for k, v in props.items() if k not in order]
+
+
 def _fields(schema, prefix, raw, errors, language) -> list[Field]:
     required = set(schema.get("required") or ())
     out = []
-    for key, node in (schema.get("properties") or {}).items():
+    for key, node in properties(schema):
         if not isinstance(node, dict):
             continue
         name = f"{prefix}{key}"
@@ -363,8 +381,9 @@ def describe(
     """Recorded form data as labelled lines in ``language``; fields in ``hide`` (top-level
     names) show as withheld."""
     props = (schema or {}).get("properties") or {}
+    rank = {key: i for i, (key, _node) in enumerate(properties(schema or {}))}
     out = []
-    for key, value in data.items():
+    for key, value in sorted(data.items(), key=lambda kv: rank.get(kv[0], len(rank))):
         node = props.get(key) if isinstance(props.get(key), dict) else {}
         shown = Shown(label=label(node, language) or key)
         if key in hide:

@@ -80,12 +80,21 @@ def _entry(event, data: dict, language: str) -> Entry:
     match event.kind:
         case Kind.INSTANCE_STARTED:
             entry.title = _("Case started")
+        case Kind.TASK_CREATED if data.get("assignee"):
+            entry.title = _("New task “%(task)s” for %(role)s, given to %(who)s") % {
+                "task": task, "role": role, "who": data["assignee"],
+            }  # fmt: skip
         case Kind.TASK_CREATED:
             entry.title = _("New task “%(task)s” for %(role)s") % {"task": task, "role": role}
         case Kind.TASK_CLAIMED:
             entry.title = _("Claimed “%(task)s”") % {"task": task}
         case Kind.TASK_UNCLAIMED:
-            entry.title = _("Handed back “%(task)s”") % {"task": task}
+            entry.title = _("Put “%(task)s” back in the pool") % {"task": task}
+            entry.detail = str(data.get("reason", ""))
+        case Kind.TASK_HANDED_BACK:
+            entry.title = _("Handed “%(task)s” back, saying why") % {"task": task}
+            entry.detail = str(data.get("reason", ""))
+            entry.important = True
         case Kind.TASK_ASSIGNED:
             entry.title = _("Reassigned “%(task)s”") % {"task": task}
         case Kind.TASK_COMPLETED:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import cases, files, inbox, library, notifications, start, studio, tasks
+from .views import cases, files, inbox, library, notifications, roster, start, studio, tasks
 
 app_name = "web"
 
@@ -12,7 +12,10 @@ urlpatterns = [
     path("tasks/<uuid:task_id>/", tasks.task_page, name="task"),
     path("tasks/<uuid:task_id>/claim/", inbox.task_claim, name="task_claim"),
     path("tasks/<uuid:task_id>/unclaim/", inbox.task_unclaim, name="task_unclaim"),
+    path("tasks/<uuid:task_id>/hand-back/", inbox.task_hand_back, name="task_hand_back"),
     path("tasks/<uuid:task_id>/assign/", inbox.task_assign, name="task_assign"),
+    path("roster/", roster.roster_page, name="roster"),
+    path("roster/<str:username>/", roster.roster_change, name="roster_change"),
     path("start/", start.start_menu, name="start"),
     path("start/<slug:key>/", start.start_form, name="start_form"),
     path("cases/", cases.case_list, name="cases"),

@@ -1,5 +1,5 @@
 """The verbs on cases and tasks: start, fire timers, cancel (terminate), suspend, resume,
-move to another version; claim, unclaim, assign, complete.
+move to another version; claim, unclaim, hand back, assign, complete.
 
 Each is one step through :mod:`.step`, the one write path.
 """
@@ -57,7 +57,7 @@ def instance_start(*, process_key: str, started_by, data: dict | None) -> Proces
     )  # fmt: skip
     write = Step(instance, [], now)
     data = write.attach(source, source.start_form, data, prepared)
-    result = engine_step(get_engine().start, source, data)
+    result = engine_step(get_engine().start, source, data, started_by.get_username())
     with transaction.atomic(durable=True):
         write.event(Kind.INSTANCE_STARTED, actor=started_by, data={"data": data})
         write.apply(result, actor=started_by)
@@ -256,7 +256,8 @@ def task_claim(*, task_id: UUID, user) -> HumanTask:
     with locked(task_id=task_id) as write:
         task = task_under_lock(write, task_id)
         if task.assignee_id == user.pk and task.status == HumanTask.Status.OPEN:
-            return task  # claiming twice is harmless
+            access.check_open(user, task)  # a suspended case's task takes no claim
+            return task  # claiming twice (or a task given to you by name) is harmless
         access.check_can_act(user, task)
         write.change_task(task, assignee=user)
         write.event(Kind.TASK_CLAIMED, actor=user, task=task)
@@ -270,8 +271,62 @@ def task_unclaim(*, task_id: UUID, user) -> HumanTask:
         access.check_open(user, task)
         if task.assignee_id != user.pk:
             raise Conflict(_("Task %(id)s is not claimed by you.") % {"id": task_id})
+        if task.dispatched:
+            raise Conflict(
+                _(
+                    "Task %(id)s was given to you by name, so it does not go back to the pool: "
+                    "hand it back with a reason instead."
+                )
+                % {"id": task_id}
+            )
         write.change_task(task, assignee=None)
         write.event(Kind.TASK_UNCLAIMED, actor=user, task=task)
+    return task
+
+
+HAND_BACK_REASON_MAX = 2000
+
+
+def task_hand_back(*, task_id: UUID, user, reason: str) -> HumanTask:
+    """Its holder gives a task back, saying why (退回; a work order is never refused).
+
+    A task whose diagram has a way back (a ``hand_back`` boundary message, e.g. a job back
+    to dispatch) takes it, the reason carried into the case's data; a task claimed from
+    its role's pool goes back to the pool; one given by name with no way back stays.
+    """
+    task_id = access.task_uuid(task_id)
+    reason = (reason or "").strip()
+    if not reason or len(reason) > HAND_BACK_REASON_MAX:
+        message = (
+            _("Say why you hand it back.")
+            if not reason
+            else _("Keep the reason under %(n)s characters.") % {"n": HAND_BACK_REASON_MAX}
+        )
+        raise Invalid(message, {"reason": [message]})
+    with locked(task_id=task_id) as write:
+        task = task_under_lock(write, task_id)
+        access.check_open(user, task)
+        if task.assignee_id != user.pk:
+            raise Conflict(_("Task %(id)s is not yours to hand back.") % {"id": task_id})
+        if task.hand_back:
+            source = source_for(write.instance.definition_id)
+            data = {"hand_back_reason": reason, "handed_back_by": user.get_username()}
+            result = engine_step(
+                get_engine().hand_back, source, write.instance.engine_state, str(task.pk), data
+            )
+            write.change_task(task, status=HumanTask.Status.CANCELLED, completed_at=write.now)
+            write.event(Kind.TASK_HANDED_BACK, actor=user, task=task, data={"reason": reason})
+            write.apply(result, actor=user)
+        elif not task.dispatched:
+            write.change_task(task, assignee=None)
+            write.event(Kind.TASK_UNCLAIMED, actor=user, task=task, data={"reason": reason})
+        else:
+            raise Conflict(
+                _(
+                    "This task has no way back in its process: it stays with you. Ask a "
+                    "supervisor to give it to someone else."
+                )
+            )
     return task
 
 

@@ -26,6 +26,7 @@ from engine.policy import ESCALATION_LEVELS
 from server import operations
 from server.files import services as files
 from server.i18n import current_language
+from server.staff import selectors as staff
 
 from .. import access
 from ..definitions.cache import get_engine
@@ -130,17 +131,22 @@ class Step:
                 # A task's due time is the first limit it had: a limit that fired (and left
                 # the task open) keeps the task overdue from then on.
                 self.change_task(task, due_at=ready[key].due)
-        for key, r in ready.items():
-            if key not in self.open_tasks:
-                task = HumanTask(
-                    id=UUID(r.id), instance=instance, process_key=instance.process_key,
-                    bpmn_id=r.bpmn_id, name=r.name, name_en=r.name_en or "", role=r.role or "",
-                    form=r.form or "",
-                    ui_form=r.ui_form or "", documentation=r.documentation or "",
-                    due_at=r.due, created_at=self.now,
-                )  # fmt: skip
-                self.new_tasks.append(task)
-                self.event(Kind.TASK_CREATED, task=task, data={"role": task.role})
+        new = [r for key, r in ready.items() if key not in self.open_tasks]
+        people = _assignees(new)
+        for r in new:
+            assignee = people.get((r.assignee, r.role or ""))
+            task = HumanTask(
+                id=UUID(r.id), instance=instance, process_key=instance.process_key,
+                bpmn_id=r.bpmn_id, name=r.name, name_en=r.name_en or "", role=r.role or "",
+                form=r.form or "", ui_form=r.ui_form or "", documentation=r.documentation or "",
+                due_at=r.due, created_at=self.now, assignee=assignee,
+                dispatched=assignee is not None, hand_back=r.hand_back,
+            )  # fmt: skip
+            self.new_tasks.append(task)
+            data = {"role": task.role}
+            if r.assignee:  # who the diagram gave it to, or whom it named in vain
+                data["assignee" if assignee else "assignee_not_found"] = r.assignee
+            self.event(Kind.TASK_CREATED, task=task, data=data)
         self._effects(result, actor)
         if result.status != instance.status and result.status != "running":
             instance.status = result.status
@@ -219,6 +225,21 @@ class Step:
             transaction.on_commit(delivery.kick, robust=True)
 
 
+def _assignees(ready) -> dict[tuple[str, str], object]:
+    """The people the diagram gives new tasks to, by (username, role): only active holders
+    of the task's role (anyone else leaves the task to its role's inbox, said on the
+    timeline). No query when no task names anyone."""
+    out = {}
+    wanted: dict[str, set[str]] = {}
+    for r in ready:
+        if r.assignee:
+            wanted.setdefault(r.role or "", set()).add(r.assignee)
+    for role, names in wanted.items():
+        for username, user in staff.holders(names, role).items():
+            out[(username, role)] = user
+    return out
+
+
 @contextlib.contextmanager
 def locked(*, instance_id: int | None = None, task_id: UUID | None = None) -> Iterator[Step]:
     """Lock one instance, by its id or one of its tasks', for the block; write at its end.
@@ -254,6 +275,13 @@ def engine_step(action, *args) -> StepResult:
         ) from err
     except engine.TaskNotReady as err:
         raise Conflict(str(err)) from err
+    except engine.HandBackUnavailable as err:
+        raise Conflict(
+            _(
+                "This task has no way back in its process: it stays with you. Ask a supervisor "
+                "to give it to someone else."
+            )
+        ) from err
 
 
 def validated(source: ProcessSource, form: str | None, data) -> dict:
@@ -265,7 +293,7 @@ def validated(source: ProcessSource, form: str | None, data) -> dict:
                 _("This step has no form; send no data."), {"data": [_("Must be empty.")]}
             )
         return {}
-    schema = source.forms[form]
+    schema = staff.with_choices(source.forms[form])
     errors = engine.validate_form(schema, data, current_language())
     if errors:
         raise Invalid(_("The form has errors; nothing was saved."), errors)

@@ -77,7 +77,18 @@ def task_claim(request, task_id):
 @login_required
 @require_POST
 def task_unclaim(request, task_id):
-    return _act(request, task_id, services.task_unclaim, _("You handed back “%(task)s”."))
+    return _act(request, task_id, services.task_unclaim, _("“%(task)s” is back in the pool."))
+
+
+@login_required
+@require_POST
+def task_hand_back(request, task_id):
+    reason = request.POST.get("reason", "")
+
+    def hand_back(*, task_id, user):
+        return services.task_hand_back(task_id=task_id, user=user, reason=reason)
+
+    return _act(request, task_id, hand_back, _("You handed back “%(task)s”, saying why."))
 
 
 @login_required

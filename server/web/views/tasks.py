@@ -13,6 +13,7 @@ from server.flows.cases import selectors, services
 from server.flows.definitions.cache import source_for
 from server.flows.errors import Invalid, NotFound, ServiceError
 from server.i18n import current_language
+from server.staff import selectors as staff
 
 from .. import schema_form
 from .common import case_context, due, form_context, not_found, role_name, task_name
@@ -25,7 +26,7 @@ def task_page(request, task_id):
     except NotFound as err:
         not_found(err)
     source = source_for(task.instance.definition_id)
-    schema = source.forms.get(task.form) if task.form else None
+    schema = staff.with_choices(source.forms.get(task.form)) if task.form else None
     lang = current_language()
     raw, errors, status = schema_form.to_raw(schema or {}, {}), {}, 200
     if request.method == "POST":
