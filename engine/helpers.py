@@ -59,6 +59,7 @@ def config(calendar: WorkCalendar, limits: TimeLimits) -> dict:
         "workdays": sorted(d.isoformat() for d in calendar.extra_workdays),
         "start_of_day": calendar.start_of_day.isoformat(),
         "end_of_day": calendar.end_of_day.isoformat(),
+        "service_days": sorted(calendar.service_days),
         "tz": calendar.tz.key,
         "limits": {limit.key: limit.amount for limit in limits if limit != DEFAULTS[limit.key]},
     }
@@ -71,5 +72,6 @@ def from_config(data: dict) -> tuple[WorkCalendar, TimeLimits]:
         start_of_day=time.fromisoformat(data["start_of_day"]),
         end_of_day=time.fromisoformat(data["end_of_day"]),
         tz=ZoneInfo(data["tz"]),
+        service_days=frozenset(data["service_days"]),
     )
     return calendar, TimeLimits(data["limits"])

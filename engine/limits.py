@@ -23,7 +23,7 @@ UNITS = ("minutes", "hours", "days", "working_days", "working_day_end", "percent
 class Limit:
     key: str
     amount: int
-    unit: str  # one of UNITS; "working_day_end": the end of the working day, n working days on
+    unit: str  # one of UNITS; "working_day_end": the end of the service day, n working days on
     zh: str
     en: str
     source: str

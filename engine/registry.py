@@ -38,7 +38,7 @@ FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 FORMS_FOLDER = "forms"  # inside the package
 REHEARSALS_FOLDER = "rehearsals"
-OPTIONAL = ("files", "default_role", "form_keys", "operations", "rehearsals")
+OPTIONAL = ("files", "default_role", "form_keys", "operations", "rehearsals", "instructions_en")
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,9 @@ class ProcessSource:
     form_keys: dict[str, str] = field(default_factory=dict)  # camunda:formKey -> form file
     operations: dict[str, str] = field(default_factory=dict)  # service task -> operation
     rehearsals: dict[str, object] = field(default_factory=dict)  # name -> script, replayed
+    # A human task's instructions in English (the diagram's instructionsForEndUser are
+    # Chinese): element id -> text, for the English interface.
+    instructions_en: dict[str, str] = field(default_factory=dict)
     load_problems: tuple[str, ...] = ()
 
     @cached_property  # computed once per source: Engine.compiled() asks on every step
@@ -91,6 +94,10 @@ class ProcessSource:
 
     def name(self, language: str) -> str:
         return pick(self.names, language, self.key)
+
+    def instructions(self, element: str, chinese: str, language: str) -> str:
+        """A human task's instructions in ``language`` (the diagram's are Chinese)."""
+        return pick([chinese, self.instructions_en.get(element, "")], language)
 
 
 def referenced_forms(bpmn: str) -> set[str]:
@@ -388,6 +395,7 @@ def load_files(
         form_keys=form_keys,
         operations=_strs(manifest.get("operations") or {}),
         rehearsals=rehearsals,
+        instructions_en=_strs(manifest.get("instructions_en") or {}),
         load_problems=tuple(problems),
     )
 
@@ -400,6 +408,7 @@ def package_files(source: ProcessSource) -> dict[str, bytes]:
         "business_key": source.business_key, "default_role": source.default_role,
         "name": source.names, "lanes": source.lanes, "forms": source.form_keys,
         "operations": source.operations, "en": source.glossary,
+        "instructions_en": source.instructions_en,
     }  # fmt: skip
     files = {"process.toml": _toml(manifest).encode()}
     files[source.bpmn_name] = source.bpmn.encode()

@@ -21,6 +21,8 @@
   for example ``{"repair.urgent_arrival": 20, "complaint.level2": 2}``.
 - ``PROPFLOW_EXTRA_DAYS_OFF`` / ``PROPFLOW_EXTRA_WORKDAYS``: comma-separated ISO dates the
   site adds to the business calendar (an announced 调休 the package does not know yet).
+- ``PROPFLOW_SERVICE_HOURS`` (``08:00-18:00``), ``PROPFLOW_SERVICE_DAYS`` (``1-7``, Monday 1):
+  the service centre's hours, where "same day" limits end (engine/workdays.py).
 - ``PROPFLOW_SCRIPT_SECONDS`` (1), ``PROPFLOW_SCRIPT_MEMORY_MB`` (256): the limits of a script,
   condition or timer expression that runs isolated (one with loops, comprehensions, functions or
   calls the sandbox cannot bound; see engine/sandbox.py): stopped past that many seconds, or past
@@ -384,6 +386,10 @@ PROPFLOW_PROCESSES_DIR = Path(os.environ.get("PROPFLOW_PROCESSES_DIR", BASE_DIR 
 PROPFLOW_TIME_LIMITS = json.loads(os.environ.get("PROPFLOW_TIME_LIMITS") or "{}")
 PROPFLOW_EXTRA_DAYS_OFF = [d for d in os.environ.get("PROPFLOW_EXTRA_DAYS_OFF", "").split(",") if d]
 PROPFLOW_EXTRA_WORKDAYS = [d for d in os.environ.get("PROPFLOW_EXTRA_WORKDAYS", "").split(",") if d]
+# The service centre's hours ("標準服務時間 周一至周日上午8:00~下午18:00"): "same day" limits
+# end with them; working-day limits keep the business calendar.
+PROPFLOW_SERVICE_HOURS = os.environ.get("PROPFLOW_SERVICE_HOURS", "08:00-18:00")
+PROPFLOW_SERVICE_DAYS = os.environ.get("PROPFLOW_SERVICE_DAYS", "1-7")
 PROPFLOW_SCRIPT_SECONDS = float(os.environ.get("PROPFLOW_SCRIPT_SECONDS", "1"))
 PROPFLOW_SCRIPT_MEMORY_MB = int(os.environ.get("PROPFLOW_SCRIPT_MEMORY_MB", "256"))
 # The most repetitions a timer cycle may have (R<n>/...): an unbounded cycle fires for ever

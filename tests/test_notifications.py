@@ -198,8 +198,10 @@ def test_the_api_lists_only_the_callers_notifications_in_their_language(urgent, 
 
 def test_the_case_shows_the_timers_it_waits_on(urgent, api):
     body = api("dispatcher").get(f"/api/instances/{urgent.id}/").json()
-    assert body["timers"] == [{"name": "急修未及时派工", "due_at": "2026-11-23T01:10:00+00:00",
-                               "reminder": False}]  # fmt: skip
+    assert body["timers"] == [{
+        "name": "急修未及时派工", "name_en": "Urgent repair not dispatched in time",
+        "due_at": "2026-11-23T01:10:00+00:00", "reminder": False,
+    }]  # fmt: skip
 
 
 def test_the_words_come_from_the_catalogue_in_the_language_asked_whatever_the_active_one(

@@ -140,9 +140,9 @@ def test_the_timeline_tells_the_estates_operations_in_the_words_it_always_used(d
             return [e.title for e in timeline.entries(events, None, language, contacts=False)]
 
     assert titles("zh-hans") == ["已更新单元 2-301 的业主档案",
-                                 "单元 2-301：not_handed_over → handed_over"]  # fmt: skip
+                                 "单元 2-301：未交房 → 已交房"]  # fmt: skip
     assert titles("en") == ["Owner file updated for unit 2-301",
-                            "Unit 2-301: not_handed_over → handed_over"]  # fmt: skip
+                            "Unit 2-301: Not handed over → Handed over"]  # fmt: skip
 
 
 def test_the_estates_operations_are_found_by_their_modules():

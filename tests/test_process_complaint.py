@@ -38,17 +38,17 @@ def close(case, satisfaction="satisfied"):
 def test_a_complaint_within_customer_service_is_handled_the_same_day_and_closed(complaint):
     case = complaint()
     assert case.open() == {"handle_frontdesk": "frontdesk"}
-    assert case.due("handle_frontdesk") == local("2026-11-23 17:30")  # 不得超過當日
+    assert case.due("handle_frontdesk") == local("2026-11-23 18:00")  # 不得超過當日
 
-    assert case.advance_to(local("2026-11-23 15:20")) == 0
-    assert case.advance_to(local("2026-11-23 15:23")) == 1  # 75% of the day: a reminder
+    assert case.advance_to(local("2026-11-23 15:40")) == 0
+    assert case.advance_to(local("2026-11-23 15:46")) == 1  # 75% of the day: a reminder
     assert case.notices() == ["frontdesk"] and case.escalations() == []
 
     case.complete("handle_frontdesk", as_="frontdesk", data=RESOLVED)
     assert case.open() == {"reply": "frontdesk"}
     case.complete("reply", as_="frontdesk", data=REPLY)
     assert case.open() == {"return_visit": "relations"}
-    assert case.due("return_visit") == local("2026-11-24 15:23")  # 1 working day
+    assert case.due("return_visit") == local("2026-11-24 15:46")  # 1 working day
 
     case.complete("return_visit", as_="relations", data={"satisfaction": "very_satisfied"})
     assert case.status == "completed"
@@ -156,3 +156,14 @@ def test_screening_an_invalid_complaint_needs_the_reason(complaint):
         case.complete("screen", as_="frontdesk", data={"valid": False})
     assert "invalid_reason" in refused.value.errors
     assert case.open() == {"screen": "frontdesk"}
+
+
+def test_a_complaint_registered_on_a_saturday_is_due_that_saturday_evening(complaint):
+    # The centre works seven days (標準服務時間 周一至周日上午8:00~下午18:00): "the same day"
+    # is Saturday's service day, not Monday's.
+    case = complaint(at="2026-11-28 10:00")
+    assert case.due("handle_frontdesk") == local("2026-11-28 18:00")
+    assert case.advance_to(local("2026-11-28 16:01")) == 1  # 75% of the day: a reminder
+    assert case.notices() == ["frontdesk"] and case.escalations() == []
+    assert case.advance_to(local("2026-11-28 18:01")) == 1
+    assert case.escalations() == [(2, "cs_supervisor")]

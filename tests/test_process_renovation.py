@@ -62,12 +62,12 @@ def test_an_approved_renovation_from_application_to_refund(renovation):
     to_works(case)
     assert unit_status("1-101") == "renovating"
     assert case.open() == {"patrol": "frontdesk"}
-    assert case.due("patrol") == local("2026-11-24 17:30")  # every day
+    assert case.due("patrol") == local("2026-11-24 18:00")  # every day
 
     patrol(case)
     assert case.open() == {}  # until the next working day
-    assert case.advance_to(local("2026-11-25 08:31")) == 1
-    assert case.due("patrol") == local("2026-11-25 17:30")
+    assert case.advance_to(local("2026-11-25 08:01")) == 1
+    assert case.due("patrol") == local("2026-11-25 18:00")
 
     case.now = local("2026-11-25 10:00")
     patrol(case, "works_finished")
@@ -221,5 +221,59 @@ def test_the_owner_is_reminded_before_the_acceptance_window_closes(renovation):
 def test_a_day_without_a_patrol_tells_the_supervisor(renovation):
     case = renovation()
     to_works(case)
-    assert case.advance_to(local("2026-11-23 17:31")) == 1
+    assert case.advance_to(local("2026-11-23 17:59")) == 0
+    assert case.advance_to(local("2026-11-23 18:01")) == 1
     assert case.notices() == ["cs_supervisor"]
+
+
+HOT_WORK_OK = {"engineering_approved": True, "hot_work_conditions": "厨房焊接水管，上午，配灭火器"}
+
+
+def test_hot_work_needs_engineering_then_security_and_temporary_power_is_priced_paid_connected(
+    renovation,
+):
+    # 動火作業…經工程部、禮賓部審批后方可動火; 臨時用電…經工程部審核定價、財務部收費后,由工程部提供
+    case = renovation(hot_work=True, temporary_power=True)
+    to_works(case)
+    assert case.open() == {"patrol": "frontdesk", "hot_work_engineering": "engineering"}
+
+    case.complete("hot_work_engineering", as_="engineering", data=HOT_WORK_OK)
+    assert case.open() == {"patrol": "frontdesk", "hot_work_security": "security"}
+    case.complete("hot_work_security", as_="security",
+                  data={"security_approved": True, "fire_watch": "秩管员王强现场看火"})  # fmt: skip
+    assert case.data["hot_work_approved"] is True
+
+    assert case.open() == {"patrol": "frontdesk", "power_price": "engineering"}
+    case.complete("power_price", as_="engineering",
+                  data={"power_supply": "3kW，楼层配电箱", "power_fee": 150})  # fmt: skip
+    assert case.open() == {"patrol": "frontdesk", "power_payment": "finance"}
+    case.complete("power_payment", as_="finance",
+                  data={"power_fee_paid": 150, "power_receipt_no": "LD-01"})  # fmt: skip
+    assert case.open() == {"patrol": "frontdesk", "power_connect": "engineering"}
+    case.complete("power_connect", as_="engineering", data={"power_connected_on": "2026-11-24"})
+    assert case.open() == {"patrol": "frontdesk"}  # the works go on as before
+
+
+def test_hot_work_engineering_refuses_never_reaches_security_and_is_not_approved(renovation):
+    case = renovation(hot_work=True)
+    to_works(case)
+    case.complete("hot_work_engineering", as_="engineering",
+                  data={**HOT_WORK_OK, "engineering_approved": False})  # fmt: skip
+    assert case.open() == {"patrol": "frontdesk"}
+    assert case.data["hot_work_approved"] is False
+    assert "hot_work_security" not in case.completed()
+
+
+def test_a_renovation_closes_only_once_its_special_approvals_are_done(renovation):
+    case = renovation(temporary_power=True)
+    to_inspection(case)
+    case.complete("inspection", as_="engineering",
+                  data={"passed": True, "frontdesk_inspector": "刘敏"})  # fmt: skip
+    case.complete("refund", as_="finance", data=REFUND)
+    assert case.open() == {"power_price": "engineering"} and case.status == "running"
+    case.complete("power_price", as_="engineering",
+                  data={"power_supply": "3kW", "power_fee": 0})  # fmt: skip
+    case.complete("power_payment", as_="finance",
+                  data={"power_fee_paid": 0, "power_receipt_no": "LD-02"})  # fmt: skip
+    case.complete("power_connect", as_="engineering", data={"power_connected_on": "2026-11-24"})
+    assert case.status == "completed"

@@ -1,8 +1,14 @@
 """Repair dispatch (报修 / 派工 / 维修), every path, on a fake clock (domain.md, process 3)."""
 
+from datetime import datetime
+
 import pytest
 
+from engine import clock
+from server.flows.cases import services
 from server.flows.demo import SIGNED  # a PNG that decodes: steps re-encode images
+from server.flows.errors import Invalid
+from server.flows.models import Notification
 from tests.conftest import make_units
 from tests.scenario import Case, deploy_all, local, unit_status
 
@@ -14,9 +20,10 @@ REQUEST = {
 DONE = {"outcome": "done", "work_done": "更换阀芯", "owner_signature": SIGNED}
 
 
-def dispatch(case, appointment_at: str) -> None:
+def dispatch(case, appointment_at: str, **more) -> None:
     case.complete("dispatch", as_="dispatcher", data={
         "technician": "technician", "requirements": "带阀芯", "appointment_at": appointment_at,
+        **more,
     })  # fmt: skip
 
 
@@ -174,8 +181,11 @@ def test_a_common_area_door_repair_has_two_working_days_and_a_late_one_counts_as
     case.complete("arrive", as_="technician")
     assert case.due("repair_work") == local("2026-11-25 09:00")
 
+    # No reply-by on the work order: dispatch hears at 75% of the completion limit.
+    assert case.advance_to(local("2026-11-24 21:01")) == 1
+    assert case.notices() == ["dispatcher"]
     assert case.advance_to(local("2026-11-25 09:01")) == 1
-    assert case.notices() == ["cs_supervisor"]
+    assert case.notices() == ["dispatcher", "cs_supervisor"]
     case.complete("repair_work", as_="technician", data=DONE)
     assert case.data["late"] is True  # 超过规定时间,办得再好也要视为没有办好
 
@@ -186,3 +196,123 @@ def test_an_in_unit_request_needs_the_unit(repair, api):
     )
     assert response.status_code == 400
     assert "unit" in response.json()["errors"]
+
+
+def test_an_urgent_leak_in_warranty_keeps_the_30_minute_arrival_rule(repair):
+    case = repair(in_warranty=True, urgency="urgent", description="卫生间管道爆裂")
+    assert case.open() == {"warranty_urgent": "engineering"}
+    assert case.due("warranty_urgent") == local("2026-11-23 09:30")  # 急修半小時內到場
+
+    assert case.advance_to(local("2026-11-23 09:29")) == 0
+    assert case.advance_to(local("2026-11-23 09:31")) == 1
+    assert case.escalations() == [(2, "cs_supervisor")]
+    assert case.advance_to(local("2026-11-23 10:01")) == 1
+    assert case.escalations() == [(2, "cs_supervisor"), (3, "vice_gm")]
+
+    case.complete("warranty_urgent", as_="engineering",
+                  data={"first_responder": "张工", "arrival_note": "已关闭总阀止水"})  # fmt: skip
+    assert case.open() == {"warranty_handover": "engineering"}  # the contractor still repairs
+    case.complete("warranty_handover", as_="engineering", data={
+        "contractor": "某建筑公司", "scheduled_at": "2026-11-23T14:00:00+08:00",
+    })  # fmt: skip
+    case.complete("warranty_verify", as_="engineering",
+                  data={"verified": True, "owner_signature": SIGNED})  # fmt: skip
+    assert case.data["late"] is True  # on site after the 30 minutes: late in every KPI
+
+
+def test_an_ordinary_warranty_repair_has_no_arrival_rule(repair):
+    case = repair(in_warranty=True)
+    assert case.open() == {"warranty_handover": "engineering"}
+    assert case.due("warranty_handover") is None
+
+
+def test_a_late_arrival_marks_the_job_late_though_the_repair_itself_is_quick(repair):
+    case = repair(urgency="urgent")
+    case.complete("dispatch_urgent", as_="dispatcher",
+                  data={"technician": "technician", "requirements": "立即处理"})  # fmt: skip
+    assert case.advance_to(local("2026-11-23 09:40")) == 1  # 10 minutes past the 30
+
+    case.complete("arrive", as_="technician")
+    assert case.data["late"] is True
+    assert datetime.fromisoformat(case.data["arrived_at"]) == local("2026-11-23 09:40")
+
+    case.now = local("2026-11-23 10:00")
+    case.complete("repair_work", as_="technician", data=DONE)
+    case.complete("return_visit", as_="dispatcher", data={"satisfaction": "satisfied"})
+    assert case.data["late"] is True  # 超過規定時間,辦得再好也要視為沒有辦好
+
+
+def test_an_ordinary_arrival_within_the_grace_is_not_late(repair):
+    case = repair()
+    dispatch(case, "2026-11-23T14:00:00+08:00")
+    case.now = local("2026-11-23 14:29")
+    case.complete("arrive", as_="technician")
+    assert case.data["late"] is False
+
+
+def test_the_reply_by_time_reminds_dispatch_and_the_technician_holding_the_job(repair, users):
+    case = repair()
+    dispatch(case, "2026-11-23T10:00:00+08:00", reply_by="2026-11-23T16:00:00+08:00")
+    case.complete("arrive", as_="technician")
+    assert case.task("repair_work").assignee == users["technician"]  # the dispatched person
+
+    assert case.advance_to(local("2026-11-23 15:59")) == 0
+    assert case.advance_to(local("2026-11-23 16:01")) == 1
+    assert case.notices() == ["dispatcher"] and case.escalations() == []
+    assert case.open() == {"repair_work": "technician"}  # a reminder: the job goes on
+    assert case.due("repair_work") == local("2026-11-30 09:00")  # the limit is not the reply-by
+    told = set(Notification.objects.filter(instance_id=case.id)
+               .values_list("recipient__username", flat=True))  # fmt: skip
+    assert told == {"dispatcher", "technician"}
+
+
+def test_a_technician_who_cannot_finish_in_time_reports_to_dispatch_and_keeps_the_job(
+    repair, users
+):
+    case = repair()
+    dispatch(case, "2026-11-23T10:00:00+08:00", reply_by="2026-11-23T16:00:00+08:00")
+    case.complete("arrive", as_="technician")
+
+    case.now = local("2026-11-23 15:00")
+    report = {"outcome": "report_delay", "work_done": "已拆下旧管，配件缺货"}
+    with pytest.raises(Invalid) as refused:
+        case.complete("repair_work", as_="technician", data=report)
+    assert {"delay_reason", "expected_at"} <= set(refused.value.errors)
+    case.complete("repair_work", as_="technician", data={
+        **report, "delay_reason": "配件需从厂家调货", "expected_at": "2026-11-25T12:00:00+08:00",
+    })  # fmt: skip
+    assert case.open() == {"acknowledge_delay": "dispatcher"}
+    assert case.escalations() == []  # a report in time is not an escalation
+
+    acknowledged = {"reply_by": "2026-11-25T12:00:00+08:00", "owner_informed": True}
+    case.complete("acknowledge_delay", as_="dispatcher", data=acknowledged)
+    assert case.open() == {"repair_work": "technician"}
+    assert case.task("repair_work").assignee == users["technician"]  # still his job
+    assert case.due("repair_work") == local("2026-11-30 09:00")  # the limit still counts
+    assert case.advance_to(local("2026-11-23 16:01")) == 0  # the old reply-by is replaced
+    assert case.advance_to(local("2026-11-25 12:01")) == 1
+    assert case.notices() == ["dispatcher"]
+
+    case.complete("repair_work", as_="technician", data=DONE)
+    case.complete("return_visit", as_="dispatcher", data={"satisfaction": "satisfied"})
+    assert case.status == "completed"
+    assert case.completed() == [
+        "dispatch", "arrive", "repair_work", "acknowledge_delay", "repair_work", "return_visit",
+    ]  # fmt: skip
+    assert case.data["late"] is False and case.data["first_time_pass"] is True
+
+
+def test_a_redispatch_without_a_reply_by_does_not_inherit_the_old_one(repair, users):
+    case = repair()
+    dispatch(case, "2026-11-23T10:00:00+08:00", reply_by="2026-11-23T12:00:00+08:00")
+    with clock.frozen(case.now):
+        services.task_hand_back(task_id=case.task("arrive").pk, user=users["technician"],
+                                reason="缺少专用工具")  # fmt: skip
+    assert case.open() == {"dispatch": "dispatcher"}
+
+    case.now = local("2026-11-23 13:00")  # the first work order's reply-by has passed
+    dispatch(case, "2026-11-23T14:00:00+08:00")
+    case.complete("arrive", as_="technician")
+    case.advance(minutes=1)
+    assert case.notices() == []  # no reminder of a reply-by nobody asked for
+    assert case.data["reply_by"] is None

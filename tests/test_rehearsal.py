@@ -25,8 +25,8 @@ URGENT_DISPATCH = {"complete": "dispatch_urgent",
 DONE = {"outcome": "done", "work_done": "更换阀芯", "owner_signature": SIGNED}
 
 
-def dispatch(at: str) -> dict:
-    data = {"technician": "李师傅", "requirements": "带阀芯", "appointment_at": at}
+def dispatch(at: str, **more) -> dict:
+    data = {"technician": "李师傅", "requirements": "带阀芯", "appointment_at": at, **more}
     return {"complete": "dispatch", "data": data}
 
 
@@ -141,7 +141,8 @@ def test_skipping_working_days_steps_over_the_weekend(eng, repair):
         "start_at": friday,
         "data": REQUEST,
         "steps": [
-            dispatch("2026-11-27T10:00:00+08:00"),
+            # A reply-by after the limit: no reminder before it.
+            dispatch("2026-11-27T10:00:00+08:00", reply_by="2026-12-07T09:00:00+08:00"),
             {"complete": "arrive"},
             {"expect": {"due": {"repair_work": "2026-12-04T09:00:00+08:00"}}},  # 5 working days
             {"advance": {"working_days": 1}},
@@ -206,7 +207,10 @@ def test_a_bad_step_is_told_by_its_number(eng, repair):
 
     problems = caught.value.problems
     assert "start: field 'urgency': Must be one of: urgent, ordinary." in problems
-    unknown = "step 1: the process has no human task 'dispatch_urgnet'; its human tasks: arrive,"
+    unknown = (
+        "step 1: the process has no human task 'dispatch_urgnet'; its human tasks: "
+        "acknowledge_delay, arrive,"
+    )
     assert any(p.startswith(unknown) for p in problems)
     assert "step 2 (dispatch): field 'requirements': This field is required." in problems
     assert "step 2 (dispatch): field 'appointment_at': Must be a valid date-time." in problems

@@ -15,6 +15,7 @@ from server.flows.cases import selectors, services
 from server.flows.definitions import selectors as definitions
 from server.flows.definitions.cache import source_for
 from server.flows.models import AuditEvent
+from server.i18n import current_language
 
 from .base import CASE_ID, Api, body, valid
 from .errors import answers
@@ -72,12 +73,17 @@ class CaseTaskSerializer(serializers.Serializer):
 
 
 class TimerSerializer(serializers.Serializer):
-    name = serializers.CharField()
+    # context: "glossary" (the version's English names).
+    name = serializers.CharField(help_text="In Chinese.")
+    name_en = serializers.SerializerMethodField()
     due_at = TimeField()
     reminder = serializers.BooleanField(help_text="A reminder leaves the task open.")
 
     class Meta:
         ref_name = "Timer"
+
+    def get_name_en(self, timer) -> str:
+        return self.context["glossary"].get(timer.bpmn_id) or timer.name
 
 
 class CaseSerializer(serializers.Serializer):
@@ -113,7 +119,9 @@ class CaseSerializer(serializers.Serializer):
 
     @extend_schema_field(TimerSerializer(many=True))
     def get_timers(self, instance) -> list:
-        return TimerSerializer(self.context["timers"], many=True).data
+        glossary = source_for(instance.definition_id).glossary
+        return TimerSerializer(self.context["timers"], many=True,
+                               context={"glossary": glossary}).data  # fmt: skip
 
 
 def _case(request, instance_id):
@@ -274,6 +282,7 @@ class InstanceDiagramApi(Api):
             source_for(instance.definition_id),
             selectors.instance_open_tasks(instance=instance),
             selectors.instance_done_steps(instance=instance),
+            current_language(),
         )
         return Response(DiagramSerializer(diagram).data)
 

@@ -90,7 +90,8 @@ class TaskSerializer(serializers.Serializer):
 class TaskDetailSerializer(TaskSerializer):
     """A task with its instructions and its form."""
 
-    documentation = serializers.CharField()
+    documentation = serializers.CharField(help_text="Its instructions, in Chinese.")
+    documentation_en = serializers.SerializerMethodField(help_text="Its instructions in English.")
     form = serializers.SerializerMethodField(help_text="Its form as JSON Schema.")
     ui_form = serializers.SerializerMethodField()
     completed_at = TimeField(allow_null=True)
@@ -98,6 +99,10 @@ class TaskDetailSerializer(TaskSerializer):
 
     class Meta:
         ref_name = "TaskDetail"
+
+    def get_documentation_en(self, task) -> str:
+        source = source_for(task.instance.definition_id)
+        return source.instructions(task.bpmn_id, task.documentation, "en")
 
     def get_form(self, task) -> dict | None:
         """The form, its staff pickers (``x-lookup: staff``) filled from today's roster."""

@@ -23,11 +23,6 @@ from .errors import answers
 from .fields import QueryTextField
 from .pagination import PageQuery, page_of, paginate
 
-STATUS_EN = {
-    "not_handed_over": "Not handed over", "handed_over": "Handed over",
-    "renovating": "Renovating", "occupied": "Occupied", "vacant": "Vacant",
-}  # fmt: skip
-
 
 class OwnerSerializer(serializers.Serializer):
     name = serializers.CharField()
@@ -56,9 +51,7 @@ class UnitSerializer(serializers.Serializer):
         ref_name = "Unit"
 
     def get_status_name(self, unit) -> str:
-        if self.context["language"] == "en":
-            return STATUS_EN.get(unit.status, unit.status)
-        return unit.get_status_display()
+        return str(unit.get_status_display())  # the labels are translated
 
     @extend_schema_field(OwnerSerializer(many=True, allow_null=True))
     def get_owners(self, unit):

@@ -5,6 +5,7 @@ that check who is asking, never straight from a view.
 """
 
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 
 class Site(models.Model):
@@ -27,11 +28,12 @@ class Building(models.Model):
 
 class Unit(models.Model):
     class Status(models.TextChoices):
-        NOT_HANDED_OVER = "not_handed_over", "未交房"
-        HANDED_OVER = "handed_over", "已交房"
-        RENOVATING = "renovating", "装修中"
-        OCCUPIED = "occupied", "已入住"
-        VACANT = "vacant", "空置"
+        # Labels in the reader's language (the Chinese in the pages' catalogue).
+        NOT_HANDED_OVER = "not_handed_over", pgettext_lazy("unit", "Not handed over")
+        HANDED_OVER = "handed_over", pgettext_lazy("unit", "Handed over")
+        RENOVATING = "renovating", pgettext_lazy("unit", "Renovating")
+        OCCUPIED = "occupied", pgettext_lazy("unit", "Occupied")
+        VACANT = "vacant", pgettext_lazy("unit", "Vacant")
 
     building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="units")
     code = models.CharField(max_length=32, unique=True)  # e.g. "1-2-301": building-entrance-room
@@ -45,9 +47,9 @@ class Unit(models.Model):
 
 class Resident(models.Model):
     class Kind(models.TextChoices):
-        OWNER = "owner", "业主"
-        TENANT = "tenant", "租户"
-        HOUSEHOLD = "household", "家庭成员"
+        OWNER = "owner", pgettext_lazy("resident", "Owner")
+        TENANT = "tenant", pgettext_lazy("resident", "Tenant")
+        HOUSEHOLD = "household", pgettext_lazy("resident", "Household member")
 
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="residents")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.OWNER)

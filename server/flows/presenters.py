@@ -3,7 +3,10 @@ other answers are its output serializers, server/api)."""
 
 from __future__ import annotations
 
+from lxml import etree
+
 from engine import ProcessSource, policy
+from engine.roles import ROLES
 
 from .models import AuditEvent, HumanTask
 
@@ -16,10 +19,13 @@ def _time(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def diagram(source: ProcessSource, open_tasks: list[HumanTask], completed: list[str]) -> dict:
-    """The case's BPMN with its open tasks (``active``) and completed ones (``done``) by id."""
+def diagram(
+    source: ProcessSource, open_tasks: list[HumanTask], completed: list[str], language="zh-hans"
+) -> dict:
+    """The case's BPMN with its open tasks (``active``) and completed ones (``done``) by id,
+    its labels in ``language``."""
     return {
-        "bpmn": source.bpmn,
+        "bpmn": labelled(source, language),
         "active": sorted({t.bpmn_id for t in open_tasks}),
         "done": sorted(set(completed)),
     }
@@ -56,3 +62,50 @@ def recorded_form(event: AuditEvent, source: ProcessSource) -> dict | None:
     if event.kind == AuditEvent.Kind.TASK_COMPLETED and event.task and event.task.form:
         return source.forms.get(event.task.form)
     return None
+
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+ROLE_EN = {r.key: r.name_en for r in ROLES}
+
+
+def labelled(source: ProcessSource, language: str) -> str:
+    """The BPMN as drawn (its labels Chinese), or with every label the package names in
+    English (its glossary; lanes by their roles, pools by the process) for English readers."""
+    if not str(language).startswith("en"):
+        return source.bpmn
+    return _english(source)
+
+
+_ENGLISH: dict[str, str] = {}  # content hash -> the relabelled BPMN (versions never change)
+
+
+def _english(source: ProcessSource) -> str:
+    found = _ENGLISH.get(source.content_hash)
+    if found is None:
+        found = _ENGLISH[source.content_hash] = _relabel(source)
+    return found
+
+
+def _relabel(source: ProcessSource) -> str:
+    try:
+        root = etree.fromstring(source.bpmn.encode())
+    except (etree.XMLSyntaxError, ValueError):
+        return source.bpmn
+    name_en = source.name("en")
+    for el in root.iter():
+        if not isinstance(el.tag, str) or not el.tag.startswith(f"{{{BPMN_NS}}}"):
+            continue
+        local = etree.QName(el).localname
+        english = source.glossary.get(el.get("id") or "")
+        if local == "lane":
+            english = english or ROLE_EN.get(source.lanes.get(el.get("name") or "", ""))
+        elif local in ("participant", "process"):
+            english = english or name_en
+        if english and el.get("name") is not None:
+            el.set("name", english)
+    text = etree.tostring(root, encoding="unicode")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + text
+        if source.bpmn.startswith("<?xml")
+        else text
+    )

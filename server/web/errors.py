@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import sys
 
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.defaults import page_not_found as django_page_not_found
 from django.views.defaults import server_error as django_server_error
 
 from server.db.transient import transient
@@ -42,7 +42,11 @@ def page_not_found(request, exception=None):
     if request.path.startswith("/api/"):
         # DRF's words for a thing that is not there, which its catalogue translates.
         return JsonResponse({"detail": _("Not found.")}, status=404)
-    return django_page_not_found(request, exception)
+    # Our own 404s carry a sentence in the reader's language; a path no view answers
+    # (Resolver404, a subclass) carries Django's English data: not shown.
+    said = exception.args[0] if type(exception) is Http404 and exception.args else ""
+    context = {"message": said if isinstance(said, str) else ""}
+    return render(request, "404.html", context, status=404)
 
 
 def csrf_failure(request, reason: str = ""):

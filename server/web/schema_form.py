@@ -33,6 +33,11 @@ def label(node: dict, language: str, key: str = "title") -> str:
     return pick([node.get(key) or "", node.get(f"x-{key}-en")], language)
 
 
+def unit_label(node: dict, language: str) -> str:
+    """What a number is counted in (元 / yuan), in ``language``."""
+    return pick([node.get("x-unit") or "", node.get("x-unit-en")], language)
+
+
 def enum_label(node: dict, value: Any, language: str) -> str:
     titles = (node.get("x-enum-titles") or {}).get(str(value))
     if titles:
@@ -154,7 +159,7 @@ def _fields(schema, prefix, raw, errors, language) -> list[Field]:
             name=name, label=label(node, language) or key, widget=widget,
             required=key in required or node.get("const") is True,
             errors=list(errors.get(name, ())), help=label(node, language, "description"),
-            suffix=node.get("x-unit", ""), attrs=_attrs(node, widget),
+            suffix=unit_label(node, language), attrs=_attrs(node, widget),
         )  # fmt: skip
         if widget == "group":
             f.children = _fields(node, f"{name}.", raw, errors, language)
@@ -416,5 +421,5 @@ def _text_of(node: dict, value: Any, language: str) -> str:
         return " | ".join(_text_of(item, v, language) for v in value)
     if node.get("format") == "date-time" or node.get("x-widget") == "datetime":
         return _local_input(value).replace("T", " ")
-    suffix = node.get("x-unit", "")
+    suffix = unit_label(node, language)
     return f"{value}{suffix}" if suffix else str(value)

@@ -62,7 +62,7 @@ def entries(events, source, language: str, *, contacts: bool) -> list[Entry]:
     out = []
     for event in events:
         data = event.data or {}
-        entry = _entry(event, data, language)
+        entry = _entry(event, data, language, source)
         recorded = data.get("data")
         if isinstance(recorded, dict) and recorded:
             schema = presenters.recorded_form(event, source)
@@ -72,7 +72,7 @@ def entries(events, source, language: str, *, contacts: bool) -> list[Entry]:
     return out
 
 
-def _entry(event, data: dict, language: str) -> Entry:
+def _entry(event, data: dict, language: str, source) -> Entry:
     """The event's line: what happened, in the reader's language."""
     task = _task(event, language)
     role = role_label(data.get("role", ""), language)
@@ -102,7 +102,9 @@ def _entry(event, data: dict, language: str) -> Entry:
         case Kind.TASK_CANCELLED:
             entry.title = _("“%(task)s” closed by the process") % {"task": task}
         case Kind.TIMER_FIRED:
-            entry.title = _("Time limit reached: %(name)s") % {"name": data.get("name", "")}
+            english = source.glossary.get(data.get("timer", ""))
+            name = pick([data.get("name", ""), english], language)
+            entry.title = _("Time limit reached: %(name)s") % {"name": name}
         case Kind.ESCALATED:
             entry.title = _("Escalated to level %(level)s: %(role)s") % {
                 "level": data.get("level"), "role": role,

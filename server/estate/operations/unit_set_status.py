@@ -28,9 +28,14 @@ def apply(params: dict, *, batch, today) -> dict:
 def describe(data: dict, language: str) -> str:
     return _("Unit %(unit)s: %(from)s → %(to)s") % {
         "unit": data.get("unit", ""),
-        "from": data.get("from", ""),
-        "to": data.get("to", ""),
+        "from": _status(data.get("from", "")),
+        "to": _status(data.get("to", "")),
     }
+
+
+def _status(key: str) -> str:
+    """A status in the reader's language (its key if a later version dropped it)."""
+    return str(Unit.Status(key).label) if key in Unit.Status.values else key
 
 
 OPERATION = ServiceOperation(

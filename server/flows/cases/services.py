@@ -244,9 +244,11 @@ def version_of(process_key: str, version: int) -> ProcessDefinition:
 
 
 def _record_fired(write: Step, result) -> None:
+    glossary = source_for(write.instance.definition_id).glossary
     for timer in result.fired:
         write.event(Kind.TIMER_FIRED, data={
             "timer": timer.bpmn_id, "name": timer.name,
+            "name_en": glossary.get(timer.bpmn_id) or timer.name,
             "due": timer.due.isoformat() if timer.due else None,
         })  # fmt: skip
 

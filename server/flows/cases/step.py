@@ -29,7 +29,7 @@ from server.i18n import current_language
 from server.staff import selectors as staff
 
 from .. import access
-from ..definitions.cache import get_engine
+from ..definitions.cache import get_engine, source_for
 from ..errors import Conflict, Invalid, NotFound, ProcessFailed
 from ..models import AuditEvent, HumanTask, Notification, ProcessInstance, Timer
 from ..notifications import delivery, recipients
@@ -163,17 +163,19 @@ class Step:
             except operations.EffectRefused as err:
                 raise ProcessFailed(f"{err} Nothing was changed.") from err
             self.event(kind, actor=actor, data=data)
+        glossary = source_for(self.instance.definition_id).glossary if result.thrown else {}
         for thrown in result.thrown:
             name = thrown.element_name or thrown.name
+            names = {"name": name, "name_en": glossary.get(thrown.element or "") or name}
             if thrown.code in ESCALATION_LEVELS:
                 level, role = ESCALATION_LEVELS[thrown.code]
-                self.event(Kind.ESCALATED, data={"role": role, "level": level, "name": name})
+                self.event(Kind.ESCALATED, data={"role": role, "level": level, **names})
                 self.instance.escalation_level = max(self.instance.escalation_level, level)
                 self.notifications += recipients.for_thrown(
                     self, Notification.Kind.ESCALATION, role, thrown, level=level
                 )
             else:
-                self.event(Kind.NOTIFIED, data={"role": thrown.code, "name": name})
+                self.event(Kind.NOTIFIED, data={"role": thrown.code, **names})
                 self.notifications += recipients.for_thrown(
                     self, Notification.Kind.NOTICE, thrown.code, thrown
                 )

@@ -12,16 +12,20 @@ from django.conf import settings
 
 from engine import Engine, ProcessSource
 from engine.limits import TimeLimits
-from engine.workdays import WorkCalendar
+from engine.workdays import WorkCalendar, parse_service_days, parse_service_hours
 
 from ..models import ProcessDefinition
 
 
 def build_engine() -> Engine:
-    """The engine with the site's calendar overrides, time limits and script limits."""
+    """The engine with the site's service hours, calendar overrides, time and script limits."""
+    start_of_day, end_of_day = parse_service_hours(settings.PROPFLOW_SERVICE_HOURS)
     calendar = WorkCalendar(
         extra_days_off=frozenset(map(date.fromisoformat, settings.PROPFLOW_EXTRA_DAYS_OFF)),
         extra_workdays=frozenset(map(date.fromisoformat, settings.PROPFLOW_EXTRA_WORKDAYS)),
+        start_of_day=start_of_day,
+        end_of_day=end_of_day,
+        service_days=parse_service_days(settings.PROPFLOW_SERVICE_DAYS),
     )
     return Engine(
         calendar=calendar,

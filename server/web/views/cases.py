@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from engine import clock
+from engine.text import pick
 from server.flows import access, presenters
 from server.flows.cases import selectors, services
 from server.flows.definitions import selectors as definitions
@@ -62,8 +63,9 @@ def case_page(request, instance_id: str):
         "status": timeline.status_label(instance.status),
         "tasks": [{"task": t, "name": task_name(t), "role": role_name(t.role),
                    "due": due(t, clock.now())} for t in open_tasks],
-        "timers": selectors.instance_timers(instance=instance),
-        "diagram": presenters.diagram(source, open_tasks, done),
+        "timers": [{"name": pick([t.name, source.glossary.get(t.bpmn_id)], lang),
+                    "due_at": t.due_at} for t in selectors.instance_timers(instance=instance)],
+        "diagram": presenters.diagram(source, open_tasks, done, lang),
         **_controls(request.user, instance),
         **case_context(request.user, instance, source, lang),
     })  # fmt: skip

@@ -36,6 +36,7 @@ def task_page(request, task_id):
         status = 400
     context = {
         "task": task, "name": task_name(task), "instance": task.instance,
+        "instructions": source.instructions(task.bpmn_id, task.documentation, lang),
         "process": source.name(lang), "role": role_name(task.role),
         "due": due(task, clock.now()), "can_act": access.can_act(request.user, task),
         "is_supervisor": access.is_supervisor(request.user),

@@ -1,0 +1,228 @@
+"""Every string in the reader's language (issue 14, item 7): a walk through every page and
+API answer a case's people see, once in English and once in Chinese.
+
+The cases are entered with ASCII-only data (names, units, descriptions), so a Chinese
+character on an English page can only be the product's own words left untranslated; on a
+Chinese page, an English word of the product's is looked for the same way, against a short
+list of words that are names (Propflow, the EN switch, usernames, bpmn.io's logo).
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.contrib.auth.models import User
+
+from engine import clock
+from server.estate.models import Building, Resident, Site, Unit
+from server.flows.models import AuditEvent, HumanTask
+from tests.scenario import Case, deploy_all, local
+
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff60]+")
+WORD = re.compile(r"[A-Za-z]{3,}")
+PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="  # noqa: E501
+ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
+
+
+class _Visible(HTMLParser):
+    """The text a person reads: text outside scripts and styles, and the attributes that
+    are read aloud or shown on hover."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "template", "code"):  # code: a sample, data
+            self._skip += 1
+        for name, value in attrs:
+            if name in ATTRIBUTES and value:
+                self.parts.append(value)
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "template", "code") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.parts.append(data.strip())
+
+
+def visible(html: str) -> list[str]:
+    parser = _Visible()
+    parser.feed(html)
+    return parser.parts
+
+
+def ascii_world(users) -> dict[str, int]:
+    """One case of each process, a few steps in, one escalated, all with ASCII data."""
+    deploy_all()
+    site = Site.objects.create(name="Sunny Garden")
+    building = Building.objects.create(site=site, name="B1")
+    for code, status in (("1-101", "handed_over"), ("2-301", "not_handed_over"),
+                         ("3-502", "occupied")):  # fmt: skip
+        unit = Unit.objects.create(code=code, building=building, floor=1, area_m2=90,
+                                   status=status)  # fmt: skip
+        Resident.objects.create(unit=unit, name="Mr Owner", phone="13800000001")
+    for user in users.values():
+        user.first_name = user.username.title()
+        user.save()
+    start = local("2026-11-23 09:00")
+    repair = Case(users, "repair", as_="frontdesk", at=start, data={
+        "reporter": "Mr Wang", "phone": "13800000001", "unit": "1-101", "location": "Kitchen",
+        "channel": "phone", "description": "Burst pipe", "area": "in_unit",
+        "trade": "water_electric", "fault_kind": "other", "urgency": "urgent",
+    })  # fmt: skip
+    order = {"technician": "technician", "requirements": "Close the valve"}
+    repair.complete("dispatch_urgent", as_="dispatcher", data=order)
+    repair.advance_to(local("2026-11-23 10:30"))  # not on site: levels 2 and 3
+    complaint = Case(users, "complaint", as_="frontdesk", at=start, data={
+        "complainant": "Ms Chen", "phone": "13900000002", "unit": "1-101",
+        "channel": "walk_in", "description": "Rude cleaner", "category": "service_attitude",
+    })  # fmt: skip
+    complaint.complete("screen", as_="frontdesk",
+                       data={"valid": True, "department": "engineering"})  # fmt: skip
+    move_in = Case(users, "move_in", as_="frontdesk", at=start, data={
+        "unit": "2-301", "owner_name": "Mr Zhao", "phone": "13700000003",
+        "notice_checked": True, "contract_checked": True, "identity_checked": True,
+    })  # fmt: skip
+    move_out = Case(users, "move_out", as_="frontdesk", at=start, data={
+        "unit": "3-502", "resident": "Mr Sun", "phone": "13600000005",
+        "move_date": "2026-11-28", "reason": "lease_end",
+    })  # fmt: skip
+    renovation = Case(users, "renovation", as_="frontdesk", at=start, data={
+        "unit": "1-101", "owner_name": "Mr Zhou", "phone": "13500000006",
+        "identity_checked": True, "contractor": "Home Deco", "planned_start": "2026-12-01",
+        "planned_end": "2027-02-28", "description": "Kitchen", "drawings": [PNG, PNG],
+        "commitment_signature": PNG, "handbook_given": True,
+    })  # fmt: skip
+    cases = (repair, complaint, move_in, move_out, renovation)
+    return {c.instance.process_key: c.id for c in cases}
+
+
+def typed(value) -> list[str]:
+    """The text values in recorded form data (what people typed), not its keys."""
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in typed(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in typed(v)]
+    return [value] if isinstance(value, str) and not value.startswith("data:") else []
+
+
+def pages(cases: dict[str, int], processes) -> list[str]:
+    urls = ["/", "/?scope=all", "/start/", "/cases/", "/notifications/", "/roster/",
+            "/studio/", "/studio/repair/", "/cases/999999/", "/no/such/page/"]  # fmt: skip
+    urls += [f"/start/{key}/" for key in processes]
+    urls += [f"/cases/{i}/" for i in cases.values()]
+    urls += [f"/tasks/{t.pk}/" for t in HumanTask.objects.all()]
+    return urls
+
+
+def apis(cases: dict[str, int], processes) -> list[str]:
+    urls = ["/api/tasks/?scope=all", "/api/instances/", "/api/units/", "/api/processes/",
+            "/api/staff/", "/api/notifications/"]  # fmt: skip
+    urls += [f"/api/processes/{key}/" for key in processes]
+    for i in cases.values():
+        urls += [f"/api/instances/{i}/", f"/api/instances/{i}/events/?page_size=100"]
+    urls += [f"/api/tasks/{t.pk}/" for t in HumanTask.objects.all()]
+    return urls
+
+
+# Where an answer carries both languages side by side on purpose (an API client picks), the
+# Chinese half is allowed when its English sibling stands beside it.
+PAIRS = {"name": "name_en", "title": "x-title-en", "description": "x-description-en",
+         "documentation": "documentation_en", "zh-hans": "en", "x-unit": "x-unit-en"}  # fmt: skip
+
+
+def untranslated_json(value, path="") -> list[str]:
+    found = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in PAIRS and PAIRS[key] in value:
+                continue
+            if key == "x-enum-titles":  # [zh, en] pairs
+                continue
+            found += untranslated_json(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += untranslated_json(item, f"{path}[{i}]")
+    elif isinstance(value, str) and CJK.search(value):
+        found.append(f"{path}: {value[:60]}")
+    return found
+
+
+@pytest.fixture
+def world(db, users):
+    with clock.frozen(local("2026-11-23 10:30")):
+        cases = ascii_world(users)
+    return cases
+
+
+ROLES_THAT_SEE_ALL = ("cs_supervisor", "auditor", "technician", "frontdesk", "dispatcher",
+                      "property_manager")  # fmt: skip
+
+
+@pytest.mark.parametrize("role", ROLES_THAT_SEE_ALL)
+def test_english_pages_and_answers_have_no_chinese_of_the_product_s_own(world, users, client,
+                                                                        role):  # fmt: skip
+    processes = sorted(world)
+    client.force_login(users[role])
+    client.cookies["django_language"] = "en"
+    leaks, read = [], 0
+    with clock.frozen(local("2026-11-23 10:30")):
+        for url in pages(world, processes):
+            answer = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+            if answer.status_code not in (200, 403, 404):  # error pages speak too
+                continue
+            read += 1
+            for text in visible(answer.content.decode()):
+                if text.startswith("{"):  # a JSON sample (the upload's mapping)
+                    continue
+                if CJK.search(text) and text != "中文":
+                    leaks.append(f"{url}: {text[:80]}")
+        for url in apis(world, processes):
+            answer = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+            if answer.status_code == 200:
+                leaks += [f"{url} {x}" for x in untranslated_json(answer.json())]
+    assert read >= 6, "too few pages answered to judge"
+    assert not leaks, "untranslated:\n" + "\n".join(sorted(set(leaks)))
+
+
+# Names, not words: the product, the file formats and modelers a manager uploads from.
+NAMES = {"Propflow", "BPMN", "bpmn", "io", "DMN", "JSON", "Camunda", "Modeler", "SpiffArena",
+         "process", "toml", "zip"}  # fmt: skip
+HEX = re.compile(r"\b[0-9a-f]{8}(?:-?[0-9a-f]{4,}){1,}\b|\b[0-9a-f]{16,}\b")  # ids, hashes
+
+
+@pytest.mark.parametrize("role", ROLES_THAT_SEE_ALL)
+def test_chinese_pages_have_no_english_of_the_product_s_own(world, users, client, role):
+    processes = sorted(world)
+    keys = set(processes)  # process keys are identifiers, shown as such in the studio
+    client.force_login(users[role])
+    client.cookies["django_language"] = "zh-hans"
+    user_words = set()
+    for user in User.objects.all():
+        user_words |= set(WORD.findall(f"{user.username} {user.first_name}"))
+    for event in AuditEvent.objects.all():  # what the cases' people typed
+        user_words |= set(WORD.findall(" ".join(typed((event.data or {}).get("data")))))
+    user_words |= {"Sunny", "Garden", "Owner", "EN"}  # the registry's names, the switch
+    leaks, read = [], 0
+    with clock.frozen(local("2026-11-23 10:30")):
+        for url in pages(world, processes):
+            answer = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+            if answer.status_code not in (200, 403, 404):  # error pages speak too
+                continue
+            read += 1
+            assert '<html lang="zh-Hans"' in answer.content.decode()
+            for text in visible(answer.content.decode()):
+                if text.startswith("{"):  # a JSON sample (the upload's mapping)
+                    continue
+                text = re.sub("|".join(keys), "", HEX.sub("", text))
+                words = set(WORD.findall(text)) - user_words - NAMES
+                if words:
+                    leaks.append(f"{url}: {text[:80]}")
+    assert read >= 6, "too few pages answered to judge"
+    assert not leaks, "untranslated:\n" + "\n".join(sorted(set(leaks)))
