@@ -28,6 +28,15 @@ FILE_TYPES = {
 _DATA_URL = re.compile(r"^data:([a-z]+/[a-z0-9.+-]+)(?:;[a-z]+=[^;,]*)*;base64,([A-Za-z0-9+/]*=*)$")
 
 
+def data_url_parts(value: str) -> tuple[str, str, str] | None:
+    """(media type, the ``name`` parameter or "", base64 body) of a file's data URL."""
+    match = _DATA_URL.match(value)
+    if match is None:
+        return None
+    name = re.search(r";name=([^;,]*)", value[: match.start(2)])
+    return match.group(1), name.group(1) if name else "", match.group(2)
+
+
 @_FORMAT_CHECKER.checks("data-url")
 def is_file(value: object) -> bool:
     """A data URL of an allowed type, in base64, whose first bytes match the type."""
@@ -75,6 +84,7 @@ _MESSAGES = {
         "Must be an image (PNG, JPEG, GIF, WebP) or a PDF.",
         "必须是图片（PNG、JPEG、GIF、WebP）或 PDF。",
     ),
+    "file_size": ("The file is larger than {} MB.", "文件超过 {} MB。"),
     "pattern": ("Has the wrong format.", "格式不正确。"),
     "const": ("Must be confirmed.", "必须确认此项。"),
     "minItems": ("Needs at least {} items.", "至少需要 {} 项。"),
@@ -105,6 +115,9 @@ def _message(error, language: str) -> str:
             return message("maximum", language, value)
         case "format" if value == "data-url":
             return message("file", language)
+        case "maxLength" if error.schema.get("format") == "data-url":
+            # a data URL's length in characters is not what its sender knows: its bytes are
+            return message("file_size", language, f"{value * 3 / 4 / 1_000_000:.1f}")
         case "type" | "minLength" | "maxLength" | "format" | "minItems" | "maxItems":
             return message(error.validator, language, value)
         case "const" if value is True:

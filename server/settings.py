@@ -37,6 +37,11 @@
   ``_PASSWORD`` / ``_USE_TLS``, ``PROPFLOW_EMAIL_FROM``: notification email;
   ``PROPFLOW_EMAIL_BACKEND=smtp`` sends through the host given.
 - ``PROPFLOW_SITE_URL``: the address links in notifications start with.
+- ``PROPFLOW_MEDIA_ROOT`` (``var/media``): where attachments are kept on local disk;
+  ``PROPFLOW_S3_BUCKET`` keeps them on S3-compatible storage instead, with
+  ``PROPFLOW_S3_ENDPOINT_URL``, ``_REGION``, ``_PREFIX`` (attachments), ``_ACCESS_KEY_ID``
+  and ``_SECRET_ACCESS_KEY`` (or boto3's own credentials); ``PROPFLOW_UPLOAD_MAX_MB`` (20):
+  the largest file a page takes before scaling it.
 """
 
 import json
@@ -103,6 +108,7 @@ INSTALLED_APPS = [
     "csp",
     "server.estate",
     "server.flows",
+    "server.files",
     "server.staff",
     "server.web",
 ]
@@ -280,11 +286,45 @@ _VENDOR = BASE_DIR / "server" / "web" / "frontend" / "node_modules"
 STATICFILES_DIRS = [
     ("vendor/bpmn-js", _VENDOR / "bpmn-js" / "dist"),
     ("vendor/htmx", _VENDOR / "htmx.org" / "dist"),
+    ("vendor/signature_pad", _VENDOR / "signature_pad" / "dist"),
     # The process studio's pages, bundled from frontend/src by esbuild (`make setup`).
     ("studio", _VENDOR.parent / "dist"),
 ]
+
+
+def _attachment_storage() -> dict:
+    """Where the forms' files go: S3-compatible storage when ``PROPFLOW_S3_BUCKET`` is set
+    (django-storages, its other settings from the environment too), else local disk."""
+    bucket = os.environ.get("PROPFLOW_S3_BUCKET", "")
+    if not bucket:
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": None},
+        }
+    options = {
+        "bucket_name": bucket,
+        "location": os.environ.get("PROPFLOW_S3_PREFIX", "attachments"),
+        "default_acl": "private",  # served through the site, which checks who asks
+        "querystring_auth": True,
+        "file_overwrite": True,  # names are checksums: the same name is the same bytes
+    }
+    for env, option in (
+        ("PROPFLOW_S3_ENDPOINT_URL", "endpoint_url"), ("PROPFLOW_S3_REGION", "region_name"),
+        ("PROPFLOW_S3_ACCESS_KEY_ID", "access_key"),
+        ("PROPFLOW_S3_SECRET_ACCESS_KEY", "secret_key"),
+    ):  # fmt: skip
+        if os.environ.get(env):
+            options[option] = os.environ[env]
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+# Attachments (photos, drawings, signatures): server/files, docs/operations.md.
+MEDIA_ROOT = Path(os.environ.get("PROPFLOW_MEDIA_ROOT", VAR_DIR / "media"))
+# A file read from a page before it is scaled (photos from phones are large); what is kept
+# is also held to the form's own limit.
+PROPFLOW_UPLOAD_MAX_BYTES = int(os.environ.get("PROPFLOW_UPLOAD_MAX_MB", "20")) * 1_000_000
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _attachment_storage(),
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

@@ -9,7 +9,10 @@ their own processes (tests/test_production.py).
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("PROPFLOW_DEBUG", "1")
+# Attachments the tests store go to a folder of their own, not the site's var/media.
+os.environ.setdefault("PROPFLOW_MEDIA_ROOT", tempfile.mkdtemp(prefix="propflow-media-"))
 
 from server.settings import *  # noqa: E402, F403

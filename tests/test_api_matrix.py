@@ -36,6 +36,7 @@ class Endpoint:
             "task": case.task,
             "key": "two_step",
             "version": 1,
+            "file": getattr(case, "file", uuid4()),  # set by _file
             "username": "technician",
             **changes,
         }
@@ -81,6 +82,21 @@ def _draft(case, api):
     client = api("property_manager")
     body = {"files": {"two_step.bpmn": "<x/>"}, "mapping": {}, "note": ""}
     assert client.put("/api/processes/two_step/draft/", body, format="json").status_code == 200
+
+
+def _file(case, api):
+    """A photo recorded in the case, as a step that took a form's file keeps it."""
+    from django.utils import timezone
+
+    from server.files import services as files
+    from server.files.models import Attachment
+
+    stored = files.store(b"\x89PNG\r\n\x1a\n a photo", "image/png", "photo.png")
+    case.file = Attachment.objects.create(
+        instance_id=case.instance, field="photos.0", name=stored.name, size=stored.size,
+        media_type=stored.media_type, sha256=stored.sha256, key=stored.key,
+        created_at=timezone.now(),
+    ).pk  # fmt: skip
 
 
 ENDPOINTS = {
@@ -189,6 +205,10 @@ ENDPOINTS = {
         body={"data": {"resolution": "已维修", "satisfied": "satisfied"}},
     ),
     "units_list": Endpoint("get", "units/", ok=("frontdesk", 200), denied=("nobody", 403)),
+    "files_retrieve": Endpoint(
+        "get", "files/{file}/", ok=("frontdesk", 200), denied=("technician", 404),
+        before=_file, content_type="image/png",
+    ),
     "staff_list": Endpoint("get", "staff/", ok=("dispatcher", 200), denied=("nobody", 403)),
     "staff_retrieve": Endpoint(
         "get", "staff/{username}/", ok=("frontdesk", 200), denied=("nobody", 403)
@@ -329,6 +349,8 @@ BAD = {
     "task id not a uuid, unclaim": Bad("post", "tasks/x/unclaim/", 404),
     "task id not a uuid, complete": Bad("post", "tasks/x/complete/", 404, {"data": {}}),
     "task id not a uuid, assign": Bad("post", "tasks/x/assign/", 404, {"assignee": 1}),
+    "file id not a uuid": Bad("get", "files/x/", 404),
+    "file id unknown": Bad("get", f"files/{uuid4()}/", 404),
     # query strings
     "page zero": Bad("get", "tasks/?page=0", 400, errors=["page"]),
     "page not a number": Bad("get", "instances/?page=two", 400, errors=["page"]),

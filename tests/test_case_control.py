@@ -12,6 +12,7 @@ from engine import clock
 from server.flows import timers
 from server.flows.cases import services
 from server.flows.definitions.services import process_deploy
+from server.flows.demo import SIGNED
 from server.flows.models import AuditEvent, HumanTask, ProcessInstance, Timer
 from tests.conftest import fixture_source, make_units
 from tests.scenario import Case, deploy_all, local
@@ -241,7 +242,7 @@ def test_a_case_moves_to_a_version_with_other_time_limits_keeping_its_task_and_d
     done = {
         "outcome": "done",
         "work_done": "更换阀芯",
-        "owner_signature": "data:image/png;base64,iVBORw0KGgo=",
+        "owner_signature": SIGNED,
     }
     case.complete("repair_work", as_="technician", data=done)
     assert case.due("return_visit") == local("2026-11-25 13:50")

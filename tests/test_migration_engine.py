@@ -10,6 +10,7 @@ from django.conf import settings
 
 import engine
 from engine import clock
+from server.flows.demo import SIGNED
 from tests.scenario import local
 
 REQUEST = {
@@ -89,7 +90,7 @@ def test_a_changed_time_limit_moves_the_case_keeping_its_task_and_the_due_times_
         done = {
             "outcome": "done",
             "work_done": "更换阀芯",
-            "owner_signature": "data:image/png;base64,iVBORw0KGgo=",
+            "owner_signature": SIGNED,
         }
         visit = eng.complete(v2, after_arrival.state, work.id, data(v2, work.form, done))
     [return_visit] = visit.ready

@@ -3,10 +3,10 @@
 import pytest
 
 from server.estate.models import Resident
+from server.flows.demo import SIGNED  # a PNG that decodes: steps re-encode images
 from tests.conftest import make_units
 from tests.scenario import Case, deploy_all, local, unit_status
 
-SIGNED = "data:image/png;base64,iVBORw0KGgo="
 START = {
     "unit": "2-301", "owner_name": "赵磊", "phone": "13700000003",
     "notice_checked": True, "contract_checked": True, "identity_checked": True,

@@ -2,11 +2,11 @@
 
 import pytest
 
+from server.flows.demo import SIGNED  # a PNG that decodes: steps re-encode images
 from server.flows.errors import Invalid
 from tests.conftest import make_units
 from tests.scenario import Case, deploy_all, local, unit_status
 
-SIGNED = "data:image/png;base64,iVBORw0KGgo="
 DRAWING = "data:application/pdf;base64,JVBERi0="
 APPLY = {
     "unit": "1-101", "owner_name": "周杰", "phone": "13500000006", "identity_checked": True,

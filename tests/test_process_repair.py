@@ -6,12 +6,12 @@ import pytest
 
 from engine import clock
 from server.flows.cases import services
+from server.flows.demo import SIGNED  # a PNG that decodes: steps re-encode images
 from server.flows.errors import Invalid
 from server.flows.models import Notification
 from tests.conftest import make_units
 from tests.scenario import Case, deploy_all, local, unit_status
 
-SIGNED = "data:image/png;base64,iVBORw0KGgo="
 REQUEST = {
     "reporter": "王先生", "phone": "13800000001", "unit": "1-101", "location": "厨房",
     "channel": "phone", "description": "厨房水龙头漏水", "area": "in_unit",

@@ -115,6 +115,7 @@ def _path(name: str, kind, description: str) -> OpenApiParameter:
 
 
 TASK_ID = _path("task_id", OpenApiTypes.UUID, "The task's id.")
+FILE_ID = _path("file_id", OpenApiTypes.UUID, "The file's id: `file` in its reference.")
 CASE_ID = _path(
     "instance_id",
     {"type": "integer", "format": "int64", "minimum": 1, "maximum": INT64_MAX},

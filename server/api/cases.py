@@ -183,7 +183,9 @@ class EventSerializer(serializers.Serializer):
     task = serializers.UUIDField(source="task_id", allow_null=True)
     data = serializers.SerializerMethodField(
         help_text="What happened. Recorded form data is under `data`; its contact fields "
-        "read `***` unless the caller has a task in the case (or started it, or audits)."
+        "read `***` unless the caller has a task in the case (or started it, or audits). "
+        "A file is a reference (`file`, `name`, `type`, `size`, `sha256`): "
+        "`GET /api/files/{file}/` serves it."
     )
 
     class Meta:
@@ -221,7 +223,9 @@ class InstanceListApi(Api):
     class InputSerializer(serializers.Serializer):
         process = TextField(trim_whitespace=False, help_text="The key of the process to start.")
         data = serializers.DictField(
-            required=False, help_text="The start form's data (checked against its JSON Schema)."
+            required=False,
+            help_text="The start form's data (checked against its JSON Schema). Files as data "
+            "URLs, kept as references: see `tasks_complete`.",
         )
 
         class Meta:

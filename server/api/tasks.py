@@ -311,7 +311,11 @@ class TaskAssignApi(Api):
 class TaskCompleteApi(Api):
     class InputSerializer(serializers.Serializer):
         data = serializers.DictField(
-            required=False, help_text="The task's form data (checked against its JSON Schema)."
+            required=False,
+            help_text="The task's form data (checked against its JSON Schema). A file field "
+            "takes a data URL (`data:image/jpeg;name=photo.jpg;base64,...`: PNG, JPEG, GIF, "
+            "WebP or PDF); the case keeps a reference to it (`file`, `name`, `type`, `size`, "
+            "`sha256`), its bytes at `/api/files/{file}/`.",
         )
 
         class Meta:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import auth, cases, notifications, processes, staff, studio, tasks, units
+from . import auth, cases, files, notifications, processes, staff, studio, tasks, units
 
 urlpatterns = [
     path("auth/token/", auth.TokenApi.as_view()),
@@ -35,6 +35,7 @@ urlpatterns = [
     path("tasks/<str:task_id>/assign/", tasks.TaskAssignApi.as_view()),
     path("tasks/<str:task_id>/complete/", tasks.TaskCompleteApi.as_view()),
     path("units/", units.UnitListApi.as_view()),
+    path("files/<str:file_id>/", files.FileApi.as_view()),
     path("staff/", staff.StaffListApi.as_view()),
     path("staff/<str:username>/", staff.StaffDetailApi.as_view()),
     path("notifications/", notifications.NotificationListApi.as_view()),

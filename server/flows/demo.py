@@ -20,7 +20,11 @@ from .cases import services
 from .definitions.cache import get_engine
 from .models import HumanTask, ProcessDefinition, ProcessInstance
 
-SIGNED = "data:image/png;base64,iVBORw0KGgo="
+# A real 1x1 PNG: what a step keeps is read and scaled as an image (server/files).
+SIGNED = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNg"
+    "YGBgAAAABQABpfZFQAAAAABJRU5ErkJggg=="
+)
 DRAWING = "data:application/pdf;base64,JVBERi0="
 
 

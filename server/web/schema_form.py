@@ -10,7 +10,6 @@ not be read as a number; uploaded files come back as kept attachments.
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,11 +20,12 @@ from django.conf import settings
 
 from engine.forms import message
 from engine.text import pick
+from server.files.services import data_url
 
 KEPT = ".kept"  # suffix of the inputs that carry files uploaded by an earlier submit
+DRAWN = ".drawn"  # suffix of the input the signature pad writes its PNG into
 BLANK_ROWS = 2  # empty rows offered under a list's filled ones
 UNIT_LOOKUP = "/api/units/"  # what a unit field (x-lookup: units) searches as one types
-MAX_UPLOAD = 5_000_000  # bytes per file, as the forms' data-url maxLength allows
 
 
 def label(node: dict, language: str, key: str = "title") -> str:
@@ -63,7 +63,8 @@ def _is_row_list(node: dict) -> bool:
 class Field:
     name: str  # the input's name: a dotted path
     label: str
-    widget: str  # text textarea tel number checkbox select date datetime file files group rows
+    widget: str  # text textarea tel number checkbox select date datetime file files signature
+    # group rows
     required: bool = False
     value: Any = ""  # the text to show; True/False for a checkbox; data-urls for files
     errors: list[str] = field(default_factory=list)
@@ -83,6 +84,8 @@ def _widget(node: dict) -> str:
     kind, widget, fmt = node.get("type"), node.get("x-widget"), node.get("format")
     if _is_file_list(node):
         return "files"
+    if widget == "signature":
+        return "signature"
     if is_file(node):
         return "file"
     if kind == "object":
@@ -116,7 +119,7 @@ def _attrs(node: dict, widget: str) -> dict[str, Any]:
         attrs["inputmode"] = "numeric" if node.get("type") == "integer" else "decimal"
     if widget == "tel":
         attrs["inputmode"] = "tel"
-    if widget in ("file", "files"):
+    if widget in ("file", "files", "signature"):
         attrs["accept"] = "image/*" if node.get("x-widget") == "signature" else "image/*,.pdf"
     if widget == "text" and node.get("x-lookup") == "units":
         # Search-as-you-type against GET /api/units/ (static/web/lookup.js); choosing a unit
@@ -176,9 +179,12 @@ def _fields(schema, prefix, raw, errors, language) -> list[Field]:
             f.value = raw.get(name, "")
         elif widget == "checkbox":
             f.value = raw.get(name) in (True, "on", "true", "1")
-        elif widget in ("file", "files"):
+        elif widget in ("file", "files", "signature"):
             kept = raw.get(name) or []
             f.value = [kept] if isinstance(kept, str) else list(kept)
+            for key_err, messages in errors.items():  # a list's files are named by position
+                if key_err.startswith(f"{name}."):
+                    f.errors.extend(messages)
         else:
             f.value = raw.get(name, "")
         out.append(f)
@@ -212,7 +218,7 @@ def _to_raw(schema, data, prefix, raw) -> None:
                     _to_raw(node["items"], row, f"{name}.{i}.", raw)
         elif widget == "datetime":
             raw[name] = _local_input(value)
-        elif widget in ("file", "files", "checkbox"):
+        elif widget in ("file", "files", "signature", "checkbox"):
             raw[name] = value
         else:
             raw[name] = str(value)
@@ -294,16 +300,19 @@ def _read_checkbox(node: dict, name: str, form: _Posted, widget: str):
 
 def _read_files(node: dict, name: str, form: _Posted, widget: str):
     kept = [v for v in form.post.getlist(name + KEPT) if v.startswith("data:")]
+    drawn = form.post.get(name + DRAWN) or ""
+    if widget == "signature" and drawn.startswith("data:image/png;base64,"):
+        kept.append(drawn)  # the pad's, else the photo of a paper signature sent below
     for upload in form.files.getlist(name):
-        if upload.size > MAX_UPLOAD:
+        # photos are scaled when the step stores them, so a phone's full-size one is taken
+        if upload.size > settings.PROPFLOW_UPLOAD_MAX_BYTES:
             form.errors.setdefault(name, []).append(_too_big(upload.name, form.language))
             continue
-        content = base64.b64encode(upload.read()).decode()
         kind = upload.content_type or "application/octet-stream"
-        kept.append(f"data:{kind};base64,{content}")
+        kept.append(data_url(kind, upload.read(), upload.name or ""))
     if not kept:
         return _NOTHING
-    form.raw[name] = kept[-1] if widget == "file" else kept
+    form.raw[name] = kept if widget == "files" else kept[-1]
     return form.raw[name]
 
 
@@ -322,12 +331,12 @@ def _read_text(node: dict, name: str, form: _Posted, widget: str):
 
 _READERS = {
     "group": _read_group, "rows": _read_rows, "checkbox": _read_checkbox,
-    "file": _read_files, "files": _read_files,
+    "file": _read_files, "files": _read_files, "signature": _read_files,
 }  # fmt: skip
 
 
 def _too_big(filename: str, language: str) -> str:
-    mb = MAX_UPLOAD // 1_000_000
+    mb = settings.PROPFLOW_UPLOAD_MAX_BYTES // 1_000_000
     return pick([f"{filename} 超过 {mb} MB。", f"{filename} is larger than {mb} MB."], language)
 
 
@@ -367,7 +376,7 @@ def _local_input(value) -> str:
 class Shown:
     label: str
     text: str = ""
-    files: list[tuple[str, str]] = field(default_factory=list)  # (path, media type)
+    files: list[dict] = field(default_factory=list)  # the references kept (file, name, type)
     hidden: bool = False  # confidential and not for this reader
 
 
@@ -387,17 +396,13 @@ def describe(
         elif is_file(node) or _is_file_list(node):
             values = value if isinstance(value, list) else [value]
             shown.files = [
-                (f"{key}.{i}" if isinstance(value, list) else key, _media(v))
-                for i, v in enumerate(values) if isinstance(v, str)
+                {**v, "image": str(v.get("type", "")).startswith("image/")}
+                for v in values if isinstance(v, dict) and "file" in v
             ]  # fmt: skip
         else:
             shown.text = _text_of(node, value, language)
         out.append(shown)
     return out
-
-
-def _media(data_url: str) -> str:
-    return data_url[5:].split(";", 1)[0].split(",", 1)[0] if data_url.startswith("data:") else ""
 
 
 def _text_of(node: dict, value: Any, language: str) -> str:
@@ -418,14 +423,3 @@ def _text_of(node: dict, value: Any, language: str) -> str:
         return _local_input(value).replace("T", " ")
     suffix = unit_label(node, language)
     return f"{value}{suffix}" if suffix else str(value)
-
-
-def data_url_content(data_url: str) -> tuple[str, bytes] | None:
-    """(media type, bytes) of a base64 data-url; None when it is not one."""
-    if not data_url.startswith("data:") or ";base64," not in data_url:
-        return None
-    head, body = data_url[5:].split(";base64,", 1)
-    try:
-        return head.split(";")[0] or "application/octet-stream", base64.b64decode(body)
-    except ValueError:
-        return None

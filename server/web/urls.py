@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import cases, inbox, library, notifications, roster, start, studio, tasks
+from .views import cases, files, inbox, library, notifications, roster, start, studio, tasks
 
 app_name = "web"
 
@@ -24,7 +24,7 @@ urlpatterns = [
     path("cases/<str:instance_id>/resume/", cases.case_resume, name="case_resume"),
     path("cases/<str:instance_id>/terminate/", cases.case_terminate, name="case_terminate"),
     path("cases/<str:instance_id>/migrate/", cases.case_migrate, name="case_migrate"),
-    path("cases/<str:instance_id>/files/<int:seq>/<str:path>", cases.case_file, name="case_file"),
+    path("files/<str:file_id>/", files.attachment, name="file"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/bell/", notifications.notification_bell, name="bell"),
     path("notifications/read/", notifications.notification_read_all, name="notifications_read"),

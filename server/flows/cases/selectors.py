@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from engine import clock, policy
 from server.estate.models import Resident
+from server.files.models import Attachment
 
 from .. import access
 from ..errors import Invalid, NotFound
@@ -250,3 +251,24 @@ def next_task_for(*, user, instance: ProcessInstance) -> HumanTask | None:
     for task in tasks:
         task.instance = instance  # can_act asks whether the case is suspended
     return next((t for t in tasks if access.can_act(user, t)), None)
+
+
+def attachment_get_for_user(*, user, attachment_id: str) -> Attachment:
+    """A file recorded in a case the user may see; a personal one (a signature, a contact
+    field) only if they may also see the case's contacts. 404 alike for all else."""
+    missing = NotFound(_("No such file."))
+    try:
+        key = UUID(str(attachment_id))
+    except ValueError:
+        raise missing from None
+    found = (
+        Attachment.objects.filter(pk=key, instance__in=_visible_instances(user).values("pk"))
+        .select_related("instance")
+        .defer("instance__state")
+        .first()
+    )
+    if found is None:
+        raise missing
+    if found.personal and not can_see_contacts(user=user, instance=found.instance):
+        raise missing
+    return found

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from engine import MigrationRefused, clock
 from server.estate import services as estate
+from server.files import services as files
 from server.i18n import current_language
 
 from .. import access
@@ -39,6 +40,7 @@ def instance_start(*, process_key: str, started_by, data: dict | None) -> Proces
     if not set(source.start_roles) & access.user_roles(started_by):
         name = source.name(current_language())
         raise Forbidden(_("Your roles may not start %(process)r.") % {"process": name})
+    data, prepared = files.prepare(data)
     data = validated(source, source.start_form, data)
     if source.business_key == "unit" and data.get("unit"):
         try:
@@ -47,15 +49,16 @@ def instance_start(*, process_key: str, started_by, data: dict | None) -> Proces
             raise Invalid(
                 _("The form has errors; nothing was saved."), {"unit": [str(err)]}
             ) from err
-    result = engine_step(get_engine().start, source, data, started_by.get_username())
     now = clock.now()
     instance = ProcessInstance(
         definition=definition, process_key=definition.key,
         business_key=str(data.get(source.business_key, ""))[:128], status="running",
         started_by=started_by, started_at=now,
     )  # fmt: skip
+    write = Step(instance, [], now)
+    data = write.attach(source, source.start_form, data, prepared)
+    result = engine_step(get_engine().start, source, data, started_by.get_username())
     with transaction.atomic(durable=True):
-        write = Step(instance, [], now)
         write.event(Kind.INSTANCE_STARTED, actor=started_by, data={"data": data})
         write.apply(result, actor=started_by)
         write.flush()
@@ -361,11 +364,12 @@ def task_assign(*, task_id: UUID, user, assignee_id: int) -> HumanTask:
 def task_complete(*, task_id: UUID, user, data: dict | None) -> HumanTask:
     """Complete an open task with its form's ``data``, as its assignee or a holder of its role."""
     task_id = access.task_uuid(task_id)
+    data, prepared = files.prepare(data)  # before the lock: scaling and storing take time
     with locked(task_id=task_id) as write:
         task = task_under_lock(write, task_id)
         access.check_can_act(user, task)
         source = source_for(write.instance.definition_id)
-        data = validated(source, task.form or None, data)
+        data = write.attach(source, task.form, validated(source, task.form or None, data), prepared)
         result = engine_step(
             get_engine().complete, source, write.instance.engine_state, str(task.pk), data
         )

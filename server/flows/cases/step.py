@@ -24,6 +24,7 @@ import engine
 from engine import ProcessSource, StepResult, casecard, clock
 from engine.policy import ESCALATION_LEVELS
 from server import operations
+from server.files import services as files
 from server.i18n import current_language
 from server.staff import selectors as staff
 
@@ -60,6 +61,7 @@ class Step:
         self.new_tasks: list[HumanTask] = []
         self.changed_tasks: dict[int, tuple[HumanTask, set[str]]] = {}
         self.notifications: list[Notification] = []
+        self.attachments: list[files.Attachment] = []
         self.batch = Batch()
         self.result: StepResult | None = None
         self.instance_fields: set[str] = set()  # written besides INSTANCE_STEP_FIELDS
@@ -71,6 +73,19 @@ class Step:
             instance=self.instance, seq=self.instance.event_seq, kind=kind, at=self.now,
             actor=actor, task=task, data=data or {},
         ))  # fmt: skip
+
+    def attach(self, source: ProcessSource, form: str | None, data: dict, prepared) -> dict:
+        """The form's ``data`` (already checked) with a reference in place of each file,
+        whose row is written with the step (server/files/services.py)."""
+        if not form or not _has_file(data):
+            return data
+        data, rows, errors = files.attach(
+            source.forms[form], data, prepared, instance=self.instance, now=self.now
+        )
+        if errors:
+            raise Invalid(_("The form has errors; nothing was saved."), errors)
+        self.attachments += rows
+        return data
 
     def change_task(self, task: HumanTask, **fields) -> None:
         for name, value in fields.items():
@@ -205,7 +220,7 @@ class Step:
         batch = self.batch
         if instance.pk is None:
             instance.save(force_insert=True)  # its id is needed by every other row
-            for row in (*self.new_tasks, *self.events, *self.notifications):
+            for row in (*self.new_tasks, *self.events, *self.notifications, *self.attachments):
                 row.instance_id = instance.pk
         else:
             batch.update(instance, (*INSTANCE_STEP_FIELDS, *sorted(self.instance_fields)))
@@ -214,6 +229,7 @@ class Step:
         batch.insert(self.new_tasks)
         batch.insert(self.events)
         batch.insert(self.notifications)
+        batch.insert(self.attachments)
         delivery.queue(batch, self.notifications)
         self._sync_timers()
         batch.run(last=True)
@@ -304,3 +320,12 @@ def task_under_lock(write: Step, task_id: UUID) -> HumanTask:
     if task is None:
         raise access.task_not_found(task_id)
     return task
+
+
+def _has_file(value) -> bool:
+    """Whether any text in ``value`` is a data URL (a file that must not be kept as text)."""
+    if isinstance(value, dict):
+        return any(_has_file(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_file(v) for v in value)
+    return isinstance(value, str) and value.startswith("data:")

@@ -1,5 +1,5 @@
 """Cases: the list I may open, a case's page (record, open tasks, timers, diagram), and
-the attachments it recorded."""
+the attachments it recorded (views/files.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from engine import clock, policy
+from engine import clock
 from engine.text import pick
 from server.flows import access, presenters
 from server.flows.cases import selectors, services
@@ -22,7 +21,7 @@ from server.flows.definitions.cache import source_for, sources_for
 from server.flows.errors import Invalid, NotFound, ServiceError
 from server.i18n import current_language
 
-from .. import schema_form, timeline
+from .. import timeline
 from .common import PAGE_SIZE, case_context, due, label, not_found, param, role_name, task_name
 
 
@@ -145,33 +144,3 @@ def _control(request, instance_id, action, done: str, **values):
     else:
         messages.success(request, done)
     return redirect("web:case", instance_id=instance.pk)
-
-
-@login_required
-def case_file(request, instance_id: str, seq: int, path: str):
-    """An attachment recorded in the case (a photo, a drawing, a signature)."""
-    try:
-        instance = selectors.instance_get_for_user(user=request.user, instance_id=instance_id)
-    except NotFound as err:
-        not_found(err)
-    event = next((e for e in selectors.instance_events(instance=instance) if e.seq == seq), None)
-    data = (event.data.get("data") if event else None) or {}
-    top, _sep, index = path.partition(".")
-    schema = presenters.recorded_form(event, source_for(instance.definition_id)) if event else None
-    if top in policy.contact_fields(schema) and not selectors.can_see_contacts(
-        user=request.user, instance=instance
-    ):
-        raise Http404(_("No such file."))
-    value = data.get(top)
-    if isinstance(value, list):
-        value = value[int(index)] if index.isdigit() and int(index) < len(value) else None
-    found = schema_form.data_url_content(value) if isinstance(value, str) else None
-    if found is None:
-        raise Http404(_("No such file."))
-    media, content = found
-    response = HttpResponse(content, content_type=media)
-    inline = media.startswith("image/") or media == "application/pdf"
-    response["Content-Disposition"] = "inline" if inline else f'attachment; filename="{top}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox"
-    return response
