@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("server.web.urls")),
 ]
 
+handler403 = "server.web.errors.permission_denied"
 handler404 = "server.web.errors.page_not_found"
 handler500 = "server.web.errors.server_error"

@@ -162,7 +162,7 @@ def test_with_debug_off_a_missing_page_or_an_error_shows_no_debug_page(tmp_path)
     assert seen["plain"]["headers"]["Location"] == f"https://{HOST}/login/"
     for name in ("proxied", "missing"):  # HTTPS, said by the proxy or seen directly
         page = seen[name]
-        assert page["status"] == 404 and "<h1>Not Found</h1>" in page["body"]
+        assert page["status"] == 404 and "<h1>未找到</h1>" in page["body"]  # the site's, in Chinese
         assert "URLconf" not in page["body"] and "DEBUG = True" not in page["body"]
         headers = page["headers"]
         assert (
@@ -170,6 +170,6 @@ def test_with_debug_off_a_missing_page_or_an_error_shows_no_debug_page(tmp_path)
         )
         assert "script-src 'self'" in headers["Content-Security-Policy"]
     broken = seen["broken"]
-    assert broken["status"] == 500 and "<h1>Server Error (500)</h1>" in broken["body"]
+    assert broken["status"] == 500 and "<h1>出错了</h1>" in broken["body"]
     assert "Traceback" not in broken["body"] and "authtoken_token" not in broken["body"]
     assert "no such table: authtoken_token" in done.stderr  # logged for the operator instead

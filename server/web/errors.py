@@ -45,8 +45,22 @@ def page_not_found(request, exception=None):
     # Our own 404s carry a sentence in the reader's language; a path no view answers
     # (Resolver404, a subclass) carries Django's English data: not shown.
     said = exception.args[0] if type(exception) is Http404 and exception.args else ""
-    context = {"message": said if isinstance(said, str) else ""}
-    return render(request, "404.html", context, status=404)
+    return _page(request, "404.html", said if isinstance(said, str) else "", 404)
+
+
+def permission_denied(request, exception=None):
+    said = exception.args[0] if exception is not None and exception.args else ""
+    return _page(request, "403.html", said if isinstance(said, str) else "", 403)
+
+
+def _page(request, template: str, message: str, status: int):
+    """The site's error page in the reader's language; before ``collectstatic`` has run
+    (production's manifest of static files missing), the same words on a plain page."""
+    try:
+        return render(request, template, {"message": message}, status=status)
+    except ValueError:  # "Missing staticfiles manifest entry"
+        return render(request, "error_plain.html", {"message": message, "status": status},
+                      status=status)  # fmt: skip
 
 
 def csrf_failure(request, reason: str = ""):
