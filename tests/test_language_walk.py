@@ -165,29 +165,34 @@ ROLES_THAT_SEE_ALL = ("cs_supervisor", "auditor", "technician", "frontdesk", "di
                       "property_manager")  # fmt: skip
 
 
+def page_texts(client, world, language: str):
+    """(url, visible text) of every page the client's user opens, error pages included (they
+    speak too), JSON samples (the upload's mapping) left out; asserts enough answered."""
+    client.cookies["django_language"] = language
+    read = 0
+    for url in pages(world, sorted(world)):
+        answer = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+        if answer.status_code not in (200, 403, 404):
+            continue
+        read += 1
+        html = answer.content.decode()
+        assert f'<html lang="{"en" if language == "en" else "zh-Hans"}"' in html, url
+        yield from ((url, text) for text in visible(html) if not text.startswith("{"))
+    assert read >= 6, "too few pages answered to judge"
+
+
 @pytest.mark.parametrize("role", ROLES_THAT_SEE_ALL)
 def test_english_pages_and_answers_have_no_chinese_of_the_product_s_own(world, users, client,
                                                                         role):  # fmt: skip
     processes = sorted(world)
     client.force_login(users[role])
-    client.cookies["django_language"] = "en"
-    leaks, read = [], 0
     with clock.frozen(local("2026-11-23 10:30")):
-        for url in pages(world, processes):
-            answer = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
-            if answer.status_code not in (200, 403, 404):  # error pages speak too
-                continue
-            read += 1
-            for text in visible(answer.content.decode()):
-                if text.startswith("{"):  # a JSON sample (the upload's mapping)
-                    continue
-                if CJK.search(text) and text != "中文":
-                    leaks.append(f"{url}: {text[:80]}")
+        leaks = [f"{url}: {text[:80]}" for url, text in page_texts(client, world, "en")
+                 if CJK.search(text) and text != "中文"]  # fmt: skip
         for url in apis(world, processes):
             answer = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
             if answer.status_code == 200:
                 leaks += [f"{url} {x}" for x in untranslated_json(answer.json())]
-    assert read >= 6, "too few pages answered to judge"
     assert not leaks, "untranslated:\n" + "\n".join(sorted(set(leaks)))
 
 
@@ -199,32 +204,20 @@ HEX = re.compile(r"\b[0-9a-f]{8}(?:-?[0-9a-f]{4,}){1,}\b|\b[0-9a-f]{16,}\b")  # 
 
 @pytest.mark.parametrize("role", ROLES_THAT_SEE_ALL)
 def test_chinese_pages_have_no_english_of_the_product_s_own(world, users, client, role):
-    processes = sorted(world)
-    keys = set(processes)  # process keys are identifiers, shown as such in the studio
+    keys = set(world)  # process keys are identifiers, shown as such in the studio
     client.force_login(users[role])
-    client.cookies["django_language"] = "zh-hans"
     user_words = set()
     for user in User.objects.all():
         user_words |= set(WORD.findall(f"{user.username} {user.first_name}"))
     for event in AuditEvent.objects.all():  # what the cases' people typed
         user_words |= set(WORD.findall(" ".join(typed((event.data or {}).get("data")))))
     user_words |= {"Sunny", "Garden", "Owner", "EN"}  # the registry's names, the switch
-    leaks, read = [], 0
+    leaks = []
     with clock.frozen(local("2026-11-23 10:30")):
-        for url in pages(world, processes):
-            answer = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
-            if answer.status_code not in (200, 403, 404):  # error pages speak too
-                continue
-            read += 1
-            assert '<html lang="zh-Hans"' in answer.content.decode()
-            for text in visible(answer.content.decode()):
-                if text.startswith("{"):  # a JSON sample (the upload's mapping)
-                    continue
-                text = re.sub("|".join(keys), "", HEX.sub("", text))
-                words = set(WORD.findall(text)) - user_words - NAMES
-                if words:
-                    leaks.append(f"{url}: {text[:80]}")
-    assert read >= 6, "too few pages answered to judge"
+        for url, text in page_texts(client, world, "zh-hans"):
+            text = re.sub("|".join(keys), "", HEX.sub("", text))
+            if set(WORD.findall(text)) - user_words - NAMES:
+                leaks.append(f"{url}: {text[:80]}")
     assert not leaks, "untranslated:\n" + "\n".join(sorted(set(leaks)))
 
 
@@ -239,3 +232,22 @@ def test_every_notification_s_english_half_is_english(world):
         assert not CJK.search(en.subject + en.body), (en.subject, en.body)
         zh = messages.render(n, "zh-hans")
         assert CJK.search(zh.subject)
+
+
+@pytest.mark.parametrize("key", ["complaint", "move_in", "move_out", "renovation", "repair"])
+def test_every_shipped_package_names_its_elements_and_instructions_in_english(key):
+    from django.conf import settings
+    from lxml import etree
+
+    import engine
+
+    source = engine.load_package(settings.PROPFLOW_PROCESSES_DIR / key)
+    spiff = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
+    root = etree.fromstring(source.bpmn.encode())
+    named = {el.get("id") for el in root.iter() if el.get("name") and el.get("id")
+             and etree.QName(el).localname not in ("lane", "participant", "process",
+                                                   "escalation", "message")}  # fmt: skip
+    assert named and named - set(source.glossary) == set()
+    instructed = {el.getparent().getparent().get("id")
+                  for el in root.iter(f"{spiff}instructionsForEndUser")}  # fmt: skip
+    assert {i for i in instructed if i} - set(source.instructions_en) == set()
