@@ -484,6 +484,24 @@ class Engine:
         effects, thrown = self._run(wf, step)
         return self._result(source, wf, (), effects, thrown, before)
 
+    def reassign(
+        self, source: ProcessSource, state: str, task_id: str, username: str
+    ) -> StepResult | None:
+        """The ready ``task_id`` given to ``username`` by hand: when its diagram gives it by
+        a variable (``${technician}``), the variable now names that person, so the steps
+        it also gives (arrive → work → sign-off) go with the task. None when it names no
+        variable: nothing in the case changes."""
+        wf = self._load(source, state)
+        task = wf.get_task_from_id(UUID(task_id))
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(f"Task {task_id} is not ready to be given to someone")
+        variable = _properties(task.task_spec).get(dialects.ASSIGNEE_EXPRESSION, "")
+        if not variable.isidentifier():
+            return None
+        before = tuple(self._timers(wf))
+        task.set_data(**{variable: username})
+        return self._result(source, wf, before=before)
+
     def fire_due_timers(self, source: ProcessSource, state: str) -> StepResult:
         """Fire every timer due by :func:`engine.clock.now` and run the engine on."""
         wf = self._load(source, state)

@@ -198,3 +198,17 @@ def test_a_complaint_stays_with_its_first_receiver_unless_a_supervisor_passes_it
                                        {"assignee": colleague.pk}, format="json")  # fmt: skip
     assert passed.status_code == 200
     assert inbox(api, "frontdesk2", "mine") == ["screen"]
+
+
+def test_a_job_a_supervisor_gives_to_another_technician_stays_with_him_to_sign_off(site, api):
+    instance = started(api)
+    dispatch_to(api, instance, "technician2")
+    arrive = open_task(instance, "arrive")
+    to_him = {"assignee": site["technician"].pk}
+    moved = api("cs_supervisor").post(f"/api/tasks/{arrive.pk}/assign/", to_him, format="json")
+    assert moved.status_code == 200 and moved.json()["assignee"]["username"] == "technician"
+    assert inbox(api, "technician2", "mine") == []
+    done = api("technician").post(f"/api/tasks/{arrive.pk}/complete/", {"data": {}},
+                                  format="json")  # fmt: skip
+    assert done.status_code == 200
+    assert open_task(instance, "repair_work").assignee.username == "technician"

@@ -354,6 +354,14 @@ def task_assign(*, task_id: UUID, user, assignee_id: int) -> HumanTask:
             )
         if task.assignee_id == assignee.pk:
             return task
+        if task.dispatched:  # the diagram's variable follows, so later steps go with it
+            source = source_for(write.instance.definition_id)
+            state = write.instance.engine_state
+            result = engine_step(
+                get_engine().reassign, source, state, str(task.pk), assignee.get_username()
+            )
+            if result is not None:
+                write.apply(result, actor=user)
         before = task.assignee_id
         write.change_task(task, assignee=assignee)
         write.event(Kind.TASK_ASSIGNED, actor=user, task=task,
