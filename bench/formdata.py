@@ -22,7 +22,12 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from engine.forms import validate_form
 
-PNG = "data:image/png;base64,iVBORw0KGgo="  # a signature, a photo or a drawing
+# A signature, a photo or a drawing: a real 1x1 PNG, since the server reads every image it
+# is sent (its type, then the image itself, to scale it).
+PNG = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhf"
+    "DwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
 WORDS = ("业主来电反映情况", "已现场核实", "按规定处理完毕", "请尽快安排", "无异议")
 # Keywords that only describe a field for people, or that the rest of this module reads.
 KNOWN = {

@@ -71,7 +71,10 @@ def test_a_technician_signs_on_the_pad_attaches_a_photo_and_completes_on_a_phone
     # The case's record shows the photo as a thumbnail, the signature to its workers too.
     phone.goto(f"{site.url}/cases/{case.id}/")
     expect(phone.locator(f'img.thumb[src="/files/{photo.pk}/"]')).to_be_visible()
-    assert phone.evaluate(
-        "[...document.querySelectorAll('img.thumb')].every(i => i.naturalWidth > 0)"
+    thumbs = phone.locator("img.thumb")  # loading="lazy": each loads once scrolled to
+    for i in range(thumbs.count()):
+        thumbs.nth(i).scroll_into_view_if_needed()
+    phone.wait_for_function(
+        "[...document.querySelectorAll('img.thumb')].every(i => i.complete && i.naturalWidth > 0)"
     )  # the files load under the Content-Security-Policy
     shot(phone, "case-files-phone")
