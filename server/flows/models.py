@@ -295,6 +295,17 @@ class NotificationDelivery(models.Model):
         return f"{self.channel} to {self.address} ({state})"
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Audit rows are written once: a bulk change or deletion is refused here too (on
+    PostgreSQL a trigger refuses it in the database, migration 0016)."""
+
+    def update(self, **kwargs):
+        raise ValueError("Audit events are append-only")
+
+    def delete(self):
+        raise ValueError("Audit events are append-only")
+
+
 class AuditEvent(models.Model):
     """Append-only: one row per change to an instance, numbered per instance.
 
@@ -338,6 +349,8 @@ class AuditEvent(models.Model):
         db_index=False,
     )  # fmt: skip
     data = models.JSONField(default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["instance", "seq"], name="event_seq")]
