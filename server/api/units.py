@@ -16,7 +16,6 @@ from server.estate import selectors as estate
 from server.estate.models import Unit
 from server.flows import access
 from server.flows.errors import Forbidden
-from server.i18n import current_language
 
 from .base import Api, valid
 from .errors import answers
@@ -35,7 +34,7 @@ class OwnerSerializer(serializers.Serializer):
 class UnitSerializer(serializers.Serializer):
     """A unit, with its owners when the caller may see them."""
 
-    # context: "contacts" (whether the caller sees owners), "language".
+    # context: "contacts" (whether the caller sees owners).
 
     code = serializers.CharField(help_text="What a start form's `unit` takes.")
     building = serializers.CharField(source="building.name")
@@ -78,6 +77,5 @@ class UnitListApi(Api):
             raise Forbidden(_("Only staff with a role may look units up."))
         query = valid(self.FilterSerializer, request.query_params)
         page = paginate(estate.unit_search(q=query.get("q", "")), query)
-        context = {"contacts": access.sees_owner_contacts(request.user),
-                   "language": current_language()}  # fmt: skip
+        context = {"contacts": access.sees_owner_contacts(request.user)}
         return Response(self.OutputSerializer(page, context=context).data)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 
-from engine.policy import SUPERVISOR_ROLES
-from server.flows.access import user_roles
+from server.flows.access import is_supervisor
 from server.flows.errors import Forbidden, Invalid, NotFound
 
 from .models import StaffProfile, Trade
@@ -16,7 +15,7 @@ EDITABLE = ("on_duty", "trade", "phone", "display_name", "display_name_en")
 
 def staff_update(*, user, username: str, changes: dict) -> StaffProfile:
     """Change one person's roster entry; supervisors and managers only."""
-    if not (user_roles(user) & SUPERVISOR_ROLES):
+    if not is_supervisor(user):
         raise Forbidden(_("Only a supervisor or manager may change the roster."))
     member = User.objects.filter(username=username, is_active=True).first()
     if member is None:
