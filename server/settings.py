@@ -36,6 +36,11 @@
 - ``PROPFLOW_EMAIL_BACKEND`` (console), ``PROPFLOW_EMAIL_HOST`` / ``_PORT`` / ``_USER`` /
   ``_PASSWORD`` / ``_USE_TLS``, ``PROPFLOW_EMAIL_FROM``: notification email;
   ``PROPFLOW_EMAIL_BACKEND=smtp`` sends through the host given.
+- ``PROPFLOW_AUDIT_ANCHOR_FILE`` (``var/audit/anchors.jsonl``), ``PROPFLOW_AUDIT_ANCHOR_KEY``
+  (HMAC key, kept outside the database), ``PROPFLOW_AUDIT_ANCHOR_SECONDS`` (unset: no beat
+  entry): the audit chains' anchors (server/flows/cases/anchors.py).
+- ``PROPFLOW_PERSONAL_DATA_YEARS`` (5; 0 keeps it): years after a case finished that its
+  personal values are masked (server/flows/cases/retention.py).
 - ``PROPFLOW_SITE_URL``: the address links in notifications start with.
 - ``PROPFLOW_MEDIA_ROOT`` (``var/media``): where attachments are kept on local disk;
   ``PROPFLOW_S3_BUCKET`` keeps them on S3-compatible storage instead, with
@@ -437,6 +442,22 @@ CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "propflow.sweep", "schedule": PROPFLOW_SWEEP_SECONDS,
               "options": {"expires": max(PROPFLOW_SWEEP_SECONDS * 5, 10)}},
 }  # fmt: skip
+
+# Audit anchors (server/flows/cases/anchors.py): the chains' heads appended to a file outside
+# the database, signed with a key the database never sees. Beat appends one every
+# PROPFLOW_AUDIT_ANCHOR_SECONDS when set (route it to the one worker that holds the file, or
+# run ``manage.py audit_anchor`` from cron there).
+PROPFLOW_AUDIT_ANCHOR_FILE = Path(
+    os.environ.get("PROPFLOW_AUDIT_ANCHOR_FILE", VAR_DIR / "audit" / "anchors.jsonl")
+)
+PROPFLOW_AUDIT_ANCHOR_KEY = os.environ.get("PROPFLOW_AUDIT_ANCHOR_KEY", "")
+# Retention (server/flows/cases/retention.py): a finished case's personal values are masked
+# this many years after it ended (0: kept); beat runs the retirement once a day.
+PROPFLOW_PERSONAL_DATA_YEARS = float(os.environ.get("PROPFLOW_PERSONAL_DATA_YEARS", "5"))
+if PROPFLOW_PERSONAL_DATA_YEARS:
+    CELERY_BEAT_SCHEDULE["retention"] = {"task": "propflow.retention", "schedule": 86400.0}
+if _anchor_every := float(os.environ.get("PROPFLOW_AUDIT_ANCHOR_SECONDS", "0")):
+    CELERY_BEAT_SCHEDULE["anchor"] = {"task": "propflow.anchor", "schedule": _anchor_every}
 
 LOGGING = {
     "version": 1,

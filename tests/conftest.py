@@ -99,6 +99,25 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _audit_chains_hold(request):
+    """Every test that writes cases leaves their audit chains whole: verified over every
+    event the test wrote, before its database is rolled back (issue 15). A test that breaks
+    a chain on purpose says so with ``@pytest.mark.audit_tampered``."""
+    uses_db = "_django_db_helper" in request.fixturenames or request.node.get_closest_marker(
+        "django_db"
+    )
+    if not uses_db or request.node.get_closest_marker("audit_tampered"):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # set up first, so torn down after this
+    yield
+    from server.flows.cases import chain
+
+    broken = [str(b) for b in chain.verify()]
+    assert not broken, f"the test left broken audit chains: {broken}"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_source_cache():
     """Definition ids come back after a test's rollback; the id-keyed source cache must not."""
     from server.flows.definitions import cache as engine_cache

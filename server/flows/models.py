@@ -6,6 +6,7 @@ mirror the engine so inboxes never load a workflow.
 
 from __future__ import annotations
 
+import secrets
 import zlib
 from functools import cached_property
 
@@ -89,6 +90,11 @@ class ProcessDraft(models.Model):
         return f"{self.key} draft"
 
 
+def audit_salt() -> str:
+    """A case's own salt for the digests its audit chain hashes."""
+    return secrets.token_hex(16)
+
+
 class ProcessInstance(models.Model):
     class Status(models.TextChoices):
         RUNNING = "running"
@@ -119,6 +125,10 @@ class ProcessInstance(models.Model):
     # The values of the fields its package's [summary] names (engine/casecard.py), kept by
     # the step that wrote them: inboxes render the one line per reader without the state.
     summary = models.JSONField(default=dict, blank=True)
+    # The hash chain of its audit events (server/flows/cases/chain.py): the salt of its
+    # values' digests and the hash of its last event, moved by the step that writes one.
+    audit_salt = models.CharField(max_length=32, default=audit_salt, editable=False)
+    audit_head = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["status", "process_key"], name="instance_status_key")]
@@ -349,6 +359,10 @@ class AuditEvent(models.Model):
         db_index=False,
     )  # fmt: skip
     data = models.JSONField(default=dict, blank=True)
+    # The case's hash chain (server/flows/cases/chain.py): the previous event's hash and
+    # this one's, over the previous hash and this row's content.
+    prev = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 

@@ -49,6 +49,25 @@ def deliver() -> int:
     return total
 
 
+@shared_task(name="propflow.anchor")
+def anchor() -> int:
+    """Append the moved chains' heads to the anchor file (settings: PROPFLOW_AUDIT_ANCHOR_*)."""
+    from django.conf import settings
+
+    from .cases import anchors
+
+    body = anchors.write(settings.PROPFLOW_AUDIT_ANCHOR_FILE, settings.PROPFLOW_AUDIT_ANCHOR_KEY)
+    return len(body["chains"])
+
+
+@shared_task(name="propflow.retention")
+def retention() -> int:
+    """Mask the personal data of cases past the rule (PROPFLOW_PERSONAL_DATA_YEARS)."""
+    from .cases import retention as rules
+
+    return len(rules.retire_due())
+
+
 class EmbeddedSweeper(threading.Thread):
     """Beat and worker in one thread, for a site with no broker (``manage.py serve``).
 

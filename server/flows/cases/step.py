@@ -33,13 +33,14 @@ from ..definitions.cache import get_engine, source_for
 from ..errors import Conflict, Invalid, NotFound, ProcessFailed
 from ..models import AuditEvent, HumanTask, Notification, ProcessInstance, Timer
 from ..notifications import delivery, recipients
+from . import chain
 from .batch import Batch, lock_case
 
 Kind = AuditEvent.Kind
 
 INSTANCE_STEP_FIELDS = (
     "state", "serializer_version", "status", "completed_at", "event_seq", "updated_at",
-    "escalation_level",
+    "escalation_level", "audit_head",
 )  # fmt: skip
 
 # A timer whose due time moved (a cycle's next round) is due afresh: its claim and errors go.
@@ -222,7 +223,10 @@ class Step:
             instance.save(force_insert=True)  # its id is needed by every other row
             for row in (*self.new_tasks, *self.events, *self.notifications, *self.attachments):
                 row.instance_id = instance.pk
+            chain.seal(instance, self.events)
+            batch.update(instance, ("audit_head",))
         else:
+            chain.seal(instance, self.events)
             batch.update(instance, (*INSTANCE_STEP_FIELDS, *sorted(self.instance_fields)))
         for task, names in self.changed_tasks.values():
             batch.update(task, names)
