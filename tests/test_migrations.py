@@ -70,3 +70,31 @@ def test_email_state_becomes_delivery_rows_and_comes_back():
 
     assert email_columns(migrate(BEFORE)) == before
     migrate()  # and forward again, for the tests that follow
+
+
+def test_events_written_before_the_chain_are_sealed_by_its_migration():
+    """0017 chains the history it finds, case by case, in sequence order."""
+    from server.flows.cases import chain
+
+    old = migrate([("flows", "0016_audit_append_only")])
+    definition = old.get_model("flows", "ProcessDefinition").objects.create(
+        key="p", version=1, content_hash="h", process_id="p", manifest={}, bpmn=""
+    )
+    made = []
+    for n in range(2):
+        instance = old.get_model("flows", "ProcessInstance").objects.create(
+            definition=definition, process_key="p", state=b"", serializer_version="1.5",
+            started_at=SENT, updated_at=SENT, event_seq=3,
+        )  # fmt: skip
+        for seq in (1, 2, 3):
+            old.get_model("flows", "AuditEvent").objects.create(
+                instance=instance, seq=seq, kind="noted", at=SENT, data={"n": n, "phone": "1"}
+            )
+        made.append(instance.pk)
+    migrate()
+    from server.flows.models import AuditEvent, ProcessInstance
+
+    assert list(chain.verify(made)) == []
+    salts = set(ProcessInstance.objects.filter(pk__in=made).values_list("audit_salt", flat=True))
+    assert len(salts) == 2  # each case its own
+    assert not AuditEvent.objects.filter(instance__in=made, hash="").exists()
