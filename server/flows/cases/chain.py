@@ -33,31 +33,45 @@ REDACTED = "$redacted"  # {"$redacted": digest}: a value removed, its digest kep
 
 def digest(salt: str, value) -> str:
     """The salted digest of one scalar value, as hashed into the chain."""
-    return hashlib.sha256(f"{salt}\x1f{_scalar(value)}".encode()).hexdigest()
+    return _digester(salt)(value)
+
+
+def _digester(salt: str):
+    base = hashlib.sha256(f"{salt}\x1f".encode())
+
+    def one(value) -> str:
+        h = base.copy()
+        h.update(_scalar(value).encode())
+        return h.hexdigest()
+
+    return one
 
 
 def _scalar(value) -> str:
-    """One canonical text per value as it comes back from any database's JSON column:
-    PostgreSQL's jsonb keeps ``1e20`` as the integer it equals and ``1.0`` as ``1.0``."""
+    """One canonical text per value, typed, as it comes back from any database's JSON
+    column: PostgreSQL's jsonb gives ``1e20`` back as the integer it equals."""
+    if isinstance(value, str):
+        return "s" + value
     if value is None or isinstance(value, bool):
-        return json.dumps(value)
+        return "b" + json.dumps(value)
     if isinstance(value, int):
-        return str(value)
+        return f"n{value}"
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    return json.dumps(value, ensure_ascii=False)
+        return f"n{int(value)}" if value.is_integer() else f"n{value!r}"
+    return "j" + json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def digested(salt: str, data):
+def digested(salt: str, data, one=None):
     """``data`` with every scalar replaced by its salted digest (a redacted value by the
     digest it keeps): the shape stays, the values go."""
+    one = one or _digester(salt)
     if isinstance(data, dict):
         if len(data) == 1 and isinstance(data.get(REDACTED), str):
             return data[REDACTED]
-        return {str(k): digested(salt, v) for k, v in data.items()}
+        return {str(k): digested(salt, v, one) for k, v in data.items()}
     if isinstance(data, list):
-        return [digested(salt, v) for v in data]
-    return digest(salt, data)
+        return [digested(salt, v, one) for v in data]
+    return one(data)
 
 
 def redacted(salt: str, value):
