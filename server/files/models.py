@@ -10,7 +10,7 @@ class Attachment(models.Model):
 
     The bytes live in the storage under ``key``, named by their checksum, so the same file
     sent twice is stored once; this row is what makes it reachable, and through whom: the
-    case decides who may read it, ``personal`` (a signature, a contact field) narrows that
+    case decides who may read it, ``personal`` (a field its form flags x-personal) narrows that
     to those who may see the case's contact data.
     """
 
