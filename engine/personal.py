@@ -134,8 +134,14 @@ def misused(schema: dict | None) -> list[str]:
 def findings(source) -> list[Finding]:
     """What is amiss with the flags in ``source``'s forms: a field that looks personal
     without the flag (a warning: the package may be deployed, and its values show to every
-    reader of the case), a flag that is not true or false (a problem)."""
+    reader of the case); a flag that is not true or false, a personal business key (which
+    inbox rows and notifications show to all) (problems)."""
     found: list[Finding] = []
+    start = source.forms.get(source.start_form) if source.start_form else None
+    if source.business_key in personal_fields(start):
+        found.append(say(None, T("business_key %(field)r is a personal field: it names the "
+                                 "case on every inbox row and notification"), "process.toml",
+                         field=source.business_key))  # fmt: skip
     for name in sorted(source.forms):
         schema, file = source.forms[name], f"forms/{name}"
         found += [

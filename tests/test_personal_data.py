@@ -123,6 +123,13 @@ def test_the_checker_warns_of_a_signature_widget_without_the_flag():
     assert any('must say "x-personal": true or false' in p for p in engine.problems(wrong))
 
 
+def test_a_personal_field_may_not_name_the_case():
+    """The business key shows on every inbox row and in every notification's text."""
+    repair = SOURCES["repair"]
+    changed = dataclasses.replace(repair, business_key="phone")
+    assert any("business_key 'phone' is a personal field" in p for p in engine.problems(changed))
+
+
 # -- who sees what, and the record of auditors' reads -------------------------------------
 
 

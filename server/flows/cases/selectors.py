@@ -21,7 +21,7 @@ from ..models import (
     PersonalDataRead,
     ProcessInstance,
     Timer,
-)  # fmt: skip
+)
 from .personal import Masker
 
 
