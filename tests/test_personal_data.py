@@ -6,6 +6,7 @@ a worker of the case sees them and leaves no such record."""
 
 import dataclasses
 import importlib
+import json
 
 import pytest
 from django.conf import settings
@@ -18,7 +19,8 @@ from engine import personal
 from server.estate.models import Resident, Unit
 from server.flows.cases import services
 from server.flows.definitions.services import process_deploy
-from server.flows.models import PersonalDataRead
+from server.flows.models import Notification, PersonalDataRead
+from server.flows.notifications import messages
 from tests.conftest import fixture_source, make_units
 from tests.scenario import Case, deploy_all, local
 from tests.test_attachments import SIGNATURE, done
@@ -216,6 +218,28 @@ def test_the_case_page_masks_for_the_clerk_and_records_the_auditor_s_read(move_o
     supervisor = page("cs_supervisor", "en")
     assert "auditor read the personal data (the case page)" in supervisor
     assert "13600000005" not in supervisor
+
+
+@pytest.mark.postgres
+def test_a_task_page_read_by_the_auditor_is_recorded_as_such(move_out, users):
+    task = move_out.task("collect_arrears")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(users["auditor"])
+    assert "13600000005" in client.get(f"/tasks/{task.pk}/").content.decode()
+    assert reads(move_out) == [("auditor", "task_page")]
+
+
+def test_notifications_quote_no_personal_value(move_out):
+    """The arrears reminder went to every clerk: its words name the process, the unit and
+    the task, never what the forms recorded."""
+    sent = Notification.objects.filter(instance_id=move_out.id)
+    assert sent.filter(recipient__username="frontdesk2").exists()
+    for notice in sent:
+        words = [*messages.email(notice), *vars(messages.render(notice, "en")).values()]
+        text = " ".join(words) + json.dumps(notice.data, ensure_ascii=False)
+        assert "3-502" in text
+        for value in ("孙伟", "13600000005"):
+            assert value not in text
 
 
 @pytest.mark.postgres
