@@ -23,8 +23,8 @@ process (``[[milestones]]``)::
 
 The write path keeps the named fields' values with the case (:func:`values`); readers
 render them in their language (:func:`render`), enum values with their titles. The
-summary never shows personal fields (``x-personal``; validation refuses them): it is on every row of
-every inbox, while the caller and phone show only under the contact rules.
+summary never shows personal fields (``x-personal``; validation refuses them): it is on
+every row of every inbox, while the caller and phone show only under the contact rules.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ An old event does not say which form it recorded as this migration reads it, so 
 personal (shown only to those who see the case's contacts) by its field's name: one of
 the contact fields named in code when this migration was written (frozen below: forms now
 say it themselves with ``x-personal``, and a migration must mean the same forever) or a
-signature. AuditEvent.save() refuses changes on purpose; this
-is the one place that rewrites events, with queryset.update.
+signature. AuditEvent.save() refuses changes on purpose; this is the one place that
+rewrites events, with queryset.update.
 """
 
 import base64
