@@ -9,6 +9,7 @@ import importlib
 import json
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import DatabaseError, connection, transaction
@@ -18,8 +19,9 @@ import engine
 from engine import personal
 from server.estate.models import Resident, Unit
 from server.flows.cases import services
+from server.flows.definitions import cache as source_cache
 from server.flows.definitions.services import process_deploy
-from server.flows.models import Notification, PersonalDataRead
+from server.flows.models import Notification, PersonalDataRead, ProcessDefinition
 from server.flows.notifications import messages
 from tests.conftest import fixture_source, make_units
 from tests.scenario import Case, deploy_all, local
@@ -295,6 +297,40 @@ def test_a_personal_file_read_by_the_auditor_is_recorded(at_work, api, users):  
     assert reads(at_work) == []
     assert api("auditor").get(f"/api/files/{signature['file']}/").status_code == 200
     assert reads(at_work) == [("auditor", "file")]
+
+
+def _without_flags(form: dict) -> dict:
+    props = {
+        name: {k: v for k, v in node.items() if k != "x-personal"}
+        for name, node in form["properties"].items()
+    }
+    return {**form, "properties": props}
+
+
+@pytest.mark.postgres
+def test_versions_deployed_before_the_flags_get_them_where_the_old_rule_hid(db, users, api):
+    """Cases run on the version they started on, whose forms were stored without flags:
+    the data migration flags what the old name list and widgets withheld."""
+    deploy_all()
+    make_units("3-502", status="occupied")
+    move_out = SOURCES["move_out"]
+    old = {name: _without_flags(form) for name, form in move_out.forms.items()}
+    definition, created = process_deploy(source=dataclasses.replace(move_out, forms=old))
+    assert created
+    case = Case(users, "move_out", as_="frontdesk", data=MOVE_OUT, at=local("2026-11-23 09:00"))
+    assert case.refresh().definition_id == definition.pk
+    leaked = recorded(api, "cs_supervisor", case)[("instance_started", 1)]
+    assert leaked["phone"] == MOVE_OUT["phone"]  # what the migration closes
+
+    migration = importlib.import_module("server.flows.migrations.0019_flag_personal_fields")
+    migration.forwards(django_apps, None)
+    source_cache._sources.clear()
+
+    masked = recorded(api, "cs_supervisor", case)[("instance_started", 1)]
+    assert masked == {**MOVE_OUT, "resident": "***", "phone": "***"}
+    stored = ProcessDefinition.objects.get(pk=definition.pk)
+    assert stored.forms == move_out.forms  # flagged as the shipped package is
+    assert stored.content_hash == definition.content_hash  # the hash of what was deployed
 
 
 # -- the record itself is append-only ---------------------------------------------------
