@@ -23,8 +23,8 @@ process (``[[milestones]]``)::
 
 The write path keeps the named fields' values with the case (:func:`values`); readers
 render them in their language (:func:`render`), enum values with their titles. The
-summary never shows contact fields (validation refuses them): it is on every row of
-every inbox, while the caller and phone show only under the contact rules.
+summary never shows personal fields (``x-personal``; validation refuses them): it is on
+every row of every inbox, while the caller and phone show only under the contact rules.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import string
 from dataclasses import dataclass
 
 from .finding import Finding, say
-from .policy import contact_fields
+from .personal import flagged
 from .text import LANGUAGES, pick
 from .text import gettext_noop as T
 
@@ -286,8 +286,8 @@ def _field_problems(source) -> list[Finding]:
                                  "package has"), field=name))  # fmt: skip
     shown = {n for lang in LANGUAGES for p in pieces(source, lang) for n in _fields_of(p)}
     for name in sorted(shown):
-        if name in contact_fields({"properties": {name: field_schema(source, name)}}):
-            found.append(_toml(T("[summary] shows contact field %(field)r on every inbox "
+        if flagged(field_schema(source, name)):
+            found.append(_toml(T("[summary] shows personal field %(field)r on every inbox "
                                  "row: name it as caller or phone instead"),
                                field=name))  # fmt: skip
     for name in spec.get("tags", []):

@@ -1,8 +1,8 @@
 """The domain's rules about people and data, in one place (shared domain.md).
 
-Who is the next level of an escalation, who oversees every case, who only reads, and
-which form fields hold an owner's personal data. The engine's validation and the server's
-permissions, write path and pages all ask here.
+Who is the next level of an escalation, who oversees every case and who only reads. The
+engine's validation and the server's permissions, write path and pages all ask here. Which
+form fields hold personal data is the forms' own word (``x-personal``, engine/personal.py).
 """
 
 from __future__ import annotations
@@ -36,27 +36,3 @@ def escalated_to(roles, level: int) -> bool:
     """Whether a holder of ``roles`` is a level the case was escalated to (客服主管 from
     level 2, 主管副总经理 from level 3): they look into it, so they see its contacts."""
     return any(role in roles and level >= at for at, role in ESCALATION_LEVELS.values())
-
-
-# Owner data is confidential ("業主資料…屬保密事項"): form fields that hold names, phones, ID
-# numbers, signatures or vehicles show only to readers with a task in the case.
-CONTACT_FIELDS = frozenset({
-    "complainant", "reporter", "resident", "owner", "owner_name", "household", "phone",
-    "emergency_contact", "vehicles", "documents", "contractor_phone",
-})  # fmt: skip
-CONTACT_WIDGETS = frozenset({"tel", "signature"})
-
-
-def contact_fields(schema: dict | None) -> frozenset[str]:
-    """The top-level fields of a form that hold contact data."""
-    props = (schema or {}).get("properties") or {}
-    return CONTACT_FIELDS | {
-        k for k, node in props.items()
-        if isinstance(node, dict) and node.get("x-widget") in CONTACT_WIDGETS
-    }  # fmt: skip
-
-
-def redact(data: dict, schema: dict | None) -> dict:
-    """``data`` with its contact fields withheld."""
-    hidden = contact_fields(schema)
-    return {k: ("***" if k in hidden else v) for k, v in data.items()}

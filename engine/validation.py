@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from . import casecard, dialects
+from . import casecard, dialects, personal
 from .errors import ProcessInvalid, ScriptRefused, ScriptStopped
 from .finding import Finding, problem, say
 from .forms import schema_problems
@@ -550,6 +550,7 @@ def findings(source: ProcessSource, engine: Engine | None = None) -> list[Findin
             )
         ]
     found += casecard.summary_problems(source)
+    found += personal.findings(source)
     xml = xml_findings(source)
     found += xml
     if not xml:

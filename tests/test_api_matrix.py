@@ -146,6 +146,9 @@ ENDPOINTS = {
     "instances_events": Endpoint(
         "get", "instances/{instance}/events/", ok=("auditor", 200), denied=("technician", 404)
     ),
+    "instances_reads": Endpoint(
+        "get", "instances/{instance}/reads/", ok=("auditor", 200), denied=("frontdesk", 403)
+    ),
     "instances_diagram": Endpoint(
         "get", "instances/{instance}/diagram/", ok=("cs_supervisor", 200),
         denied=("technician", 404),

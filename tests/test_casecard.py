@@ -113,7 +113,7 @@ def _with(source, **changes):
 
 
 BAD_SUMMARIES = [
-    ({"zh-hans": ["{phone}"], "en": ["{phone}"]}, "shows contact field 'phone'"),
+    ({"zh-hans": ["{phone}"], "en": ["{phone}"]}, "shows personal field 'phone'"),
     ({"zh-hans": ["{nothing}"], "en": ["{location}"]}, "names field 'nothing'"),
     ({"zh-hans": ["{location}"]}, "needs 'en'"),
     ({"zh-hans": ["{location"], "en": ["x"]}, "cannot be read"),

@@ -126,7 +126,8 @@ def apis(cases: dict[str, int], processes) -> list[str]:
             "/api/staff/", "/api/notifications/"]  # fmt: skip
     urls += [f"/api/processes/{key}/" for key in processes]
     for i in cases.values():
-        urls += [f"/api/instances/{i}/", f"/api/instances/{i}/events/?page_size=100"]
+        urls += [f"/api/instances/{i}/", f"/api/instances/{i}/events/?page_size=100",
+                 f"/api/instances/{i}/reads/"]  # fmt: skip
     urls += [f"/api/tasks/{t.pk}/" for t in HumanTask.objects.all()]
     return urls
 

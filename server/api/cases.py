@@ -174,7 +174,7 @@ def _case_answer(request, instance, *, status_code: int = status.HTTP_200_OK) ->
 class EventSerializer(serializers.Serializer):
     """One entry of a case's audit trail."""
 
-    # context: "withhold", the case's source when the caller may not see its contact data.
+    # context: "masker" (None when the caller sees the case's personal data), "definition".
 
     seq = serializers.IntegerField(help_text="1, 2, 3... within the case.")
     kind = serializers.ChoiceField(AuditEvent.Kind.values)
@@ -182,8 +182,9 @@ class EventSerializer(serializers.Serializer):
     actor = UserRefSerializer(allow_null=True)
     task = serializers.UUIDField(source="task_id", allow_null=True)
     data = serializers.SerializerMethodField(
-        help_text="What happened. Recorded form data is under `data`; its contact fields "
-        "read `***` unless the caller has a task in the case (or started it, or audits). "
+        help_text="What happened. Recorded form data is under `data`; its personal fields "
+        "(`x-personal` in the form, at any depth) read `***` unless the caller has a task in "
+        "the case (or started it, was escalated to it, or audits). "
         "A file is a reference (`file`, `name`, `type`, `size`, `sha256`): "
         "`GET /api/files/{file}/` serves it."
     )
@@ -192,7 +193,10 @@ class EventSerializer(serializers.Serializer):
         ref_name = "Event"
 
     def get_data(self, event) -> dict:
-        return presenters.event_data(event, withhold_contacts_of=self.context["withhold"])
+        masker = self.context["masker"]
+        if masker is None:
+            return event.data
+        return masker.event_data(event, definition_id=self.context["definition"])
 
 
 class DiagramSerializer(serializers.Serializer):
@@ -286,8 +290,9 @@ class InstanceEventsApi(Api):
     @extend_schema(
         operation_id="instances_events",
         summary="A case's audit trail, in order",
-        description="Contact fields in recorded form data read `***` unless you have a task "
-        "in the case, started it, or audit.",
+        description="Personal fields (`x-personal`) in recorded form data read `***` unless "
+        "you have a task in the case, started it, were escalated to it, or audit. An "
+        "auditor's read of personal values is recorded: see `instances_reads`.",
         tags=["instances"],
         parameters=[CASE_ID, PageQuery],
         responses=answers(OutputSerializer, 404),
@@ -296,10 +301,14 @@ class InstanceEventsApi(Api):
         query = valid(PageQuery, request.query_params)
         instance = _case(request, instance_id)
         page = paginate(selectors.instance_events(instance=instance), query)
-        hide = None
-        if not selectors.can_see_contacts(user=request.user, instance=instance):
-            hide = source_for(instance.definition_id)
-        return Response(self.OutputSerializer(page, context={"withhold": hide}).data)
+        user = request.user
+        masker = selectors.event_masker(user=user, instance=instance)
+        if masker is None and selectors.personal_values_read(
+            user=user, instance=instance, events=page.object_list
+        ):
+            services.record_personal_read(user=user, instance=instance, what="events_api")
+        context = {"masker": masker, "definition": instance.definition_id}
+        return Response(self.OutputSerializer(page, context=context).data)
 
 
 class InstanceDiagramApi(Api):

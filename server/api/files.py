@@ -13,7 +13,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from engine.forms import FILE_TYPES
 from server.files import services as files
-from server.flows.cases import selectors
+from server.flows.cases import selectors, services
 
 from .base import FILE_ID, Api
 from .errors import answers
@@ -38,4 +38,5 @@ class FileApi(Api):
     )
     def get(self, request, file_id: str):
         found = selectors.attachment_get_for_user(user=request.user, attachment_id=file_id)
+        services.attachment_served(user=request.user, attachment=found)
         return files.response(found)

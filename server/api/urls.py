@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import auth, cases, files, notifications, processes, staff, studio, tasks, units
+from . import auth, cases, files, notifications, processes, reads, staff, studio, tasks, units
 
 urlpatterns = [
     path("auth/token/", auth.TokenApi.as_view()),
@@ -22,6 +22,7 @@ urlpatterns = [
     path("instances/<str:instance_id>/", cases.InstanceDetailApi.as_view()),
     path("instances/<str:instance_id>/events/", cases.InstanceEventsApi.as_view()),
     path("instances/<str:instance_id>/diagram/", cases.InstanceDiagramApi.as_view()),
+    path("instances/<str:instance_id>/reads/", reads.InstanceReadsApi.as_view()),
     path("instances/<str:instance_id>/cancel/", cases.InstanceCancelApi.as_view()),
     path("instances/<str:instance_id>/suspend/", cases.InstanceSuspendApi.as_view()),
     path("instances/<str:instance_id>/resume/", cases.InstanceResumeApi.as_view()),

@@ -10,8 +10,8 @@ class Attachment(models.Model):
 
     The bytes live in the storage under ``key``, named by their checksum, so the same file
     sent twice is stored once; this row is what makes it reachable, and through whom: the
-    case decides who may read it, ``personal`` (a signature, a contact field) narrows that
-    to those who may see the case's contact data.
+    case decides who may read it, ``personal`` (in or under a field its form flags
+    ``x-personal``) narrows that to those who may see the case's contact data.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from engine.forms import data_url_parts, is_file
-from engine.policy import contact_fields
+from engine.personal import flagged
 
 from . import images
 from .models import Attachment
@@ -119,29 +119,31 @@ def attach(
 ) -> tuple[dict, list[Attachment], dict[str, list[str]]]:
     """``data`` with a reference in each file's place (as the form's schema places files),
     the rows to insert with the step, and the fields whose file was not stored."""
-    personal = contact_fields(schema)
     rows: list[Attachment] = []
     errors: dict[str, list[str]] = {}
 
-    def visit(node: Any, value: Any, path: str) -> Any:
+    def visit(node: Any, value: Any, path: str, personal: bool) -> Any:
         node = node if isinstance(node, dict) else {}
+        personal = personal or flagged(node)  # a flag covers all below it (x-personal)
         if node.get("format") == "data-url" and isinstance(value, str):
             stored = prepared.stored.get(value)
             if stored is None:
                 errors[path] = [_problem(value in prepared.unreadable)]
                 return value
-            rows.append(_row(stored, path, path.split(".")[0] in personal, instance, now))
+            rows.append(_row(stored, path, personal, instance, now))
             return rows[-1].reference()
         if isinstance(value, dict):
             props = node.get("properties") or {}
             return {
-                k: visit(props.get(k), v, f"{path}.{k}" if path else k) for k, v in value.items()
+                k: visit(props.get(k), v, f"{path}.{k}" if path else k, personal)
+                for k, v in value.items()
             }
         if isinstance(value, list):
-            return [visit(node.get("items"), v, f"{path}.{i}") for i, v in enumerate(value)]
+            items = node.get("items")
+            return [visit(items, v, f"{path}.{i}", personal) for i, v in enumerate(value)]
         return value
 
-    return visit(schema, data, ""), rows, errors
+    return visit(schema, data, "", False), rows, errors
 
 
 def _problem(unreadable: bool) -> str:

@@ -90,6 +90,20 @@ def sees_owner_contacts(user) -> bool:
     return bool(roles & INTAKE_ROLES or roles & READ_ONLY_ROLES)
 
 
+def personal_reads_recorded(user) -> bool:
+    """Whether the reads of personal data by ``user`` go on the record (PersonalDataRead):
+    auditors', who read every case without working any ("every auditor read"), and
+    superusers' (who hold every role, the auditor's too). A worker of the case, its starter
+    and the supervisor it was escalated to see its contacts in the course of their work:
+    the audit trail already says why."""
+    return is_auditor(user)
+
+
+def can_see_personal_reads(user) -> bool:
+    """May list who read a case's personal data: auditors, supervisors and managers."""
+    return is_auditor(user) or is_supervisor(user)
+
+
 def can_see_task(user, task: HumanTask) -> bool:
     """Supervisors see every task so they can hand it to someone; auditors read all."""
     return (

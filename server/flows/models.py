@@ -380,3 +380,45 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit events are append-only")
+
+
+class PersonalDataRead(models.Model):
+    """Append-only: an auditor (or a superuser) received a case's personal data unmasked
+    (issue 15: every auditor read of owner data is itself on the record). One row per
+    answer that held any: a case page, a page of its events, a personal file, a trail, an
+    export. On PostgreSQL the audit table's trigger guards this table too (migration 0018)."""
+
+    class What(models.TextChoices):
+        CASE_PAGE = "case_page"
+        TASK_PAGE = "task_page"
+        EVENTS_API = "events_api"
+        FILE = "file"
+        TRAIL = "trail"
+        EXPORT = "export"
+
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    at = models.DateTimeField()
+    instance = models.ForeignKey(
+        ProcessInstance, on_delete=models.PROTECT, related_name="personal_reads",
+        db_index=False,
+    )  # fmt: skip
+    what = models.CharField(max_length=16, choices=What.choices)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["instance", "at"], name="personal_read_case_at")]
+        ordering = ["instance", "at", "pk"]
+
+    def __str__(self):
+        return f"#{self.instance_id} {self.what} by {self.reader_id} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Personal data reads are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Personal data reads are append-only")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from engine import ProcessSource, casecard, policy
+from engine import ProcessSource, casecard
 from engine.roles import ROLES
 
 from .definitions.cache import source_for
@@ -30,39 +30,6 @@ def diagram(
         "active": sorted({t.bpmn_id for t in open_tasks}),
         "done": sorted(set(completed)),
     }
-
-
-def event(event: AuditEvent, *, withhold_contacts_of: ProcessSource | None = None) -> dict:
-    """An audit event; with ``withhold_contacts_of`` (the case's source), the contact fields
-    of the form data it recorded are withheld (for readers who may not see them)."""
-    return {
-        "seq": event.seq,
-        "kind": event.kind,
-        "at": _time(event.at),
-        "actor": _user(event.actor),
-        "task": str(event.task_id) if event.task_id else None,
-        "data": event_data(event, withhold_contacts_of=withhold_contacts_of),
-    }
-
-
-def event_data(event: AuditEvent, *, withhold_contacts_of: ProcessSource | None = None) -> dict:
-    """What an event recorded, its form data's contact fields withheld with
-    ``withhold_contacts_of`` (the case's source)."""
-    data = event.data
-    recorded = data.get("data")
-    if withhold_contacts_of is not None and isinstance(recorded, dict):
-        schema = recorded_form(event, withhold_contacts_of)
-        data = {**data, "data": policy.redact(recorded, schema)}
-    return data
-
-
-def recorded_form(event: AuditEvent, source: ProcessSource) -> dict | None:
-    """The form whose data an event recorded: the start form, or the completed task's."""
-    if event.kind == AuditEvent.Kind.INSTANCE_STARTED and source.start_form:
-        return source.forms.get(source.start_form)
-    if event.kind == AuditEvent.Kind.TASK_COMPLETED and event.task and event.task.form:
-        return source.forms.get(event.task.form)
-    return None
 
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"

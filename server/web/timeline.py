@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from engine import policy
+from engine import personal
 from engine.roles import ROLES
 from engine.text import pick
 from server import operations
 from server.flows import presenters
+from server.flows.cases.personal import recorded_form
 from server.flows.models import AuditEvent, ProcessInstance
 from server.flows.notifications import messages
 
@@ -75,20 +77,51 @@ def _task(event: AuditEvent, language: str) -> str:
     return pick([task.name, task.name_en], language)
 
 
-def entries(events, source, language: str, *, contacts: bool) -> list[Entry]:
-    """One entry per audit event; recorded form data labelled by its form, contact
-    fields withheld unless ``contacts``."""
-    out = []
+@dataclass(frozen=True)
+class Read:
+    """A read of the case's personal data, drawn like an event on the timeline."""
+
+    at: object
+    actor: object
+    kind: str = "personal_data_read"
+
+
+WHERE = {
+    "case_page": gettext_lazy("the case page"),
+    "task_page": gettext_lazy("a task page"),
+    "events_api": gettext_lazy("the events API"),
+    "file": gettext_lazy("a file"),
+    "trail": gettext_lazy("the trail"),
+    "export": gettext_lazy("an export"),
+}
+
+
+def entries(events, source, language: str, *, contacts: bool, reads=()) -> list[Entry]:
+    """One entry per audit event, recorded form data labelled by its form, its personal
+    fields (``x-personal``) withheld unless ``contacts``; and one per read of the case's
+    personal data (``reads``, for those who may see them), in time order."""
+    out, waiting = [], [_read(r) for r in reads]
     for event in events:
+        while waiting and waiting[0].event.at < event.at:  # a read goes where it happened
+            out.append(waiting.pop(0))
         data = event.data or {}
         entry = _entry(event, data, language, source)
         recorded = data.get("data")
         if isinstance(recorded, dict) and recorded:
-            schema = presenters.recorded_form(event, source)
-            hide = frozenset() if contacts else policy.contact_fields(schema)
+            schema = recorded_form(event, source)
+            hide = frozenset()
+            if not contacts:  # the top-level fields show as withheld, nested ones as ***
+                hide, recorded = personal.personal_fields(schema), personal.redact(recorded, schema)
             entry.lines = schema_form.describe(schema, recorded, language, hide=hide)
         out.append(entry)
-    return out
+    return out + waiting
+
+
+def _read(read) -> Entry:
+    title = _("%(who)s read the personal data (%(where)s)") % {
+        "who": read.reader.get_username(), "where": WHERE.get(read.what, read.what),
+    }  # fmt: skip
+    return Entry(event=Read(read.at, read.reader), title=title)
 
 
 def _entry(event, data: dict, language: str, source) -> Entry:

@@ -2,9 +2,11 @@
 state and in its audit events becomes a stored file and a reference to it.
 
 An old event does not say which form it recorded as this migration reads it, so a file is
-personal (shown only to those who see the case's contacts) by its field's name: a contact
-field of engine.policy or a signature. AuditEvent.save() refuses changes on purpose; this
-is the one place that rewrites events, with queryset.update.
+personal (shown only to those who see the case's contacts) by its field's name: one of
+the contact fields named in code when this migration was written (frozen below: forms now
+say it themselves with ``x-personal``, and a migration must mean the same forever) or a
+signature. AuditEvent.save() refuses changes on purpose; this is the one place that
+rewrites events, with queryset.update.
 """
 
 import base64
@@ -17,8 +19,13 @@ from django.db import migrations
 from django.utils import timezone
 
 from engine.forms import data_url_parts, is_file
-from engine.policy import CONTACT_FIELDS
 from server.files.services import store
+
+# engine.policy.CONTACT_FIELDS as it was (2026-12-07), before forms carried x-personal.
+CONTACT_FIELDS = frozenset({
+    "complainant", "reporter", "resident", "owner", "owner_name", "household", "phone",
+    "emergency_contact", "vehicles", "documents", "contractor_phone",
+})  # fmt: skip
 
 
 def _reference(text, key, case, found, rows, now):

@@ -26,44 +26,32 @@ from django.db import connection
 from django.db.models import Exists, OuterRef
 
 from engine import ProcessSource, clock
+from engine import personal as flags
 from server.files.models import Attachment
 
 from ..definitions.cache import source_for
 from ..models import AuditEvent, ProcessInstance
 from . import chain
+from .personal import Masker
 from .step import Step, locked
 
 RETIRED = "personal_data_retired"
-MASK = "***"
+MASK = flags.MASK
 FINISHED = (ProcessInstance.Status.COMPLETED, ProcessInstance.Status.CANCELLED)
 
 
-Path = tuple[str, ...]  # a field's place in a form's data; "[]" stands for every item
+Path = tuple[str, ...]  # a field's place in a form's data; "*" stands for every item
 
 
 def personal_paths(source: ProcessSource) -> frozenset[Path]:
-    """Where each form field flagged ``x-personal`` sits in its form's data: ``("phone",)``,
-    ``("caller", "name")``, ``("vehicles", "[]", "plate")``. A flagged field covers all
-    below it."""
-    found: set[Path] = set()
-
-    def walk(node, path: Path):
-        if not isinstance(node, dict):
-            return
-        if node.get("x-personal") is True and path:
-            found.add(path)
-            return
-        for key, child in (node.get("properties") or {}).items():
-            walk(child, (*path, key))
-        if isinstance(node.get("items"), dict):
-            walk(node["items"], (*path, "[]"))
-        for key in ("allOf", "anyOf", "oneOf"):
-            for child in node.get(key) or []:
-                walk(child, path)
-
-    for schema in source.forms.values():
-        walk(schema, ())
-    return frozenset(found)
+    """Where each ``x-personal`` field of the process's forms sits in its form's data:
+    ``("phone",)``, ``("caller", "name")``, ``("vehicles", "*", "plate")``
+    (engine/personal.py; a flagged field covers all below it)."""
+    return frozenset(
+        tuple(path.split("."))
+        for schema in source.forms.values()
+        for path in flags.personal_paths(schema)
+    )
 
 
 def _replace(data, path: Path, change) -> int:
@@ -72,7 +60,7 @@ def _replace(data, path: Path, change) -> int:
     if not path:
         return 0
     head, rest = path[0], path[1:]
-    if head == "[]":
+    if head == flags.ITEMS:
         items = data if isinstance(data, list) else []
         if not rest:
             return sum(_replace_item(items, i, change) for i in range(len(items)))
@@ -125,7 +113,7 @@ def retire(*, instance_id: int, years: float) -> int:
         if instance.status not in FINISHED:
             return 0
         paths = personal_paths(source_for(instance.definition_id))
-        masked = _mask_events(instance, paths) if paths else 0
+        masked = _mask_events(instance) if paths else 0
         state = json.loads(instance.engine_state)
         if _mask_state(state, paths):
             instance.engine_state = json.dumps(state)
@@ -145,23 +133,27 @@ def _masked(value):
     return value if value is None else MASK
 
 
-def _mask_events(instance: ProcessInstance, paths: frozenset[Path]) -> int:
-    """Replace each personal value in the case's events by its digest's marker: the one
-    change the database lets through, and only in this transaction. Form data sits in an
-    event's ``data`` (a start or a completion) or at its top (a service call's)."""
-    salt = instance.audit_salt
+def _mask_events(instance: ProcessInstance) -> int:
+    """Replace each personal value the case's events recorded (by the recording form's
+    flags, :class:`.personal.Masker`) by its digest's marker: the one change the database
+    lets through, and only in this transaction."""
+    count = 0
 
     def redact(value):
-        return chain.redacted(salt, value)
+        nonlocal count
+        new = chain.redacted(instance.audit_salt, value)
+        count += new != value
+        return new
 
-    changed, count = [], 0
-    for pk, data in AuditEvent.objects.filter(instance=instance).values_list("pk", "data"):
-        n = 0
-        for place in (data, data.get("data")) if isinstance(data, dict) else ():
-            n += sum(_replace(place, path, redact) for path in paths)
-        if n:
-            changed.append((pk, data))
-            count += n
+    masker = Masker(mask=redact)
+    changed = []
+    rows = AuditEvent.objects.filter(instance=instance).values_list(
+        "pk", "kind", "data", "task__form"
+    )
+    for pk, kind, data, form in rows:
+        new = masker.data(data, definition_id=instance.definition_id, kind=kind, task_form=form)
+        if new != data:
+            changed.append((pk, new))
     if not changed:
         return 0
     with connection.cursor() as cursor:

@@ -14,7 +14,15 @@ from server.files.models import Attachment
 
 from .. import access
 from ..errors import Invalid, NotFound
-from ..models import AuditEvent, HumanTask, Notification, ProcessInstance, Timer
+from ..models import (
+    AuditEvent,
+    HumanTask,
+    Notification,
+    PersonalDataRead,
+    ProcessInstance,
+    Timer,
+)
+from .personal import Masker
 
 
 def _visible_instances(user) -> QuerySet[ProcessInstance]:
@@ -199,6 +207,35 @@ def can_see_contacts(*, user, instance: ProcessInstance) -> bool:
     return HumanTask.objects.filter(
         Q(role__in=roles) | Q(assignee=user) | Q(completed_by=user), instance=instance
     ).exists()
+
+
+def event_masker(*, user, instance: ProcessInstance) -> Masker | None:
+    """What masks the personal values of ``instance``'s events for ``user``: None when
+    they may see them (:func:`can_see_contacts`). An export of many cases keeps one
+    :class:`~server.flows.cases.personal.Masker` for all and asks :func:`can_see_contacts`
+    per case (auditors and superusers, the exporters, see every case's)."""
+    return None if can_see_contacts(user=user, instance=instance) else Masker()
+
+
+def personal_values_read(*, user, instance: ProcessInstance, events) -> bool:
+    """Whether ``user`` receiving ``events`` of ``instance`` unmasked is a read to record
+    (services.record_personal_read): they are an auditor or a superuser
+    (access.personal_reads_recorded) and the events hold a personal value."""
+    if not access.personal_reads_recorded(user):
+        return False
+    masker = Masker()
+    return any(masker.holds_personal(e, definition_id=instance.definition_id) for e in events)
+
+
+def instance_personal_reads(*, user, instance: ProcessInstance) -> list[PersonalDataRead]:
+    """Who read the case's personal data, when, and where, oldest first; empty for those
+    who may not see it (access.can_see_personal_reads)."""
+    if not access.can_see_personal_reads(user):
+        return []
+    return list(
+        PersonalDataRead.objects.filter(instance=instance).select_related("reader")
+        .order_by("at", "pk")
+    )  # fmt: skip
 
 
 def task_contacts_visible(*, user, roles, task: HumanTask) -> bool:

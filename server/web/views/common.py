@@ -7,8 +7,8 @@ from django.http import Http404
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from engine.text import pick
-from server.flows import presenters
-from server.flows.cases import selectors
+from server.flows import access, presenters
+from server.flows.cases import selectors, services
 from server.flows.errors import NotFound
 from server.i18n import current_language
 
@@ -72,9 +72,10 @@ def form_context(schema: dict, raw: dict, errors: dict, lang: str) -> dict:
     }
 
 
-def case_context(user, instance, source, lang: str, open_tasks=None) -> dict:
-    """What the case recorded so far, what it is about, its caller, unit and people (contact
-    data only for those the contact rules allow); with ``open_tasks``, its step bar too."""
+def case_context(user, instance, source, lang: str, open_tasks=None, *, page="case_page"):
+    """What the case recorded so far, what it is about, its caller, unit and people (personal
+    data only for those the contact rules allow; an auditor's read of it is recorded, as
+    ``page``, and shows on the timeline); with ``open_tasks``, its step bar too."""
     contacts = selectors.can_see_contacts(user=user, instance=instance)
     events = selectors.instance_events(instance=instance)
     people = []
@@ -82,11 +83,17 @@ def case_context(user, instance, source, lang: str, open_tasks=None) -> dict:
     if contacts and unit_code:
         people = sorted(selectors.unit_people(code=unit_code), key=lambda r: r.kind != "owner")
     shown = presenters.summary(instance, lang)
+    if access.personal_reads_recorded(user) and contacts and (
+        people or shown.caller or shown.phone
+        or selectors.personal_values_read(user=user, instance=instance, events=events)
+    ):  # fmt: skip
+        services.record_personal_read(user=user, instance=instance, what=page)
+    reads = selectors.instance_personal_reads(user=user, instance=instance)
     return {
         "contacts": contacts,
         "people": people,
         "summary": shown,
         "tags": [{"label": pick(t.label, lang), "alert": t.alert} for t in shown.tags],
-        "timeline": timeline.entries(events, source, lang, contacts=contacts),
+        "timeline": timeline.entries(events, source, lang, contacts=contacts, reads=reads),
         "steps": None if open_tasks is None else timeline.steps(source, events, open_tasks, lang),
     }

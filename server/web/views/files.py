@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 
 from server.files import services as files
-from server.flows.cases import selectors
+from server.flows.cases import selectors, services
 from server.flows.errors import NotFound
 
 from .common import not_found
@@ -19,4 +19,5 @@ def attachment(request, file_id: str):
         found = selectors.attachment_get_for_user(user=request.user, attachment_id=file_id)
     except NotFound as err:
         not_found(err)
+    services.attachment_served(user=request.user, attachment=found)
     return files.response(found)

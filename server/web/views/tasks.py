@@ -42,7 +42,7 @@ def task_page(request, task_id):
         "is_supervisor": access.is_supervisor(request.user),
         "form": schema and form_context(schema, raw, errors, lang),
         "candidates": selectors.assign_candidates(user=request.user, task=task),
-        **case_context(request.user, task.instance, source, lang),
+        **case_context(request.user, task.instance, source, lang, page="task_page"),
     }  # fmt: skip
     return render(request, "web/task.html", context, status=status)
 
