@@ -1,7 +1,8 @@
 """The events of a search as a file (CSV, JSON, xlsx), written as the rows are read.
 
 Rows come from a server-side cursor (``QuerySet.iterator(chunk_size=CHUNK)``: a named
-cursor on PostgreSQL), so the web process holds one chunk at a time whatever the row count.
+cursor on PostgreSQL, fetched in one transaction), so the web process holds one chunk at a
+time whatever the row count.
 CSV and JSON go out as they are written. An xlsx file is a zip, whose directory comes last:
 openpyxl's write-only workbook writes the rows to a temporary file as they come, the file
 is finished in a ``SpooledTemporaryFile`` (on disk past a few megabytes) and then sent in
@@ -16,6 +17,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import UTC
 
+from django.db import transaction
 from django.utils import timezone
 
 from engine import policy
@@ -147,5 +149,13 @@ WRITERS = {"csv": as_csv, "json": as_json, "xlsx": as_xlsx}
 
 
 def export(events, *, fmt: str, masker) -> Iterator:
-    """The pieces of the file in format ``fmt``."""
-    return WRITERS[fmt](rows(events, masker))
+    """The pieces of the file in format ``fmt``, read in one transaction: the cursor's
+    fetches stay on one server connection (a pooler in transaction mode may hand the next
+    transaction another), and it is closed before the COMMIT, which would otherwise copy a
+    holdable cursor's unread rows aside (an answer abandoned half-way)."""
+    with transaction.atomic():
+        found = rows(events, masker)
+        try:
+            yield from WRITERS[fmt](found)
+        finally:
+            found.close()
