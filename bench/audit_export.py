@@ -4,10 +4,12 @@ A throw-away copy of the configured database (DATABASE_URL; PostgreSQL is the po
 the five processes and synthetic cases with ten events each, written straight in bulk (a
 benchmark may bypass the write path: the append-only trigger refuses only UPDATE and
 DELETE). Then ``GET /api/audit/events/?format=csv`` is asked through Django's whole stack
-(token, middleware, view, the streamed answer) in this process, each size twice: once timed
-(rows a second, and how much the process's peak resident size grew), once under tracemalloc
-(the peak of Python's allocations while the answer is consumed). Memory that stays flat
-from 10,000 to 100,000 rows is the point.
+(session, middleware, view, the streamed answer) in a second process started for it (so
+its resident size is not the bulk writing's), each size twice: once timed (rows a second,
+how far the resident size rose above where it started: Linux's VmHWM, reset before each
+export; and the ru_maxrss delta), once under tracemalloc (the peak of Python's allocations
+while the answer is consumed). Memory that stays flat from 10,000 to
+100,000 rows is the point; JSON and xlsx of every event follow.
 
 Run: .venv/bin/python bench/audit_export.py [--events 100000]
 """
@@ -18,12 +20,14 @@ import argparse
 import os
 import platform
 import resource
+import subprocess
 import sys
 import time
 import tracemalloc
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
@@ -69,46 +73,97 @@ def populate(*, cases: int, events_per_case: int, user, start: datetime | None =
         AuditEvent.objects.bulk_create(rows)
 
 
-def export(client, url: str, traced: bool) -> tuple[int, float, int]:
-    """(rows, seconds, peak bytes: tracemalloc's when ``traced``, else ru_maxrss growth)."""
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def _kib(field: str) -> int:
+    """A line of /proc/self/status in KiB (VmRSS: resident now; VmHWM: its peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _reset_peak() -> None:
+    """Start VmHWM again from the present resident size (Linux: clear_refs 5). ru_maxrss
+    cannot be reset, and after exec it even keeps the parent's peak at the fork."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
+def export(client, url: str, traced: bool) -> tuple[int, float, int, int]:
+    """(lines, seconds, peak bytes: tracemalloc's when ``traced``, else how far the
+    resident size rose above where it started (VmHWM), bytes sent)."""
+    _reset_peak()
+    before = _kib("VmRSS")
     if traced:
         tracemalloc.start()
     t0 = time.perf_counter()
     answer = client.get(url)
     assert answer.status_code == 200 and answer.streaming, answer.status_code
-    rows = -1  # the headings
+    rows, size = -1, 0  # the headings
     for piece in answer.streaming_content:
         rows += piece.count(b"\n")
+        size += len(piece)
     seconds = time.perf_counter() - t0
     if traced:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     else:
-        peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
-    return rows, seconds, peak
+        peak = (_kib("VmHWM") - before) * 1024
+    return rows, seconds, peak, size
+
+
+def measure(events: int) -> None:
+    """The exports, in a process of their own (``--measure``): its resident size is then
+    Django's and the exports', not the bulk writing's."""
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", secure=not settings.DEBUG)
+    client.force_login(User.objects.get(username="bench_auditor"))
+    client.get("/api/audit/events/?format=csv&to=2026-01-01")  # warm: imports, caches
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"measuring process: resident {_kib('VmRSS') / 1024:.0f} MiB after start-up and "
+          f"one request (ru_maxrss {maxrss / 1024:.0f} MiB: the parent's, kept over exec)"
+          )  # fmt: skip
+    base = "/api/audit/events/?format="
+    runs = [(f"{base}csv&to=2026-01-05", "csv 10%"), (f"{base}csv&to=2026-01-12", "csv 50%"),
+            (f"{base}csv", "csv 100%"), (f"{base}json", "json 100%"),
+            (f"{base}xlsx", "xlsx 100%")]  # fmt: skip
+    for url, label in runs:
+        lines, seconds, grew, size = export(client, url, traced=False)
+        peak = export(client, url, traced=True)[2]
+        rows = lines if label.startswith("csv") else events
+        maxrss = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - maxrss) / 1024
+        print(f"{label:>9} {rows:>8,} rows: {rows / seconds:8,.0f} rows/s, "
+              f"tracemalloc peak {peak / 2**20:5.2f} MiB, resident peak +{grew / 2**20:5.2f} "
+              f"MiB, ru_maxrss +{maxrss:.2f} MiB, {size / 2**20:5.1f} MiB sent")  # fmt: skip
+        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000, help="events in all")
     parser.add_argument("--keep", action="store_true", help="keep the database (test_...)")
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     import django
 
     django.setup()
+    if args.measure:  # the child: DATABASE_URL names the database the parent filled
+        measure(args.events)
+        return
     from django.conf import settings
     from django.contrib.auth.models import Group, User
-    from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
 
     import engine
     from server.flows.definitions.services import process_deploy
 
     print(f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{connection.vendor}")  # fmt: skip
+    url = os.environ.get("DATABASE_URL", "")
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         for source in engine.discover(settings.PROPFLOW_PROCESSES_DIR):
@@ -126,19 +181,13 @@ def main():
                 cursor.execute("ANALYZE")
         print(f"{args.events:,} events in {cases:,} cases written in "
               f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
-        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-        client = Client(HTTP_ACCEPT_LANGUAGE="en", secure=not settings.DEBUG)
-        client.force_login(auditor)
-        base = "/api/audit/events/?format=csv"
-        sizes = ((f"{base}&to=2026-01-05", "10%"), (f"{base}&to=2026-01-12", "50%"),
-                 (base, "100%"))  # fmt: skip
-        call_command("check", verbosity=0)
-        for url, label in sizes:
-            rows, seconds, grew = export(client, url, traced=False)
-            _rows, _seconds, peak = export(client, url, traced=True)
-            print(f"{label:>4} {rows:>8,} rows: {rows / seconds:8,.0f} rows/s, "
-                  f"tracemalloc peak {peak / 2**20:6.2f} MiB, "
-                  f"ru_maxrss grew {grew / 2**20:6.2f} MiB")  # fmt: skip
+        child = urlsplit(url)._replace(path=f"/{quote(connection.settings_dict['NAME'])}")
+        done = subprocess.run(
+            [sys.executable, __file__, "--measure", "--events", str(args.events)],
+            env={**os.environ, "DATABASE_URL": child.geturl()}, check=False,
+        )  # fmt: skip
+        if done.returncode:
+            sys.exit(done.returncode)
     finally:
         if not args.keep:
             connection.creation.destroy_test_db(old_name, verbosity=0)
