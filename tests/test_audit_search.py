@@ -272,7 +272,7 @@ def test_the_audit_page_finds_late_urgent_repairs_of_a_month(world, client, user
     assert page.status_code == 200
     assert f'href="/audit/cases/{world["A"]}/"' in html
     assert f"#{world['B']}<" not in html and f"#{world['D']}<" not in html
-    assert "1 of 2 met" in html and "late" in html
+    assert "1 of 2 met" in html and "Missed: 1, the worst by" in html
     assert "/api/audit/events/?process=repair&amp;late=1&amp;urgent=1" in html
     with clock.frozen(NOW):
         events = client.get("/audit/", {"tab": "events", "process": "repair", "kind": "escalated"},

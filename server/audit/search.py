@@ -8,7 +8,7 @@ and the SLA outcome is one grouped join on the case's tasks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.models import User
@@ -73,10 +73,6 @@ class Filters:
     urgent: bool = False
     category: str = ""
     kind: str = ""  # events only
-    names: dict = field(default_factory=dict, compare=False)  # parameter -> its given name
-
-    def given(self) -> bool:
-        return any(getattr(self, f.name) for f in fields(self) if f.name != "names")
 
 
 # The query parameters, named as the page and the API name them.

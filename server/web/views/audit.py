@@ -18,6 +18,7 @@ from server.audit import export, search
 from server.flows.definitions import selectors as definitions
 from server.flows.definitions.cache import sources_for
 from server.flows.errors import Invalid
+from server.flows.notifications import messages
 from server.i18n import current_language
 
 from .. import timeline
@@ -83,14 +84,26 @@ def _cases(page) -> list[dict]:
     link = _trail_link()
     rows = []
     for case in page.object_list:
-        worst = search.late_minutes(case.worst_late)
         rows.append({
             "case": case, "link": link.format(case.pk),
             "process": label(names.get(case.process_key, {}), case.process_key),
-            "status": timeline.status_label(case.status),
-            "late": timeline.duration_text(-worst, lang) if worst else "",
+            "status": timeline.status_label(case.status), **_sla(case, lang),
         })  # fmt: skip
     return rows
+
+
+def _sla(case, lang: str) -> dict:
+    """The case's time limits met, and those missed with the worst lateness, in words."""
+    if not case.limited:
+        return {"met": "", "missed": ""}
+    met = _("%(met)s of %(limited)s met") % {"met": case.met, "limited": case.limited}
+    worst = search.late_minutes(case.worst_late)
+    if not case.missed or worst is None:
+        return {"met": met, "missed": ""}
+    missed = _("Missed: %(n)s, the worst by %(span)s") % {
+        "n": case.missed, "span": messages.duration(worst, lang),
+    }  # fmt: skip
+    return {"met": met, "missed": missed}
 
 
 def _events(page) -> list[dict]:
