@@ -135,6 +135,10 @@ ENDPOINTS = {
         body={"script": {"data": {"unit": "1-101"},
                          "steps": [{"advance": "PT30M"}]}},
     ),
+    "audit_cases": Endpoint("get", "audit/cases/", ok=("auditor", 200), denied=("frontdesk", 403)),
+    "audit_events": Endpoint(
+        "get", "audit/events/", ok=("auditor", 200), denied=("cs_supervisor", 403)
+    ),
     "instances_list": Endpoint("get", "instances/", ok=("frontdesk", 200)),
     "instances_create": Endpoint(
         "post", "instances/", ok=("frontdesk", 201), denied=("technician", 403),

@@ -124,3 +124,16 @@ def test_the_completions_benchmark_completes_every_task_once_through_gunicorn(tm
     assert done.returncode == 0, done.stdout + done.stderr
     assert "completions 60 in" in done.stdout and "statuses {200: 60}" in done.stdout
     assert "completed tasks not recorded exactly once: 0" in done.stdout
+
+
+@pytest.mark.postgres
+def test_the_audit_export_benchmark_streams_every_size(tmp_path):
+    name = f"propflow_audit_smoke_{uuid.uuid4().hex[:12]}"
+    env = {**os.environ, "PROPFLOW_VAR_DIR": str(tmp_path), "DATABASE_URL": database_url(name),
+           "PROPFLOW_DEBUG": "1"}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "bench/audit_export.py", "--events", "200"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "csv 100%      200 rows:" in done.stdout and "xlsx 100%      200 rows:" in done.stdout

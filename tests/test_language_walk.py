@@ -114,7 +114,8 @@ def typed(value) -> list[str]:
 
 def pages(cases: dict[str, int], processes) -> list[str]:
     urls = ["/", "/?scope=all", "/start/", "/cases/", "/notifications/", "/roster/",
-            "/studio/", "/studio/repair/", "/cases/999999/", "/no/such/page/"]  # fmt: skip
+            "/studio/", "/studio/repair/", "/cases/999999/", "/no/such/page/", "/audit/",
+            "/audit/?tab=events"]  # fmt: skip
     urls += [f"/start/{key}/" for key in processes]
     urls += [f"/cases/{i}/" for i in cases.values()]
     urls += [f"/tasks/{t.pk}/" for t in HumanTask.objects.all()]
@@ -123,7 +124,8 @@ def pages(cases: dict[str, int], processes) -> list[str]:
 
 def apis(cases: dict[str, int], processes) -> list[str]:
     urls = ["/api/tasks/?scope=all", "/api/instances/", "/api/units/", "/api/processes/",
-            "/api/staff/", "/api/notifications/"]  # fmt: skip
+            "/api/staff/", "/api/notifications/", "/api/audit/cases/",
+            "/api/audit/events/?page_size=100"]  # fmt: skip
     urls += [f"/api/processes/{key}/" for key in processes]
     for i in cases.values():
         urls += [f"/api/instances/{i}/", f"/api/instances/{i}/events/?page_size=100",
@@ -199,7 +201,7 @@ def test_english_pages_and_answers_have_no_chinese_of_the_product_s_own(world, u
 
 # Names, not words: the product, the file formats and modelers a manager uploads from.
 NAMES = {"Propflow", "BPMN", "bpmn", "io", "DMN", "JSON", "Camunda", "Modeler", "SpiffArena",
-         "process", "toml", "zip"}  # fmt: skip
+         "process", "toml", "zip", "CSV", "XLSX"}  # fmt: skip
 HEX = re.compile(r"\b[0-9a-f]{8}(?:-?[0-9a-f]{4,}){1,}\b|\b[0-9a-f]{16,}\b")  # ids, hashes
 
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import cases, files, inbox, library, notifications, roster, start, studio, tasks
+from .views import audit, cases, files, inbox, library, notifications, roster, start, studio, tasks
 
 app_name = "web"
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("roster/<str:username>/", roster.roster_change, name="roster_change"),
     path("start/", start.start_menu, name="start"),
     path("start/<slug:key>/", start.start_form, name="start_form"),
+    path("audit/", audit.audit_search, name="audit"),
     path("cases/", cases.case_list, name="cases"),
     path("cases/<str:instance_id>/", cases.case_page, name="case"),
     path("cases/<str:instance_id>/suspend/", cases.case_suspend, name="case_suspend"),
