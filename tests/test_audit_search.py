@@ -310,3 +310,21 @@ def test_the_audit_page_is_403_for_others_in_their_language(language, said, db, 
     page = client.get("/audit/", HTTP_ACCEPT_LANGUAGE=language)
     assert page.status_code == 403 and said in page.content.decode()
     assert 'href="/audit/"' not in page.content.decode()  # no link in the frame either
+
+
+def test_a_masker_that_may_not_reveal_withholds_contact_fields_reading_each_form_once(
+    world, users, django_assert_max_num_queries
+):
+    from server.audit import export, search
+
+    events = search.event_search(user=users["auditor"], filters=search.Filters(unit="2-202"))
+    with django_assert_max_num_queries(3):  # the events, the versions' sources once each
+        rows = list(export.rows(events, export.Masker(reveal=False)))
+    recorded = {(r["case"], r["kind"]): r["data"].get("data") for r in rows}
+    complaint = recorded[(world["C"], "instance_started")]
+    assert complaint["complainant"] == complaint["phone"] == "***"
+    assert complaint["description"] == "保洁员态度差"  # what happened is not personal
+    repair = recorded[(world["B"], "instance_started")]
+    assert repair["reporter"] == "***" and repair["trade"] == "building"
+    revealed = list(export.rows(events, export.Masker(reveal=True)))
+    assert {r["data"].get("data", {}).get("complainant") for r in revealed} >= {"李女士"}
