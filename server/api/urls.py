@@ -2,10 +2,12 @@
 
 from django.urls import path
 
-from . import auth, cases, files, notifications, processes, staff, studio, tasks, units
+from . import audit, auth, cases, files, notifications, processes, staff, studio, tasks, units
 
 urlpatterns = [
     path("auth/token/", auth.TokenApi.as_view()),
+    path("audit/cases/<str:instance_id>/trail/", audit.CaseTrailApi.as_view()),
+    path("audit/cases/<str:instance_id>/record/", audit.CaseRecordApi.as_view()),
     path("processes/", processes.ProcessListApi.as_view()),
     path("processes/<str:key>/", processes.ProcessDetailApi.as_view()),
     path("processes/<str:key>/versions/", studio.VersionListApi.as_view()),
