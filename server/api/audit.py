@@ -156,6 +156,7 @@ class EscalationSerializer(serializers.Serializer):
 
 class DeliverySerializer(serializers.Serializer):
     channel = serializers.CharField()
+    channel_label = serializers.CharField(help_text="In the reader's language.")
     sent_at = TimeField(allow_null=True)
     attempts = serializers.IntegerField()
     error = serializers.CharField(allow_blank=True)
@@ -167,7 +168,7 @@ class DeliverySerializer(serializers.Serializer):
 class TrailNotificationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     recipient = PersonSerializer()
-    kind = serializers.ChoiceField(["escalation", "notice"])
+    kind = serializers.CharField(help_text="escalation or notice.")
     kind_label = serializers.CharField()
     level = serializers.IntegerField(allow_null=True)
     task = serializers.UUIDField(allow_null=True)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from django.db.models import Prefetch
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from engine import clock, policy
 from engine.errors import EngineError
@@ -429,9 +430,18 @@ def _notification(n: Notification, language: str) -> dict:
         "kind_label": _("Escalation") if n.kind == Notification.Kind.ESCALATION else _("Notice"),
         "level": n.data.get("level"), "task": str(n.task_id or "") or None,
         "created_at": n.created_at, "read_at": n.read_at,
-        "deliveries": [{"channel": d.channel, "sent_at": d.sent_at, "attempts": d.attempts,
-                        "error": d.error} for d in n.deliveries.all()],
+        "deliveries": [{"channel": d.channel, "channel_label": _channel(d.channel),
+                        "sent_at": d.sent_at, "attempts": d.attempts, "error": d.error}
+                       for d in n.deliveries.all()],
     }  # fmt: skip
+
+
+CHANNELS = {"email": gettext_noop("email")}  # the channels' names, for the catalogue
+
+
+def _channel(name: str) -> str:
+    """A delivery channel's name in the reader's language (its key if it has no words)."""
+    return _(CHANNELS[name]) if name in CHANNELS else name
 
 
 def _path(read: Read, engine_trail, language: str) -> list[dict]:
