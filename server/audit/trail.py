@@ -9,17 +9,15 @@ place that decides what a reader may see of it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
+from django.contrib.auth.models import User
 from django.db.models import Prefetch
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from engine import clock, policy
-from engine.errors import EngineError
+from engine import policy
 from engine.text import normalise, pick
 from server.estate.models import Unit
 from server.flows import access
@@ -32,9 +30,8 @@ from server.flows.models import (
     NotificationDelivery,
     ProcessInstance,
 )
-from server.flows.notifications import messages
 
-from . import words
+from . import limits, words
 
 Kind = AuditEvent.Kind
 
@@ -43,11 +40,6 @@ def _unit_statuses() -> dict:
     """A unit's statuses as a choice's titles, in the reader's language (translation is
     active while a trail is read)."""
     return {value: [str(label), str(label)] for value, label in Unit.Status.choices}
-
-
-LIMIT_KEY = re.compile(r"""["']([a-z_]+\.[a-z0-9_]+)["']""")
-LIMIT_NAME = re.compile(r"""(?:deadline|reminder)\(\s*([A-Za-z_]\w*)\s*[,)]""")
-WORKING_DAYS = ("working_days", "working_day_end")
 
 
 def can_audit(user) -> bool:
@@ -78,13 +70,6 @@ def personal(data: dict, schema: dict | None, *, contacts: bool) -> dict:
     """Recorded form data as this reader may see it: contact fields withheld unless
     ``contacts``. The one place the rule is applied (personal data by schema lands here)."""
     return data if contacts else policy.redact(data, schema)
-
-
-def person(user) -> dict | None:
-    if user is None:
-        return None
-    return {"id": user.pk, "username": user.get_username(),
-            "name": user.get_full_name() or user.get_username()}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -119,8 +104,6 @@ def _read(instance: ProcessInstance) -> Read:
     missing = {e.data.get(k) for e in events if e.kind == Kind.TASK_ASSIGNED
                for k in ("from", "to")} - users.keys() - {None}  # fmt: skip
     if missing:
-        from django.contrib.auth.models import User
-
         users.update({u.pk: u for u in User.objects.filter(pk__in=missing)})
     return Read(instance, source_for(instance.definition_id), events, tasks, notifications, users)
 
@@ -134,10 +117,9 @@ def trail(instance: ProcessInstance, *, language: str, contacts: bool) -> dict:
 
 def _trail(instance: ProcessInstance, *, language: str, contacts: bool) -> dict:
     read = _read(instance)
-    state = ProcessInstance.objects.filter(pk=instance.pk).values_list("state", flat=True)[0]
-    instance.state = state
+    instance.refresh_from_db(fields=["state"])  # as of now, beside the events just read
     engine_trail = get_engine().trail(read.source, instance.engine_state)
-    steps = _steps(read, engine_trail, language)
+    steps = limits.steps(read.tasks, engine_trail, read.source, language)
     return {
         "case": _case(read, steps, language),
         "steps": steps,
@@ -159,7 +141,7 @@ def _case(read: Read, steps: list[dict], language: str) -> dict:
         "id": i.pk, "process": i.process_key, "process_name": dict(read.source.names),
         "version": i.definition.version, "unit": i.business_key, "status": i.status,
         "status_label": _status(i.status), "started_at": i.started_at,
-        "started_by": person(i.started_by), "completed_at": i.completed_at,
+        "started_by": words.person(i.started_by), "completed_at": i.completed_at,
         "escalation_level": i.escalation_level,
         "sla": {"steps": len(steps), "with_limit": sum(s["limit"] is not None for s in steps),
                 "met": outcomes.count("met"), "missed": missed,
@@ -183,122 +165,6 @@ def _sla_text(met: int, missed: int) -> str:
             "missed": missed, "met": met,
         }  # fmt: skip
     return _("Every step within its limit (%(met)s)") % {"met": met}
-
-
-# -- steps against their limits ------------------------------------------------------------
-
-
-def _steps(read: Read, engine_trail, language: str) -> list[dict]:
-    limits: dict[str, list] = {}
-    for limit in engine_trail.limits:
-        if not limit.reminder:
-            limits.setdefault(limit.task_id, []).append(limit)
-    now = clock.now()
-    return [
-        _step(t, limits.get(str(t.pk), []), read, engine_trail.data, now, language)
-        for t in read.tasks
-    ]
-
-
-def _step(task: HumanTask, limits: list, read: Read, data: dict, now, language: str) -> dict:
-    limit = _the_limit(task, limits)
-    ended = task.completed_at if task.status != HumanTask.Status.OPEN else None
-    end = ended or now
-    outcome, by = _outcome(task, end)
-    named = _named(limit, data) if limit else None
-    unit = named.unit if named else None
-    return {
-        "task": str(task.pk), "bpmn_id": task.bpmn_id, "name": task.name,
-        "name_en": task.name_en or task.name, "label": words.task_name(task, language),
-        "role": task.role, "role_label": words.role_label(task.role, language),
-        "status": task.status, "who": person(task.completed_by or task.assignee),
-        "started_at": task.created_at, "finished_at": ended, "due_at": task.due_at,
-        "spent_minutes": _minutes(end - task.created_at),
-        "spent_text": messages.duration(_minutes(end - task.created_at), language),
-        "limit": None if task.due_at is None else {
-            "timer": limit.bpmn_id if limit else "",
-            "name": limit.name if limit else "",
-            "name_en": (read.source.glossary.get(limit.bpmn_id) or limit.name) if limit else "",
-            "label": pick([limit.name, read.source.glossary.get(limit.bpmn_id)], language)
-            if limit else _("Due time"),
-            "key": named.key if named else "", "unit": unit or "",
-        },
-        "outcome": outcome, "by_minutes": by,
-        "by_text": _by_text(task, end, by, unit, language),
-        "outcome_text": _outcome_text(outcome, _by_text(task, end, by, unit, language)),
-    }  # fmt: skip
-
-
-def _the_limit(task: HumanTask, limits: list):
-    """The boundary timer that set the task's due time (its earliest limit), if any."""
-    if not limits:
-        return None
-    if task.due_at is not None:
-        same = [x for x in limits if x.due is not None and abs(x.due - task.due_at) < ONE_SECOND]
-        if same:
-            return same[0]
-    dated = sorted((x for x in limits if x.due is not None), key=lambda x: x.due)
-    return dated[0] if dated else limits[0]
-
-
-ONE_SECOND = timedelta(seconds=1)
-
-
-def _named(limit, data: dict):
-    """The named time limit (engine/limits.py) a timer's expression counts with, if it
-    names one: a literal key, or a process field holding one."""
-    known = get_engine().limits
-    keys = LIMIT_KEY.findall(limit.expression)
-    keys += [data[n] for n in LIMIT_NAME.findall(limit.expression) if isinstance(data.get(n), str)]
-    for key in keys:
-        try:
-            return known[key]
-        except EngineError:  # a string that names no limit
-            continue
-    return None
-
-
-def _outcome(task: HumanTask, end: datetime) -> tuple[str, int]:
-    """met | missed | open | overdue | none, and by how many minutes (0 without a limit)."""
-    if task.due_at is None:
-        return "none", 0
-    late = _minutes(end - task.due_at)
-    if task.status == HumanTask.Status.OPEN:
-        return ("overdue", late) if late > 0 else ("open", -late)
-    return ("missed", late) if late > 0 else ("met", -late)
-
-
-def _minutes(span: timedelta) -> int:
-    return int(span.total_seconds() // 60)
-
-
-def _by_text(task: HumanTask, end: datetime, by: int, unit: str | None, language: str) -> str:
-    """How far from its limit, as the limit is counted: working days for a limit in
-    working days (when a whole one or more), else days, hours and minutes."""
-    if task.due_at is None:
-        return ""
-    if unit in WORKING_DAYS:
-        first, last = sorted((task.due_at, end))
-        days = _working_days_between(first, last)
-        if days:
-            return _("%(n)s working day(s)") % {"n": days}
-    return messages.duration(by, language)
-
-
-def _working_days_between(first: datetime, last: datetime) -> int:
-    calendar = get_engine().calendar
-    a, b = first.astimezone(calendar.tz).date(), last.astimezone(calendar.tz).date()
-    return sum(calendar.is_working_day(a + timedelta(days=n)) for n in range(1, (b - a).days + 1))
-
-
-def _outcome_text(outcome: str, by: str) -> str:
-    return {
-        "met": _("Met, %(by)s early") % {"by": by},
-        "missed": _("Missed by %(by)s") % {"by": by},
-        "open": _("Open, %(by)s left") % {"by": by},
-        "overdue": _("Open and overdue by %(by)s") % {"by": by},
-        "none": _("No time limit"),
-    }[outcome]
 
 
 # -- events, with what each changed --------------------------------------------------------
@@ -327,7 +193,7 @@ def _events(read: Read, language: str, *, contacts: bool) -> list[dict]:
         title, detail, _important = words.describe(event, language, read.source)
         out.append({
             "seq": event.seq, "kind": event.kind, "label": title, "detail": detail,
-            "at": event.at, "actor": person(event.actor), "task": str(event.task_id or "")
+            "at": event.at, "actor": words.person(event.actor), "task": str(event.task_id or "")
             or None, "task_name": words.task_name(event.task, language), "data": data,
             "changes": changes + _moves(event, read, language),
         })  # fmt: skip
@@ -382,7 +248,7 @@ def _moves(event: AuditEvent, read: Read, language: str) -> list[dict]:
     """What a reassignment, a move to another version, or a service call changed."""
     data = event.data or {}
     if event.kind == Kind.TASK_ASSIGNED:
-        before, after = (person(read.users.get(data.get(k))) for k in ("from", "to"))
+        before, after = (words.person(read.users.get(data.get(k))) for k in ("from", "to"))
         return [_move("assignee", _("Holder"), before, after, language)]
     if event.kind == Kind.INSTANCE_MIGRATED:
         return [_move("version", _("Version"), data.get("from"), data.get("to"), language)]
@@ -414,7 +280,7 @@ def _escalations(read: Read, language: str) -> list[dict]:
     """Each escalation and notice the case threw: level, when, to which role, who was told."""
     told: dict = {}
     for n in read.notifications:
-        told.setdefault((n.created_at, n.data.get("role")), []).append(person(n.recipient))
+        told.setdefault((n.created_at, n.data.get("role")), []).append(words.person(n.recipient))
     return [
         {"seq": e.seq, "level": e.data.get("level"), "role": e.data.get("role", ""),
          "role_label": words.role_label(e.data.get("role", ""), language), "at": e.at,
@@ -426,7 +292,7 @@ def _escalations(read: Read, language: str) -> list[dict]:
 
 def _notification(n: Notification, language: str) -> dict:
     return {
-        "id": n.pk, "recipient": person(n.recipient), "kind": n.kind,
+        "id": n.pk, "recipient": words.person(n.recipient), "kind": n.kind,
         "kind_label": _("Escalation") if n.kind == Notification.Kind.ESCALATION else _("Notice"),
         "level": n.data.get("level"), "task": str(n.task_id or "") or None,
         "created_at": n.created_at, "read_at": n.read_at,

@@ -22,6 +22,13 @@ def task_name(task, language: str) -> str:
     return "" if task is None else pick([task.name, task.name_en], language)
 
 
+def person(user) -> dict | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "username": user.get_username(),
+            "name": user.get_full_name() or user.get_username()}  # fmt: skip
+
+
 def describe(event: AuditEvent, language: str, source) -> tuple[str, str, bool]:
     """(what happened, its detail, whether it stands out) for ``event``; ``source`` is the
     case's process version (the English names of its time limits)."""
