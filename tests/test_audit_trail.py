@@ -317,3 +317,21 @@ def test_reading_a_long_trail_costs_a_few_queries_whatever_its_length(
     with django_assert_max_num_queries(6), clock.frozen(case.now):
         found = trail.trail(instance, language="en", contacts=True)
     assert len(found["events"]) == instance.event_seq
+
+
+def test_a_move_out_shows_the_unit_s_status_and_the_owner_file_before_and_after(world):
+    from server.estate.models import Resident, Unit
+    from tests.test_process_move_out import PAID, REQUEST, finish
+
+    make_units("3-502", status="occupied")
+    Resident.objects.create(unit=Unit.objects.get(code="3-502"), name="孙伟", phone="1")
+    case = Case(world, "move_out", as_="frontdesk", data=REQUEST, at=local("2026-11-23 09:00"))
+    case.complete("settle", as_="finance", data=PAID)
+    finish(case)
+    found = read(case)
+    status = next(e for e in found["events"] if e["kind"] == "unit_status_changed")
+    [change] = status["changes"]
+    assert (change["before"], change["after"]) == ("occupied", "vacant")
+    assert (change["before_text"], change["after_text"]) == ("Occupied", "Vacant")
+    owners = next(e for e in found["events"] if e["kind"] == "owner_file_updated")
+    assert [(c["field"], c["after"]) for c in owners["changes"]] == [("moved_out", 1)]
