@@ -335,3 +335,15 @@ def test_a_move_out_shows_the_unit_s_status_and_the_owner_file_before_and_after(
     assert (change["before_text"], change["after_text"]) == ("Occupied", "Vacant")
     owners = next(e for e in found["events"] if e["kind"] == "owner_file_updated")
     assert [(c["field"], c["after"]) for c in owners["changes"]] == [("moved_out", 1)]
+
+
+def test_a_state_the_engine_cannot_read_still_leaves_the_rows_trail(world):
+    case = late_urgent_repair(world)
+    instance = ProcessInstance.objects.get(pk=case.id)
+    instance.engine_state = json.dumps({"serializer_version": "0.1"})
+    ProcessInstance.objects.filter(pk=case.id).update(state=instance.state)
+    found = read(case)
+    assert found["path"] == []
+    arrive = steps_of(found)["arrive"]
+    assert (arrive["outcome"], arrive["by_minutes"]) == ("missed", 20)  # from the task row
+    assert arrive["limit"]["label"] == "Due time"

@@ -18,7 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from engine import policy
+from engine.errors import EngineError
 from engine.text import normalise, pick
+from engine.types import CaseTrail
 from server.estate.models import Unit
 from server.flows import access
 from server.flows.definitions.cache import get_engine, source_for
@@ -118,7 +120,10 @@ def trail(instance: ProcessInstance, *, language: str, contacts: bool) -> dict:
 def _trail(instance: ProcessInstance, *, language: str, contacts: bool) -> dict:
     read = _read(instance)
     instance.refresh_from_db(fields=["state"])  # as of now, beside the events just read
-    engine_trail = get_engine().trail(read.source, instance.engine_state)
+    try:
+        engine_trail = get_engine().trail(read.source, instance.engine_state)
+    except EngineError:  # a state this build cannot read: the rows still tell the rest
+        engine_trail = CaseTrail(path=(), limits=(), data={})
     steps = limits.steps(read.tasks, engine_trail, read.source, language)
     return {
         "case": _case(read, steps, language),
@@ -140,7 +145,7 @@ def _case(read: Read, steps: list[dict], language: str) -> dict:
     return {
         "id": i.pk, "process": i.process_key, "process_name": dict(read.source.names),
         "version": i.definition.version, "unit": i.business_key, "status": i.status,
-        "status_label": _status(i.status), "started_at": i.started_at,
+        "status_label": words.status_label(i.status), "started_at": i.started_at,
         "started_by": words.person(i.started_by), "completed_at": i.completed_at,
         "escalation_level": i.escalation_level,
         "sla": {"steps": len(steps), "with_limit": sum(s["limit"] is not None for s in steps),
@@ -148,15 +153,6 @@ def _case(read: Read, steps: list[dict], language: str) -> dict:
                 "late": missed > 0,
                 "text": _sla_text(outcomes.count("met"), missed)},
     }  # fmt: skip
-
-
-def _status(status: str) -> str:
-    return {
-        ProcessInstance.Status.RUNNING: _("Running"),
-        ProcessInstance.Status.SUSPENDED: _("Suspended"),
-        ProcessInstance.Status.COMPLETED: _("Completed"),
-        ProcessInstance.Status.CANCELLED: _("Cancelled"),
-    }.get(status, status)
 
 
 def _sla_text(met: int, missed: int) -> str:

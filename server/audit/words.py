@@ -8,10 +8,20 @@ from django.utils.translation import gettext as _
 from engine.roles import ROLES
 from engine.text import pick
 from server import operations
-from server.flows.models import AuditEvent
+from server.flows.models import AuditEvent, ProcessInstance
 
 Kind = AuditEvent.Kind
 ROLE_NAMES = {r.key: (r.name_zh, r.name_en) for r in ROLES}
+
+
+def status_label(status: str) -> str:
+    """A case's status in the reader's language."""
+    return {
+        ProcessInstance.Status.RUNNING: _("Running"),
+        ProcessInstance.Status.SUSPENDED: _("Suspended"),
+        ProcessInstance.Status.COMPLETED: _("Completed"),
+        ProcessInstance.Status.CANCELLED: _("Cancelled"),
+    }.get(status, status)
 
 
 def role_label(key: str, language: str) -> str:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from engine import policy
 from server.audit import words
 from server.flows import presenters
-from server.flows.models import AuditEvent, ProcessInstance
+from server.flows.models import AuditEvent
 from server.flows.notifications import messages
 
 from . import schema_form
@@ -22,15 +22,7 @@ def duration_text(minutes: int, language: str) -> str:
         _("due in %(span)s") % {"span": span})  # fmt: skip
 
 
-def status_label(status: str) -> str:
-    return {
-        ProcessInstance.Status.RUNNING: _("Running"),
-        ProcessInstance.Status.SUSPENDED: _("Suspended"),
-        ProcessInstance.Status.COMPLETED: _("Completed"),
-        ProcessInstance.Status.CANCELLED: _("Cancelled"),
-    }.get(status, status)
-
-
+status_label = words.status_label
 role_label = words.role_label
 
 
