@@ -30,7 +30,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from . import clock, dialects, helpers, migration, operations
+from . import clock, dialects, helpers, migration, operations, trail
 from .errors import (
     EngineError,
     HandBackUnavailable,
@@ -45,7 +45,7 @@ from .isolation import Isolated
 from .limits import TimeLimits
 from .registry import ProcessSource
 from .sandbox import script_engine
-from .types import ReadyTask, StepResult, Thrown, WaitingTimer
+from .types import CaseTrail, ReadyTask, StepResult, Thrown, WaitingTimer
 from .workdays import WorkCalendar
 
 
@@ -445,6 +445,18 @@ class Engine:
 
     def inspect(self, source: ProcessSource, state: str) -> StepResult:
         return self._result(source, self._load(source, state))
+
+    def trail(self, source: ProcessSource, state: str) -> CaseTrail:
+        """The elements the case went through in order, its human tasks' time limits and
+        its data, for an auditor: read only, nothing is stepped."""
+        wf = self._load(source, state)
+        return CaseTrail(
+            path=trail.path(wf),
+            limits=trail.limits(
+                wf, _timer_due, lambda spec: _properties(spec).get("timerKind") == "reminder"
+            ),
+            data=dict(wf.data if wf.is_completed() else (wf.last_task or wf.task_tree).data),
+        )
 
     def complete(self, source: ProcessSource, state: str, task_id: str, data: dict) -> StepResult:
         wf = self._load(source, state)

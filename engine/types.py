@@ -66,6 +66,35 @@ class Thrown:
 
 
 @dataclass(frozen=True)
+class PassedStep:
+    """An element of the diagram a case went through (engine/trail.py)."""
+
+    bpmn_id: str
+    name: str
+    kind: str  # SpiffWorkflow's spec class: UserTask, ExclusiveGateway, BoundaryEvent...
+
+
+@dataclass(frozen=True)
+class TaskLimit:
+    """A boundary timer of one human task, as the case's state holds it."""
+
+    task_id: str  # the human task's engine id (a task row's id)
+    bpmn_id: str
+    name: str
+    reminder: bool
+    expression: str  # as drawn: names the limit (deadline("repair.urgent_arrival", ...))
+    state: str  # waiting | fired | ended (its task ended first)
+    due: datetime | None
+
+
+@dataclass(frozen=True)
+class CaseTrail:
+    path: tuple[PassedStep, ...]
+    limits: tuple[TaskLimit, ...]
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class StepResult:
     """What one change did: the state to store and what happened on the way."""
 

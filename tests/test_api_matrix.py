@@ -224,6 +224,13 @@ ENDPOINTS = {
         "post", "staff/{username}/", ok=("cs_supervisor", 200), denied=("dispatcher", 403),
         body={"on_duty": False},
     ),
+    "audit_cases_trail": Endpoint(
+        "get", "audit/cases/{instance}/trail/", ok=("auditor", 200), denied=("frontdesk", 403)
+    ),
+    "audit_cases_record": Endpoint(
+        "get", "audit/cases/{instance}/record/", ok=("auditor", 200),
+        denied=("cs_supervisor", 403),
+    ),
     "notifications_list": Endpoint("get", "notifications/", ok=("cs_supervisor", 200)),
     "notifications_read": Endpoint(
         "post", "notifications/read/", ok=("cs_supervisor", 200), denied=("frontdesk", 404),
@@ -303,7 +310,12 @@ def test_a_task_one_may_not_see_answers_exactly_like_a_missing_one(name, case, a
     assert hidden.json() == {"detail": absent.json()["detail"].replace(missing, case.task)}
 
 
-@pytest.mark.parametrize("name", [n for n, e in ENDPOINTS.items() if "{instance}" in e.path])
+AUDIT = "audit/"  # auditors' endpoints refuse everyone else first, whatever the case
+
+
+@pytest.mark.parametrize(
+    "name", [n for n, e in ENDPOINTS.items() if "{instance}" in e.path and AUDIT not in e.path]
+)
 def test_a_case_one_may_not_see_answers_exactly_like_a_missing_one(name, case, api):
     endpoint = ENDPOINTS[name]
     technician = api("technician")
@@ -312,6 +324,16 @@ def test_a_case_one_may_not_see_answers_exactly_like_a_missing_one(name, case, a
                   endpoint.payload(case))  # fmt: skip
     assert hidden.status_code == absent.status_code == 404
     assert hidden.json()["detail"].replace(str(case.instance), "987654") == absent.json()["detail"]
+
+
+@pytest.mark.parametrize("name", [n for n, e in ENDPOINTS.items() if e.path.startswith(AUDIT)])
+def test_an_auditors_endpoint_refuses_others_alike_for_a_case_and_a_missing_one(name, case, api):
+    endpoint = ENDPOINTS[name]
+    technician = api("technician")
+    hidden = call(technician, endpoint.method, endpoint.url(case))
+    absent = call(technician, endpoint.method, endpoint.url(case, instance=987654))
+    assert hidden.status_code == absent.status_code == 403
+    assert hidden.json() == absent.json()
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)

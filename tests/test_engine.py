@@ -72,6 +72,34 @@ def test_timers_fire_only_when_due_and_then_the_process_goes_on(source, eng):
     assert done.data["reminders"] == 1 and done.data["resolution"] == "已修复"
 
 
+def test_the_trail_lists_the_elements_passed_in_order_and_each_task_s_timers(source, eng):
+    with clock.frozen(MONDAY_9AM):
+        started = eng.start(source, {"unit": "1-101"})
+        waiting = eng.complete(source, started.state, started.ready[0].id,
+                               {"summary": "漏水", "major": False})  # fmt: skip
+    with clock.frozen(MONDAY_9AM + timedelta(minutes=61)):
+        fired = eng.fire_due_timers(source, waiting.state)
+    trail = eng.trail(source, fired.state)
+
+    assert [(p.bpmn_id, p.kind) for p in trail.path] == [
+        ("start", "StartEvent"),
+        ("register", "UserTask"),
+        ("priority_gateway", "ExclusiveGateway"),
+        ("resolve_reminder", "BoundaryEvent"),
+        ("count_reminder", "ScriptTask"),
+        ("reminder_end", "EndEvent"),
+    ]  # resolve is still open: not passed yet
+    [limit] = trail.limits
+    assert (limit.task_id, limit.bpmn_id, limit.state) == (
+        fired.ready[0].id, "resolve_reminder", "fired",
+    )  # fmt: skip
+    assert (limit.due, limit.expression, limit.reminder) == (
+        MONDAY_9AM + timedelta(hours=1), '"PT1H"', False,
+    )  # fmt: skip
+    assert trail.data["reminders"] == 1
+    assert eng.trail(source, fired.state) == trail  # read only: nothing was stepped
+
+
 def test_completing_a_task_that_is_not_ready_is_refused(source, eng):
     started = eng.start(source, {"unit": "1-101"})
     done = eng.complete(

@@ -118,6 +118,7 @@ def pages(cases: dict[str, int], processes) -> list[str]:
             "/audit/?tab=events"]  # fmt: skip
     urls += [f"/start/{key}/" for key in processes]
     urls += [f"/cases/{i}/" for i in cases.values()]
+    urls += [f"/audit/cases/{i}/" for i in cases.values()] + ["/audit/cases/999999/"]
     urls += [f"/tasks/{t.pk}/" for t in HumanTask.objects.all()]
     return urls
 
@@ -128,8 +129,12 @@ def apis(cases: dict[str, int], processes) -> list[str]:
             "/api/audit/events/?page_size=100"]  # fmt: skip
     urls += [f"/api/processes/{key}/" for key in processes]
     for i in cases.values():
-        urls += [f"/api/instances/{i}/", f"/api/instances/{i}/events/?page_size=100",
-                 f"/api/instances/{i}/reads/"]  # fmt: skip
+        urls += [
+            f"/api/instances/{i}/",
+            f"/api/instances/{i}/events/?page_size=100",
+            f"/api/instances/{i}/reads/",
+            f"/api/audit/cases/{i}/trail/",
+        ]
     urls += [f"/api/tasks/{t.pk}/" for t in HumanTask.objects.all()]
     return urls
 

@@ -13,6 +13,7 @@ from . import (
     staff,
     studio,
     tasks,
+    trail,
     units,
 )
 
@@ -20,6 +21,8 @@ urlpatterns = [
     path("auth/token/", auth.TokenApi.as_view()),
     path("audit/cases/", audit.AuditCaseListApi.as_view()),
     path("audit/events/", audit.AuditEventListApi.as_view()),
+    path("audit/cases/<str:instance_id>/trail/", trail.CaseTrailApi.as_view()),
+    path("audit/cases/<str:instance_id>/record/", trail.CaseRecordApi.as_view()),
     path("processes/", processes.ProcessListApi.as_view()),
     path("processes/<str:key>/", processes.ProcessDetailApi.as_view()),
     path("processes/<str:key>/versions/", studio.VersionListApi.as_view()),

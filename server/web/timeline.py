@@ -8,18 +8,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from engine import personal
-from engine.roles import ROLES
-from engine.text import pick
-from server import operations
+from server.audit import words
 from server.flows import presenters
 from server.flows.cases.personal import recorded_form
-from server.flows.models import AuditEvent, ProcessInstance
+from server.flows.models import AuditEvent
 from server.flows.notifications import messages
 
 from . import schema_form
-
-Kind = AuditEvent.Kind
-ROLE_NAMES = {r.key: (r.name_zh, r.name_en) for r in ROLES}
 
 
 def duration_text(minutes: int, language: str) -> str:
@@ -29,17 +24,8 @@ def duration_text(minutes: int, language: str) -> str:
         _("due in %(span)s") % {"span": span})  # fmt: skip
 
 
-def status_label(status: str) -> str:
-    return {
-        ProcessInstance.Status.RUNNING: _("Running"),
-        ProcessInstance.Status.SUSPENDED: _("Suspended"),
-        ProcessInstance.Status.COMPLETED: _("Completed"),
-        ProcessInstance.Status.CANCELLED: _("Cancelled"),
-    }.get(status, status)
-
-
-def role_label(key: str, language: str) -> str:
-    return pick(ROLE_NAMES.get(key), language, key)
+status_label = words.status_label
+role_label = words.role_label
 
 
 @dataclass
@@ -68,13 +54,6 @@ def steps(source, events, open_tasks, language: str) -> list[Step]:
         Step(p["milestone"].name(language), p["state"], p["at"], p["actor"])
         for p in presenters.progress(source, events, open_tasks)
     ]
-
-
-def _task(event: AuditEvent, language: str) -> str:
-    task = event.task
-    if task is None:
-        return ""
-    return pick([task.name, task.name_en], language)
 
 
 @dataclass(frozen=True)
@@ -125,61 +104,7 @@ def _read(read) -> Entry:
 
 
 def _entry(event, data: dict, language: str, source) -> Entry:
-    """The event's line: what happened, in the reader's language."""
-    task = _task(event, language)
-    role = role_label(data.get("role", ""), language)
-    entry = Entry(event=event, title=event.kind)
-    match event.kind:
-        case Kind.INSTANCE_STARTED:
-            entry.title = _("Case started")
-        case Kind.TASK_CREATED if data.get("assignee"):
-            entry.title = _("New task “%(task)s” for %(role)s, given to %(who)s") % {
-                "task": task, "role": role, "who": data["assignee"],
-            }  # fmt: skip
-        case Kind.TASK_CREATED:
-            entry.title = _("New task “%(task)s” for %(role)s") % {"task": task, "role": role}
-        case Kind.TASK_CLAIMED:
-            entry.title = _("Claimed “%(task)s”") % {"task": task}
-        case Kind.TASK_UNCLAIMED:
-            entry.title = _("Put “%(task)s” back in the pool") % {"task": task}
-            entry.detail = str(data.get("reason", ""))
-        case Kind.TASK_HANDED_BACK:
-            entry.title = _("Handed “%(task)s” back, saying why") % {"task": task}
-            entry.detail = str(data.get("reason", ""))
-            entry.important = True
-        case Kind.TASK_ASSIGNED:
-            entry.title = _("Reassigned “%(task)s”") % {"task": task}
-        case Kind.TASK_COMPLETED:
-            entry.title = _("Completed “%(task)s”") % {"task": task}
-        case Kind.TASK_CANCELLED:
-            entry.title = _("“%(task)s” closed by the process") % {"task": task}
-        case Kind.TIMER_FIRED:
-            english = source.glossary.get(data.get("timer", ""))
-            name = pick([data.get("name", ""), english], language)
-            entry.title = _("Time limit reached: %(name)s") % {"name": name}
-        case Kind.ESCALATED:
-            entry.title = _("Escalated to level %(level)s: %(role)s") % {
-                "level": data.get("level"), "role": role,
-            }  # fmt: skip
-            entry.important = True
-        case Kind.NOTIFIED:
-            entry.title = _("Reminder sent to %(role)s") % {"role": role}
-        case Kind.INSTANCE_CANCELLED:
-            entry.title = _("Case cancelled")
-            entry.detail = str(data.get("reason", ""))
-            entry.important = True
-        case Kind.INSTANCE_COMPLETED:
-            entry.title = _("Case completed")
-        case Kind.INSTANCE_SUSPENDED:
-            entry.title = _("Case suspended")
-            entry.detail = str(data.get("reason", ""))
-            entry.important = True
-        case Kind.INSTANCE_RESUMED:
-            entry.title = _("Case resumed")
-        case Kind.INSTANCE_MIGRATED:
-            entry.title = _("Moved from version %(old)s to version %(new)s") % {
-                "old": data.get("from"), "new": data.get("to"),
-            }  # fmt: skip
-        case _:  # what a service-task operation recorded: its declaration says how
-            entry.title = operations.describe(event.kind, data, language) or event.kind
-    return entry
+    """The event's line: what happened, in the reader's language (the auditor's trail
+    says it in the same words)."""
+    title, detail, important = words.describe(event, language, source)
+    return Entry(event=event, title=title, detail=detail, important=important)

@@ -1,7 +1,19 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import audit, cases, files, inbox, library, notifications, roster, start, studio, tasks
+from .views import (
+    audit,
+    cases,
+    files,
+    inbox,
+    library,
+    notifications,
+    roster,
+    start,
+    studio,
+    tasks,
+    trail,
+)
 
 app_name = "web"
 
@@ -25,6 +37,7 @@ urlpatterns = [
     path("cases/<str:instance_id>/resume/", cases.case_resume, name="case_resume"),
     path("cases/<str:instance_id>/terminate/", cases.case_terminate, name="case_terminate"),
     path("cases/<str:instance_id>/migrate/", cases.case_migrate, name="case_migrate"),
+    path("audit/cases/<str:instance_id>/", trail.audit_case, name="audit_case"),
     path("files/<str:file_id>/", files.attachment, name="file"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/bell/", notifications.notification_bell, name="bell"),

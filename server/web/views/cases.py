@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from engine import clock
 from engine.text import pick
+from server.audit import trail
 from server.flows import access, presenters
 from server.flows.cases import selectors, services
 from server.flows.definitions import selectors as definitions
@@ -80,6 +81,7 @@ def case_page(request, instance_id: str):
         "timers": [{"name": pick([t.name, source.glossary.get(t.bpmn_id)], lang),
                     "due_at": t.due_at} for t in selectors.instance_timers(instance=instance)],
         "diagram": presenters.diagram(source, open_tasks, done, lang),
+        "can_audit": trail.can_audit(request.user),
         **_controls(request.user, instance),
         **case_context(request.user, instance, source, lang, open_tasks=open_tasks),
     })  # fmt: skip
