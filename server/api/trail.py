@@ -14,7 +14,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from server.audit import record, trail
-from server.flows.cases import selectors, services
+from server.flows import access
+from server.flows.cases import services
 from server.i18n import current_language
 
 from .base import CASE_ID, Api, valid
@@ -209,15 +210,9 @@ class TrailSerializer(serializers.Serializer):
 def _read(request, instance_id: str, what: str = "trail") -> dict:
     instance = trail.case_for_auditor(user=request.user, instance_id=instance_id)
     found = trail.trail(instance, language=current_language(), contacts=True)
-    _record_read(request.user, instance, what)
+    if found["holds_personal"] and access.personal_reads_recorded(request.user):
+        services.record_personal_read(user=request.user, instance=instance, what=what)
     return TrailSerializer(found).data
-
-
-def _record_read(user, instance, what: str) -> None:
-    """The auditor received the case's personal values: on the record (PersonalDataRead)."""
-    events = selectors.instance_events(instance=instance)
-    if selectors.personal_values_read(user=user, instance=instance, events=events):
-        services.record_personal_read(user=user, instance=instance, what=what)
 
 
 class CaseTrailApi(Api):

@@ -23,6 +23,7 @@ from engine.text import normalise, pick
 from engine.types import CaseTrail
 from server.estate.models import Unit
 from server.flows import access
+from server.flows.cases.personal import Masker
 from server.flows.definitions.cache import get_engine, source_for
 from server.flows.errors import Forbidden, NotFound
 from server.flows.models import (
@@ -132,7 +133,16 @@ def _trail(instance: ProcessInstance, *, language: str, contacts: bool) -> dict:
         "escalations": _escalations(read, language),
         "notifications": [_notification(n, language) for n in read.notifications],
         "path": _path(read, engine_trail, language),
+        # Whether the events hold a personal value: a reader who gets them unmasked and
+        # whose reads count (an auditor) leaves a PersonalDataRead; no second read of them.
+        "holds_personal": _holds_personal(read),
     }
+
+
+def _holds_personal(read: Read) -> bool:
+    masker = Masker()
+    definition_id = read.instance.definition_id
+    return any(masker.holds_personal(e, definition_id=definition_id) for e in read.events)
 
 
 # -- the case ------------------------------------------------------------------------------

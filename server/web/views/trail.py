@@ -8,7 +8,7 @@ from django.shortcuts import render
 
 from engine import clock
 from server.audit import trail
-from server.flows import presenters
+from server.flows import access, presenters
 from server.flows.cases import selectors, services
 from server.flows.definitions.cache import source_for
 from server.flows.errors import Forbidden, NotFound
@@ -27,8 +27,7 @@ def audit_case(request, instance_id: str):
         not_found(err)
     lang = current_language()
     found = trail.trail(instance, language=lang, contacts=True)
-    events = selectors.instance_events(instance=instance)
-    if selectors.personal_values_read(user=request.user, instance=instance, events=events):
+    if found["holds_personal"] and access.personal_reads_recorded(request.user):
         services.record_personal_read(user=request.user, instance=instance, what="trail")
     passed = list(dict.fromkeys(p["bpmn_id"] for p in found["path"]))
     open_tasks = selectors.instance_open_tasks(instance=instance)
