@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "server.flows",
     "server.files",
     "server.staff",
+    "server.desk",
     "server.web",
 ]
 

@@ -10,6 +10,16 @@ from django.utils.translation import pgettext_lazy
 
 class Site(models.Model):
     name = models.CharField(max_length=100, unique=True)
+    # The site's own settings (issue 16); blank or empty means the installation's default.
+    # Service hours as "08:00-18:00" (PROPFLOW_SERVICE_HOURS when blank).
+    service_hours = models.CharField(max_length=11, blank=True)
+    # The shifts' hours, comma-separated, e.g. "08:00-18:00,18:00-08:00" (the 24-hour duty
+    # desk); blank: one shift, the service hours. Each shift's end-of-shift check runs ten
+    # minutes before it ends.
+    shifts = models.CharField(max_length=200, blank=True)
+    # KPI targets by name (server/reports/kpis.py TARGETS), e.g. {"satisfaction": 0.92}; a
+    # KPI not named keeps the sources' figure.
+    kpi_targets = models.JSONField(default=dict, blank=True)
 
     def __str__(self):
         return self.name

@@ -1,0 +1,1 @@
+"""Reads of the desk's records (the hotline log, shift checks, hand-overs)."""
