@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "server.files",
     "server.staff",
     "server.desk",
+    "server.reports",
     "server.web",
 ]
 
@@ -459,6 +460,15 @@ if PROPFLOW_PERSONAL_DATA_YEARS:
     CELERY_BEAT_SCHEDULE["retention"] = {"task": "propflow.retention", "schedule": 86400.0}
 if _anchor_every := float(os.environ.get("PROPFLOW_AUDIT_ANCHOR_SECONDS", "0")):
     CELERY_BEAT_SCHEDULE["anchor"] = {"task": "propflow.anchor", "schedule": _anchor_every}
+
+# The KPI roll-up (server/reports/rollup.py): beat brings it up to date this often, so the
+# dashboard's own catch-up before each read stays small.
+PROPFLOW_KPI_ROLLUP_SECONDS = float(os.environ.get("PROPFLOW_KPI_ROLLUP_SECONDS", "300"))
+if PROPFLOW_KPI_ROLLUP_SECONDS:
+    CELERY_BEAT_SCHEDULE["kpi_rollup"] = {
+        "task": "propflow.kpi_rollup", "schedule": PROPFLOW_KPI_ROLLUP_SECONDS,
+        "options": {"expires": PROPFLOW_KPI_ROLLUP_SECONDS},
+    }  # fmt: skip
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,7 @@
 """The KPIs' definitions (issue 16, item 1; server/reports/kpis.py): cases built on a fake
 clock with known outcomes, each KPI's numerator and denominator asserted exactly."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from engine import clock
 from server.flows.cases import services
 from server.flows.demo import SIGNED
-from server.reports import kpis
+from server.reports import kpis, rollup
 from tests.conftest import make_units
 from tests.scenario import Case, deploy_all, local
 
@@ -64,6 +65,7 @@ def test_a_job_late_by_one_minute_is_late_and_a_rework_fails_the_first_time_pass
                                  reason="业主撤回")  # fmt: skip
     outside = urgent_repair(world, "2026-12-02")  # after the period
 
+    rollup.refresh()
     timely = kpis.repair_timeliness(START, END)
     assert (timely.numerator, timely.denominator, timely.missed) == (2, 3, [late.id])
     passed = kpis.repair_first_time_pass(START, END)
@@ -77,6 +79,7 @@ def test_a_job_late_by_one_minute_is_late_and_a_rework_fails_the_first_time_pass
 
 
 def test_an_empty_period_answers_no_value_not_zero(world):
+    rollup.refresh()
     answer = kpis.kpis(START, END)
     assert set(answer) == set(kpis.KPIS)
     assert answer["repair_timeliness"] == {
@@ -92,6 +95,7 @@ def test_an_empty_period_answers_no_value_not_zero(world):
 
 def test_escalations_count_cases_per_level(world):
     late = urgent_repair(world, "2026-11-11", arrive_late_by=40)  # nobody on site: level 2
+    rollup.refresh()
     found = kpis.escalations(START, END)
     levels = {level for level, _ in late.escalations()}
     assert found.numerator == 1 and found.missed == [late.id]
@@ -129,6 +133,7 @@ def test_valid_complaints_closed_counts_withdrawn_and_open_ones_against(world):
     invalid = complaint(world, "2026-11-13", valid=False)
     assert (closed.status, invalid.status) == ("completed", "completed")
 
+    rollup.refresh()
     found = kpis.complaints_closed(START, END)
     assert (found.numerator, found.denominator) == (1, 3)
     assert found.missed == sorted([still_open.id, withdrawn.id])
@@ -149,6 +154,7 @@ def test_a_renovation_review_a_minute_past_three_working_days_is_late(world):
     late.complete("review", as_="engineering", data=APPROVE)
     waiting = Case(world, "renovation", as_="frontdesk", data=APPLY, at=local("2026-11-24 09:00"))
 
+    rollup.refresh()
     found = kpis.renovation_review_on_time(START, END)
     assert (found.numerator, found.denominator, found.missed) == (1, 2, [late.id])
     assert waiting.id not in found.missed  # not reviewed yet: counted when it is
@@ -158,12 +164,62 @@ def test_the_seven_kpis_cost_the_same_queries_for_one_case_as_for_three(
     world, django_assert_max_num_queries
 ):
     urgent_repair(world, "2026-11-10")
+    rollup.refresh()
     with django_assert_max_num_queries(12):
         one = kpis.kpis(START, END)
     urgent_repair(world, "2026-11-11", arrive_late_by=1)
     urgent_repair(world, "2026-11-12")
+    rollup.refresh()
     with django_assert_max_num_queries(12):
         three = kpis.kpis(START, END)
     assert (one["repair_timeliness"]["denominator"], three["repair_timeliness"]["denominator"]) == (
         1, 3,
     )  # fmt: skip
+
+
+def test_the_roll_up_rewrites_a_case_that_moved_since_its_last_run(world):
+    # Counted open at the first run, closed before the second: the second sees it closed.
+    case = complaint(world, "2026-11-10")
+    assert rollup.refresh() == 1
+    assert kpis.complaints_closed(START, END).missed == [case.id]
+    case.now = local("2026-11-10 15:00")
+    case.complete("handle_frontdesk", as_="frontdesk",
+                  data={"outcome": "resolved", "action_taken": "致歉"})  # fmt: skip
+    case.complete("reply", as_="frontdesk", data={"reply": "已处理", "reply_channel": "phone"})
+    case.complete("return_visit", as_="relations", data={"satisfaction": "satisfied"})
+    assert rollup.refresh() == 1  # only the case that moved (and none twice)
+    found = kpis.complaints_closed(START, END)
+    assert (found.numerator, found.denominator, found.missed) == (1, 1, [])
+    assert kpis.satisfaction(START, END).numerator == 1
+    assert rollup.refresh(full=True) == 1
+    assert kpis.complaints_closed(START, END).numerator == 1
+
+
+def test_the_roll_up_costs_the_same_queries_for_one_case_as_for_a_batch(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rollup.refresh()  # its first run writes its mark
+    urgent_repair(world, "2026-11-10")
+    with CaptureQueriesContext(connection) as one:
+        assert rollup.refresh() == 1
+    for day in ("2026-11-11", "2026-11-12", "2026-11-13"):
+        urgent_repair(world, day)
+    with CaptureQueriesContext(connection) as three:
+        assert rollup.refresh() == 4  # the three and the first, still within the overlap
+    assert len(three) == len(one) <= 12
+
+
+def test_beat_and_the_command_bring_the_roll_up_up_to_date(world, settings):
+    from django.core.management import call_command
+
+    from server.flows import tasks
+
+    assert settings.CELERY_BEAT_SCHEDULE["kpi_rollup"]["task"] == "propflow.kpi_rollup"
+    late = urgent_repair(world, "2026-11-11", arrive_late_by=1)
+    assert tasks.kpi_rollup() == 1
+    assert kpis.repair_timeliness(START, END).missed == [late.id]
+    out = io.StringIO()
+    call_command("kpi_rollup", "--full", stdout=out)
+    assert out.getvalue().strip() == "KPI roll-up: 1 case(s) read (whole)."
+    assert kpis.repair_timeliness(START, END).missed == [late.id]

@@ -68,6 +68,14 @@ def retention() -> int:
     return len(rules.retire_due())
 
 
+@shared_task(name="propflow.kpi_rollup")
+def kpi_rollup() -> int:
+    """Bring the KPI roll-up up to date with the cases that moved (server/reports/rollup.py)."""
+    from server.reports import rollup
+
+    return rollup.refresh()
+
+
 class EmbeddedSweeper(threading.Thread):
     """Beat and worker in one thread, for a site with no broker (``manage.py serve``).
 

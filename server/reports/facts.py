@@ -1,0 +1,123 @@
+"""A case's KPI items, derived from its task and audit rows (never the engine's state).
+
+:func:`derive` reads a batch of cases in three queries (the cases, their human tasks, their
+screening, return-visit and escalation events) and answers the items
+(:class:`server.reports.models.KpiFact`) each KPI counts; the definitions are those of
+:mod:`server.reports.kpis`, item by item:
+
+- ``repair_timeliness`` and ``repair_first_time_pass``: one item each per repair case
+  completed, at its completion; ``ok`` when no human task finished after its limit, and
+  when ``repair_work`` was completed once.
+- ``complaints_closed``: one item per complaint screened valid, at its first valid screening;
+  ``done_at`` is when the case completed (closed within a period when before its end).
+- ``return_visit_rate``: one item per repair or complaint completed, but for complaints
+  screened invalid; ``ok`` when a ``return_visit`` was completed.
+- ``satisfaction``: one item per return visit completed, at the visit; ``ok`` when the owner
+  said 满意 or 非常满意.
+- ``escalations``: one item per ``escalated`` event, with its level.
+- ``renovation_review_on_time``: one item per renovation ``review`` completed; ``ok`` when by
+  its limit.
+
+Every item carries the case's process, unit, category (a complaint's category, a repair's
+trade) and handler: who completed the step it measures (the visit, the review) or, for a
+case's own items, who did the work (the last ``repair_work``, the last ``handle_*`` step).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from functools import partial
+
+from server.flows.models import AuditEvent, HumanTask, ProcessInstance
+
+from .models import KpiFact
+
+SATISFIED = ("satisfied", "very_satisfied")
+COMPLETED = ProcessInstance.Status.COMPLETED
+DONE = HumanTask.Status.COMPLETED
+CATEGORY_FIELDS = ("category", "trade")
+# The step whose completer is a case's handler, by process.
+WORK = {"repair": ("repair_work",), "complaint": ("handle_",)}
+
+
+def _handler(process_key: str, tasks: list[tuple]) -> int | None:
+    prefixes = WORK.get(process_key)
+    if not prefixes:
+        return None
+    done = [t for t in tasks if t[1] == DONE and t[0].startswith(prefixes) and t[3]]
+    return max(done, key=lambda t: t[3])[4] if done else None
+
+
+def _fact(out: list, case: dict, handler, kind, at, ok=None, *, who=..., **more) -> None:
+    who = handler if who is ... else who
+    out.append(KpiFact(kind=kind, at=at, ok=ok, handler_id=who, **case, **more))
+
+
+def derive(case_ids: Iterable[int]) -> list[KpiFact]:
+    """The KPI items of these cases, as unsaved rows (three queries whatever their number)."""
+    cases = list(
+        ProcessInstance.objects.filter(pk__in=list(case_ids)).values_list(
+            "pk", "process_key", "status", "completed_at", "business_key", "summary"
+        )
+    )
+    if not cases:
+        return []
+    ids = [case[0] for case in cases]
+    tasks: dict[int, list[tuple]] = defaultdict(list)
+    for pk, *row in HumanTask.objects.filter(instance_id__in=ids).values_list(
+        "instance_id", "bpmn_id", "status", "due_at", "completed_at", "completed_by_id"
+    ):
+        tasks[pk].append(tuple(row))
+    events: dict[int, list[tuple]] = defaultdict(list)
+    measured = AuditEvent.objects.filter(instance_id__in=ids).filter(
+        kind=AuditEvent.Kind.ESCALATED
+    ) | AuditEvent.objects.filter(
+        instance_id__in=ids, kind=AuditEvent.Kind.TASK_COMPLETED,
+        task__bpmn_id__in=("screen", "return_visit"),
+    )  # fmt: skip
+    for pk, kind, at, bpmn_id, data, actor in measured.order_by("instance_id", "seq").values_list(
+        "instance_id", "kind", "at", "task__bpmn_id", "data", "actor_id"
+    ):
+        events[pk].append((kind, at, bpmn_id, data or {}, actor))
+
+    facts = []
+    for pk, key, status, completed_at, unit, summary in cases:
+        summary = summary or {}
+        category = next((str(summary[f]) for f in CATEGORY_FIELDS if summary.get(f)), "")
+        own = tasks[pk]
+        handler = _handler(key, own)
+
+        fact = partial(_fact, facts, {"case_id": pk, "process_key": key, "unit": unit,
+                                      "category": category}, handler)  # fmt: skip
+
+        finished = status == COMPLETED and completed_at is not None
+        screens = [e for e in events[pk] if e[0] == AuditEvent.Kind.TASK_COMPLETED
+                   and e[2] == "screen"]  # fmt: skip
+        invalid = any((e[3].get("data") or {}).get("valid") is False for e in screens)
+        if key == "repair" and finished:
+            late = any(t[1] == DONE and t[2] and t[3] and t[3] > t[2] for t in own)
+            works = sum(1 for t in own if t[0] == "repair_work" and t[1] == DONE)
+            fact("repair_timeliness", completed_at, not late)
+            fact("repair_first_time_pass", completed_at, works <= 1)
+        if key == "complaint":
+            valid = [e for e in screens if (e[3].get("data") or {}).get("valid") is True]
+            if valid:
+                fact("complaints_closed", valid[0][1],
+                     done_at=completed_at if finished else None)  # fmt: skip
+        if key in ("repair", "complaint"):
+            if finished and not invalid:
+                visited = any(t[0] == "return_visit" and t[1] == DONE for t in own)
+                fact("return_visit_rate", completed_at, visited)
+            for kind, at, bpmn_id, data, actor in events[pk]:
+                if kind == AuditEvent.Kind.TASK_COMPLETED and bpmn_id == "return_visit":
+                    said = (data.get("data") or {}).get("satisfaction")
+                    fact("satisfaction", at, said in SATISFIED, who=actor)
+        for kind, at, _, data, _ in events[pk]:
+            if kind == AuditEvent.Kind.ESCALATED:
+                fact("escalations", at, level=int(data.get("level") or 0))
+        if key == "renovation":
+            for bpmn_id, state, due, done, who in own:
+                if bpmn_id == "review" and state == DONE and done:
+                    fact("renovation_review_on_time", done, due is None or done <= due, who=who)
+    return facts
