@@ -9,6 +9,7 @@ import pytest
 from engine import clock
 from server.flows.cases import services
 from server.flows.demo import SIGNED
+from server.flows.models import ProcessInstance
 from server.reports import kpis, rollup
 from tests.conftest import make_units
 from tests.scenario import Case, deploy_all, local
@@ -223,3 +224,53 @@ def test_beat_and_the_command_bring_the_roll_up_up_to_date(world, settings):
     call_command("kpi_rollup", "--full", stdout=out)
     assert out.getvalue().strip() == "KPI roll-up: 1 case(s) read (whole)."
     assert kpis.repair_timeliness(START, END).missed == [late.id]
+
+
+def test_filters_targets_series_and_breakdowns_read_the_same_items(world):
+    from server.estate.models import Building, Site, Unit
+    from server.reports.kpis import Scope, breakdown, series
+
+    on_time = urgent_repair(world, "2026-11-03")  # Tuesday of the week of 11-02
+    late = urgent_repair(world, "2026-11-11", arrive_late_by=1)
+    other = Site.objects.create(name="别的花园", kpi_targets={"repair_timeliness": 0.8})
+    Unit.objects.create(code="9-901", building=Building.objects.create(site=other, name="9栋"),
+                        floor=9, area_m2=80)  # fmt: skip
+    elsewhere = urgent_repair(world, "2026-11-12", arrive_late_by=1)
+    ProcessInstance.objects.filter(pk=elsewhere.id).update(business_key="9-901")
+    rollup.refresh(full=True)
+
+    everywhere = kpis.repair_timeliness(START, END)
+    assert (everywhere.numerator, everywhere.denominator) == (1, 3)
+    home = Site.objects.get(name="测试花园")
+    ours = kpis.kpis(START, END, Scope(site=home))["repair_timeliness"]
+    assert (ours["numerator"], ours["denominator"], ours["missed"]) == (1, 2, [late.id])
+    assert ours["target"] == 1.0
+    theirs = kpis.kpis(START, END, Scope(site=other))["repair_timeliness"]
+    assert (theirs["numerator"], theirs["denominator"], theirs["target"]) == (0, 1, 0.8)
+    technician = world["technician"].pk
+    assert kpis.kpis(START, END, Scope(handler=technician))["repair_timeliness"]["denominator"] == 3
+    assert kpis.kpis(START, END, Scope(handler=world["frontdesk"].pk))["repair_timeliness"][
+        "denominator"
+    ] == 0  # fmt: skip
+    assert kpis.kpis(START, END, Scope(category="water_electric"))["repair_timeliness"][
+        "denominator"
+    ] == 3  # fmt: skip
+    assert kpis.kpis(START, END, Scope(category="lift"))["repair_timeliness"]["denominator"] == 0
+    assert (
+        kpis.kpis(START, END, Scope(process="complaint"))["repair_timeliness"]["denominator"] == 0
+    )
+
+    weeks = series(START, END, "week", Scope(site=home))["repair_timeliness"]
+    assert [(w["start"].isoformat(), w["numerator"], w["denominator"]) for w in weeks] == [
+        ("2026-11-02", 1, 1), ("2026-11-09", 0, 1),
+    ]  # fmt: skip
+    months = series(START, END, "month")["repair_timeliness"]
+    assert [(m["start"].isoformat(), m["numerator"], m["denominator"]) for m in months] == [
+        ("2026-11-01", 1, 3)
+    ]
+    trades = breakdown(START, END, "category")["repair_timeliness"]
+    assert trades == {"water_electric": {"numerator": 1, "denominator": 3, "value": 1 / 3,
+                                         "missed": sorted([late.id, elsewhere.id])}}  # fmt: skip
+    by_handler = breakdown(START, END, "handler")["repair_timeliness"]
+    assert set(by_handler) == {technician}
+    assert on_time.id not in by_handler[technician]["missed"]

@@ -42,10 +42,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth, TruncWeek
+from django.utils import timezone
+
+from server.estate.models import Site, Unit
 
 from .models import KpiFact
 
-# The sources' targets (shared/domain.md); a site may set its own (issue 16, later).
+# The sources' targets (shared/domain.md); a site sets its own in ``Site.kpi_targets``.
 TARGETS = {
     "repair_timeliness": 1.0,
     "repair_first_time_pass": 0.95,
@@ -76,27 +80,71 @@ class Kpi:
         }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Which items count: a site's units, one process, one category (a complaint's
+    category or a repair's trade) and one handler (who did the measured step, or the
+    case's work: facts.py). Empty means all."""
+
+    site: Site | None = None
+    process: str = ""
+    category: str = ""
+    handler: int | None = None  # a user's id
+
+    def items(self, start: datetime, end: datetime):
+        items = KpiFact.objects.filter(at__gte=start, at__lt=end)
+        if self.site is not None:
+            units = Unit.objects.filter(building__site=self.site).values("code")
+            items = items.filter(unit__in=units)
+        if self.process:
+            items = items.filter(process_key=self.process)
+        if self.category:
+            items = items.filter(category=self.category)
+        if self.handler is not None:
+            items = items.filter(handler_id=self.handler)
+        return items
+
+    def targets(self) -> dict[str, float | None]:
+        """The sources' targets, with the site's own where it set one (the only site when
+        none was named)."""
+        site = self.site
+        if site is None:
+            sites = list(Site.objects.all()[:2])
+            site = sites[0] if len(sites) == 1 else None
+        own = (site.kpi_targets or {}) if site is not None else {}
+        return {name: own.get(name, target) if target is not None else None
+                for name, target in TARGETS.items()}  # fmt: skip
+
+
+EVERYWHERE = Scope()
+
 RATES = ("repair_timeliness", "repair_first_time_pass", "complaints_closed",
          "return_visit_rate", "satisfaction", "renovation_review_on_time")  # fmt: skip
 
 
-def _measure(names, start: datetime, end: datetime) -> dict[str, Kpi]:
-    """The KPIs ``names`` for the period, in three queries on the roll-up's (kind, at)
-    index whatever their number: the counts, the cases missed, the escalations."""
-    items = KpiFact.objects.filter(at__gte=start, at__lt=end)
-    rates = [name for name in names if name in RATES]
-    # A valid complaint is missed when not closed by the period's end; the rest when not ok.
-    missed = (Q(kind="complaints_closed") & (Q(done_at__isnull=True) | Q(done_at__gte=end))) | (
+def _missed(end: datetime) -> Q:
+    """A valid complaint is missed when not closed by the period's end; the rest when not ok."""
+    return (Q(kind="complaints_closed") & (Q(done_at__isnull=True) | Q(done_at__gte=end))) | (
         ~Q(kind="complaints_closed") & Q(ok=False)
     )
-    found = {name: Kpi(0, 0, TARGETS[name]) for name in rates}
+
+
+def _measure(names, start: datetime, end: datetime, scope: Scope = EVERYWHERE) -> dict[str, Kpi]:
+    """The KPIs ``names`` for the period, in three queries on the roll-up's (kind, at)
+    index whatever their number: the counts, the cases missed, the escalations (and the
+    site's targets)."""
+    items = scope.items(start, end)
+    rates = [name for name in names if name in RATES]
+    missed = _missed(end)
+    targets = scope.targets()
+    found = {name: Kpi(0, 0, targets[name]) for name in rates}
     if rates:
         counts = (
             items.filter(kind__in=rates).values("kind")
             .annotate(every=Count("pk"), bad=Count("pk", filter=missed)).order_by()
         )  # fmt: skip
         for row in counts:
-            found[row["kind"]] = Kpi(row["every"] - row["bad"], row["every"], TARGETS[row["kind"]])
+            found[row["kind"]] = Kpi(row["every"] - row["bad"], row["every"], targets[row["kind"]])
         cases: dict[str, set[int]] = {}
         for kind, case in items.filter(missed, kind__in=rates).values_list("kind", "case_id"):
             cases.setdefault(kind, set()).add(case)
@@ -108,7 +156,7 @@ def _measure(names, start: datetime, end: datetime) -> dict[str, Kpi]:
             by_level.setdefault(int(level or 0), set()).add(case)
         escalated = sorted(set().union(*by_level.values())) if by_level else []
         detail = {"levels": {str(level): len(ids) for level, ids in sorted(by_level.items())}}
-        found["escalations"] = Kpi(len(escalated), len(escalated), TARGETS["escalations"],
+        found["escalations"] = Kpi(len(escalated), len(escalated), targets["escalations"],
                                    escalated, detail)  # fmt: skip
     return found
 
@@ -152,7 +200,58 @@ KPIS = {
 }
 
 
-def kpis(start: datetime, end: datetime) -> dict[str, dict]:
+def kpis(start: datetime, end: datetime, scope: Scope = EVERYWHERE) -> dict[str, dict]:
     """Every KPI for the period, as the API answers them."""
-    found = _measure(list(KPIS), start, end)
+    found = _measure(list(KPIS), start, end, scope)
     return {name: found[name].answer() for name in KPIS}
+
+
+BUCKETS = {"week": TruncWeek, "month": TruncMonth}
+DIMENSIONS = {"process": "process_key", "category": "category", "handler": "handler_id"}
+
+
+def series(start: datetime, end: datetime, bucket: str, scope: Scope = EVERYWHERE) -> dict:
+    """Each KPI per week or month of the period (in the site's time zone): one query.
+    ``{name: [{"start": date, "numerator", "denominator", "value"}, ...]}``; escalations
+    count items, not cases, per bucket."""
+    trunc = BUCKETS[bucket]("at", tzinfo=timezone.get_current_timezone())
+    rows = (
+        scope.items(start, end).annotate(bucket=trunc).values("kind", "bucket")
+        .annotate(every=Count("pk"), bad=Count("pk", filter=_missed(end))).order_by("bucket")
+    )  # fmt: skip
+    found: dict[str, list] = {name: [] for name in KPIS}
+    for row in rows:
+        every, bad = row["every"], row["bad"] if row["kind"] in RATES else 0
+        day = row["bucket"].date() if hasattr(row["bucket"], "date") else row["bucket"]
+        found[row["kind"]].append({"start": day, "numerator": every - bad, "denominator": every,
+                                   "value": (every - bad) / every if every else None})  # fmt: skip
+    return found
+
+
+def breakdown(start: datetime, end: datetime, by: str, scope: Scope = EVERYWHERE) -> dict:
+    """Each KPI per process, category (or trade) or handler: one query.
+    ``{name: {key: {"numerator", "denominator", "value", "missed": [case ids]}}}``."""
+    column = DIMENSIONS[by]
+    items = scope.items(start, end)
+    missed = _missed(end)
+    rows = (
+        items.values("kind", column)
+        .annotate(every=Count("pk"), bad=Count("pk", filter=missed)).order_by(column)
+    )  # fmt: skip
+    found: dict[str, dict] = {name: {} for name in KPIS}
+    for row in rows:
+        every, bad = row["every"], row["bad"] if row["kind"] in RATES else 0
+        found[row["kind"]][row[column]] = {
+            "numerator": every - bad, "denominator": every,
+            "value": (every - bad) / every if every else None, "missed": [],
+        }  # fmt: skip
+    for kind, key, case in items.filter(missed, kind__in=RATES).values_list(
+        "kind", column, "case_id"
+    ):
+        cases = found[kind][key]["missed"]
+        if case not in cases:
+            cases.append(case)
+    for figures in found.values():
+        for figure in figures.values():
+            figure["missed"].sort()
+    return found
