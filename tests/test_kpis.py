@@ -268,7 +268,7 @@ def test_filters_targets_series_and_breakdowns_read_the_same_items(world):
     assert [(m["start"].isoformat(), m["numerator"], m["denominator"]) for m in months] == [
         ("2026-11-01", 1, 3)
     ]
-    trades = breakdown(START, END, "category")["repair_timeliness"]
+    trades = breakdown(START, END, "trade")["repair_timeliness"]
     assert trades == {"water_electric": {"numerator": 1, "denominator": 3, "value": 1 / 3,
                                          "missed": sorted([late.id, elsewhere.id])}}  # fmt: skip
     by_handler = breakdown(START, END, "handler")["repair_timeliness"]

@@ -5,9 +5,12 @@ screening, return-visit and escalation events) and answers the items
 (:class:`server.reports.models.KpiFact`) each KPI counts; the definitions are those of
 :mod:`server.reports.kpis`, item by item:
 
-- ``repair_timeliness`` and ``repair_first_time_pass``: one item each per repair case
-  completed, at its completion; ``ok`` when no human task finished after its limit, and
-  when ``repair_work`` was completed once.
+- ``repair_timeliness``: one item per repair case completed, at its completion; ``ok`` when
+  no human task finished after its limit.
+- ``repair_first_time_pass``: one item per repair job, judged once: a job sent back (its
+  return visit answered 不满意) is reworked, at its first such visit, finished again or not;
+  a job completed and never sent back passed, at its completion, when ``repair_work`` was
+  completed once.
 - ``complaints_closed``: one item per complaint screened valid, at its first valid screening;
   ``done_at`` is when the case completed (closed within a period when before its end).
 - ``return_visit_rate``: one item per repair or complaint completed, but for complaints
@@ -36,7 +39,7 @@ from .models import KpiFact
 SATISFIED = ("satisfied", "very_satisfied")
 COMPLETED = ProcessInstance.Status.COMPLETED
 DONE = HumanTask.Status.COMPLETED
-CATEGORY_FIELDS = ("category", "trade")
+UNSATISFIED = "unsatisfied"  # the repair's gateway sends the job back on this answer only
 # The step whose completer is a case's handler, by process.
 WORK = {"repair": ("repair_work",), "complaint": ("handle_",)}
 
@@ -84,22 +87,32 @@ def derive(case_ids: Iterable[int]) -> list[KpiFact]:
     facts = []
     for pk, key, status, completed_at, unit, summary in cases:
         summary = summary or {}
-        category = next((str(summary[f]) for f in CATEGORY_FIELDS if summary.get(f)), "")
         own = tasks[pk]
         handler = _handler(key, own)
-
         fact = partial(_fact, facts, {"case_id": pk, "process_key": key, "unit": unit,
-                                      "category": category}, handler)  # fmt: skip
+                                      "category": str(summary.get("category") or ""),
+                                      "trade": str(summary.get("trade") or "")},
+                       handler)  # fmt: skip
 
         finished = status == COMPLETED and completed_at is not None
         screens = [e for e in events[pk] if e[0] == AuditEvent.Kind.TASK_COMPLETED
                    and e[2] == "screen"]  # fmt: skip
         invalid = any((e[3].get("data") or {}).get("valid") is False for e in screens)
-        if key == "repair" and finished:
-            late = any(t[1] == DONE and t[2] and t[3] and t[3] > t[2] for t in own)
+        if key == "repair":
+            visits = [
+                (e[1], (e[3].get("data") or {}).get("satisfaction"))
+                for e in events[pk]
+                if e[0] == AuditEvent.Kind.TASK_COMPLETED and e[2] == "return_visit"
+            ]
+            sent_back = [at for at, said in visits if said == UNSATISFIED]
             works = sum(1 for t in own if t[0] == "repair_work" and t[1] == DONE)
-            fact("repair_timeliness", completed_at, not late)
-            fact("repair_first_time_pass", completed_at, works <= 1)
+            if sent_back:
+                fact("repair_first_time_pass", min(sent_back), False)
+            elif finished:
+                fact("repair_first_time_pass", completed_at, works <= 1)
+            if finished:
+                late = any(t[1] == DONE and t[2] and t[3] and t[3] > t[2] for t in own)
+                fact("repair_timeliness", completed_at, not late)
         if key == "complaint":
             valid = [e for e in screens if (e[3].get("data") or {}).get("valid") is True]
             if valid:

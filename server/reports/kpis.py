@@ -99,7 +99,7 @@ class Scope:
         if self.process:
             items = items.filter(process_key=self.process)
         if self.category:
-            items = items.filter(category=self.category)
+            items = items.filter(Q(category=self.category) | Q(trade=self.category))
         if self.handler is not None:
             items = items.filter(handler_id=self.handler)
         return items
@@ -207,7 +207,8 @@ def kpis(start: datetime, end: datetime, scope: Scope = EVERYWHERE) -> dict[str,
 
 
 BUCKETS = {"week": TruncWeek, "month": TruncMonth}
-DIMENSIONS = {"process": "process_key", "category": "category", "handler": "handler_id"}
+DIMENSIONS = {"process": "process_key", "category": "category", "trade": "trade",
+              "handler": "handler_id"}  # fmt: skip
 
 
 def series(start: datetime, end: datetime, bucket: str, scope: Scope = EVERYWHERE) -> dict:

@@ -24,10 +24,11 @@ class KpiFact(models.Model):
     done_at = models.DateTimeField(null=True)
     level = models.PositiveSmallIntegerField(null=True)  # an escalation's level
     # What the filters and breakdowns read: the process, the unit (the case's business key),
-    # the complaint's category or the repair's trade, and who handled it.
+    # the complaint's category, the repair's trade, and who handled it.
     process_key = models.CharField(max_length=64)
     unit = models.CharField(max_length=128, blank=True)
     category = models.CharField(max_length=64, blank=True)
+    trade = models.CharField(max_length=64, blank=True)
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
         db_index=False,
