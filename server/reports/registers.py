@@ -40,11 +40,13 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from engine import casecard
 from engine import personal as flags
 from engine.policy import ESCALATION_LEVELS
+from engine.text import pick
 from server.flows import access
 from server.flows.definitions.cache import source_for
 from server.flows.errors import Forbidden, Invalid
@@ -56,6 +58,12 @@ COMPLETED = AuditEvent.Kind.TASK_COMPLETED
 STARTED = AuditEvent.Kind.INSTANCE_STARTED
 CLAIMED = AuditEvent.Kind.TASK_CLAIMED
 STATUSES = tuple(ProcessInstance.Status.values)
+# A case's status in the registers' words ([zh, en]): "running" is a complaint or repair
+# still being handled.
+STATUS_WORDS = {
+    "running": ["处理中", "Open"], "suspended": ["已暂停", "Suspended"],
+    "completed": ["已完成", "Completed"], "cancelled": ["已撤销", "Cancelled"],
+}  # fmt: skip
 # The register's kind of case, its category field, its steps.
 KINDS = {"repair": "trade", "complaint": "category"}
 DISPATCH = ("dispatch", "dispatch_urgent", "warranty_handover")
@@ -143,12 +151,13 @@ def parse(process: str, query) -> Filters:
     if start and end and start > end:
         errors["to"] = [_("Must not be before from.")]
     if given["status"] and given["status"] not in STATUSES:
-        errors["status"] = [_("Must be one of: %(values)s.") % {"values": ", ".join(STATUSES)}]
+        words = [pick(STATUS_WORDS[s], get_language(), s) for s in STATUSES]
+        errors["status"] = [_("Must be one of: %(values)s.") % {"values": ", ".join(words)}]
     if given["urgent"] not in ("", "0", "1", "true", "false"):
         errors["urgent"] = [_("Must be 1, true, 0 or false.")]
     if given["category"] and given["category"] not in dict(categories(process)):
-        errors["category"] = [_("Must be one of: %(values)s.")
-                              % {"values": ", ".join(dict(categories(process)))}]  # fmt: skip
+        words = [pick(t, get_language(), v) for v, t in categories(process)]
+        errors["category"] = [_("Must be one of: %(values)s.") % {"values": ", ".join(words)}]
     if errors:
         raise Invalid(_("The request has errors; see each field."), errors)
     return Filters(start=start, end=end, status=given["status"], category=given["category"],

@@ -16,10 +16,7 @@ SATISFACTION = {
     "very_satisfied": ["非常满意", "Very satisfied"], "satisfied": ["满意", "Satisfied"],
     "neutral": ["一般", "Neutral"], "unsatisfied": ["不满意", "Unsatisfied"],
 }  # fmt: skip
-STATUS_WORDS = {
-    "running": ["处理中", "Open"], "suspended": ["已暂停", "Suspended"],
-    "completed": ["已完成", "Completed"], "cancelled": ["已撤销", "Cancelled"],
-}  # fmt: skip
+STATUS_WORDS = registers.STATUS_WORDS
 YES_NO = (["否", "No"], ["是", "Yes"])
 
 
