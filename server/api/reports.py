@@ -12,12 +12,14 @@ the record (PersonalDataRead, ``export``) after the answer went out.
 
 from __future__ import annotations
 
+import json
+
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -39,9 +41,166 @@ _FILE = {"type": "string", "format": "binary"}
 STATUSES = registers.STATUSES
 
 
-def _responses() -> dict:
+# -- what the JSON answers hold ---------------------------------------------------------------
+
+
+class _Row(serializers.Serializer):
+    case = serializers.IntegerField()
+    unit = serializers.CharField(help_text="The case's business key (a unit's code).")
+    description = serializers.CharField(help_text="What the resident reported.")
+    status = serializers.ChoiceField(STATUSES)
+    waiting = serializers.ListField(child=serializers.CharField(),
+                                    help_text="The BPMN ids of its open steps.")  # fmt: skip
+    satisfaction = serializers.CharField(help_text="The last return visit's answer, or empty.")
+    closed_at = TimeField(allow_null=True, help_text="Completed or cancelled.")
+    contacts = serializers.BooleanField(help_text="Names and phones unmasked for the reader.")
+
+
+class RepairRowSerializer(_Row):
+    """One line of the repair register (报修台账)."""
+
+    location = serializers.CharField()
+    reporter = serializers.CharField(help_text="Masked (`***`) for readers who may not see it.")
+    phone = serializers.CharField(help_text="Masked (`***`) for readers who may not see it.")
+    trade = serializers.CharField()
+    urgent = serializers.BooleanField()
+    reported_at = TimeField()
+    dispatched_at = TimeField(allow_null=True, help_text="The last dispatch.")
+    dispatcher = serializers.CharField()
+    technician = serializers.CharField()
+    accepted_at = TimeField(allow_null=True, help_text="The work order taken (its claim, "
+                            "else the arrival).")  # fmt: skip
+    arrived_at = TimeField(allow_null=True)
+    done_at = TimeField(allow_null=True)
+    fee = serializers.FloatField(allow_null=True, help_text="The fee charged, when any.")
+    reworked = serializers.BooleanField(help_text="The work was done more than once.")
+
+    class Meta:
+        ref_name = "RepairRegisterRow"
+
+
+class ComplaintRowSerializer(_Row):
+    """One line of the complaint register and of the daily complaint report."""
+
+    registered_at = TimeField()
+    complainant = serializers.CharField(help_text="Masked (`***`) for readers who may not "
+                                        "see it.")  # fmt: skip
+    phone = serializers.CharField(help_text="Masked (`***`) for readers who may not see it.")
+    channel = serializers.CharField()
+    category = serializers.CharField()
+    type = serializers.ChoiceField(("A", "B"), help_text="A: building quality or facilities; "
+                                   "B: service quality.")  # fmt: skip
+    major = serializers.BooleanField()
+    valid = serializers.BooleanField(allow_null=True, help_text="Null until screened.")
+    department = serializers.CharField()
+    handler = serializers.CharField(help_text="Who handled it last, or holds it now.")
+    handler_role = serializers.CharField()
+    level = serializers.IntegerField(help_text="1, or the highest level it reached.")
+    result = serializers.CharField(help_text="The reply, else the handling, else why invalid.")
+
+    class Meta:
+        ref_name = "ComplaintRegisterRow"
+
+
+ROW_SERIALIZERS = {"repair": RepairRowSerializer, "complaint": ComplaintRowSerializer}
+
+
+def _page_serializer(row, name: str):
+    attrs = {
+        "count": serializers.IntegerField(help_text="Rows matching, on all pages."),
+        "page": serializers.IntegerField(),
+        "pages": serializers.IntegerField(help_text="At least 1."),
+        "results": row(many=True),
+        "Meta": type("Meta", (), {"ref_name": f"{name}Page"}),
+    }
+    return type(f"{name}PageSerializer", (serializers.Serializer,), attrs)
+
+
+RepairPage = _page_serializer(RepairRowSerializer, "RepairRegister")
+ComplaintPage = _page_serializer(ComplaintRowSerializer, "ComplaintRegister")
+
+
+class DailySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    open_from_earlier = serializers.IntegerField(
+        help_text="Complaints registered before the day and still open."
+    )
+    count = serializers.IntegerField()
+    complaints = ComplaintRowSerializer(many=True)
+
+    class Meta:
+        ref_name = "ComplaintsDaily"
+
+
+def _counts(help_text: str):
+    return serializers.DictField(child=serializers.IntegerField(), help_text=help_text)
+
+
+def _rate():
+    return serializers.FloatField(allow_null=True, help_text="0 to 1; null when nothing "
+                                  "to count.")  # fmt: skip
+
+
+def _section(name: str, **fields):
+    fields["Meta"] = type("Meta", (), {"ref_name": f"Monthly{name}"})
+    return type(f"Monthly{name}Serializer", (serializers.Serializer,), fields)()
+
+
+class MovesSerializer(serializers.Serializer):
+    started = serializers.IntegerField(help_text="Cases started in the month.")
+    completed = serializers.IntegerField(help_text="Of those, completed.")
+
+    class Meta:
+        ref_name = "MonthlyMoves"
+
+
+class MonthlySerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="`YYYY-MM`.")
+    repairs = _section(
+        "Repairs", received=serializers.IntegerField(), urgent=serializers.IntegerField(),
+        by_trade=_counts("Received, by trade."), completed=serializers.IntegerField(),
+        on_time=serializers.IntegerField(), late=serializers.IntegerField(),
+        reworked=serializers.IntegerField(), timeliness=_rate(), first_time_pass=_rate(),
+    )  # fmt: skip
+    complaints = _section(
+        "Complaints", received=serializers.IntegerField(),
+        by_category=_counts("Received, by category."), valid=serializers.IntegerField(),
+        closed=serializers.IntegerField(), closed_rate=_rate(),
+        escalated=_counts("Complaints escalated in the month, by the level reached."),
+    )  # fmt: skip
+    return_visits = _section(
+        "Visits", done=serializers.IntegerField(), satisfied=serializers.IntegerField(),
+        satisfaction=_rate(), due=serializers.IntegerField(),
+        visited=serializers.IntegerField(), rate=_rate(),
+        split=_counts("The visits' answers."),
+    )  # fmt: skip
+    renovations = _section(
+        "Renovations", applications=serializers.IntegerField(),
+        reviews=serializers.IntegerField(), reviews_on_time=serializers.IntegerField(),
+        on_time_rate=_rate(),
+    )  # fmt: skip
+    move_ins = MovesSerializer()
+    move_outs = MovesSerializer()
+    escalations = _section("Escalations", cases=serializers.IntegerField(),
+                           levels=_counts("Cases, by level."))  # fmt: skip
+    hotline = _section(
+        "Hotline", calls=serializers.IntegerField(), by_kind=_counts("Calls, by kind."),
+        became_cases=serializers.IntegerField(),
+    )  # fmt: skip
+
+    class Meta:
+        ref_name = "MonthlyStatistics"
+
+
+def _responses(answer=None, rows=None, name: str = "") -> dict:
+    json_answer = answer
+    if rows is not None:
+        json_answer = PolymorphicProxySerializer(
+            component_name=f"{name}Answer", serializers=[answer, rows(many=True)],
+            resource_type_field_name=None, many=False,
+        )  # fmt: skip
     return {
-        (200, "application/json"): OpenApiTypes.OBJECT,
+        (200, "application/json"): json_answer,
         (200, "text/csv"): OpenApiTypes.STR,
         (200, export.MEDIA_TYPES["xlsx"]): _FILE,
         **{c: OpenApiResponse(ErrorSerializer, ERRORS[c]) for c in (400, 401, 403)},
@@ -57,15 +216,6 @@ def _format_field():
 
 
 # -- files ------------------------------------------------------------------------------------
-
-
-def _utc(moment) -> str | None:
-    return TimeField().to_representation(moment) if moment else None
-
-
-def _json_row(row: dict) -> dict:
-    """A row as the API answers it: times in UTC with their offset, codes as codes."""
-    return {k: _utc(v) if k.endswith("_at") else v for k, v in row.items()}
 
 
 def _record(user, found: list[dict] | None = None, seen: dict | None = None) -> None:
@@ -108,7 +258,8 @@ def file_answer(rows, *, process: str, fmt: str, name: str, user,
     elif fmt == "xlsx":
         pieces = export.as_xlsx(noted, headings=headings(columns), cells=cells, title=title)
     else:
-        pieces = export.as_json(noted, encode=_json_row)
+        row = ROW_SERIALIZERS[process]
+        pieces = export.as_json(noted, encode=lambda r: row(r).data)
     response = StreamingHttpResponse(_recording(pieces, user, seen),
                                      content_type=export.MEDIA_TYPES[fmt])  # fmt: skip
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
@@ -136,7 +287,7 @@ class ComplaintsDailyApi(Api):
         "open. Managers, supervisors, the vice GM and auditors.",
         tags=["reports"],
         parameters=[DailyQuery],
-        responses=_responses(),
+        responses=_responses(DailySerializer, ComplaintRowSerializer, "ComplaintsDaily"),
     )
     def get(self, request):
         registers.check_can_read_reports(request.user)
@@ -149,10 +300,10 @@ class ComplaintsDailyApi(Api):
             return file_answer(iter(found.rows), process="complaint", fmt=fmt, name=name,
                                user=request.user, title=day.isoformat())  # fmt: skip
         _record(request.user, found.rows)
-        return Response({
-            "date": day.isoformat(), "open_from_earlier": found.open_from_earlier,
-            "count": len(found.rows), "complaints": [_json_row(r) for r in found.rows],
-        })  # fmt: skip
+        return Response(DailySerializer({
+            "date": day, "open_from_earlier": found.open_from_earlier,
+            "count": len(found.rows), "complaints": found.rows,
+        }).data)  # fmt: skip
 
 
 # -- the monthly statistics -------------------------------------------------------------------
@@ -175,7 +326,7 @@ class MonthlyApi(Api):
         "module's over the same month. As a file: one line per figure.",
         tags=["reports"],
         parameters=[MonthlyQuery],
-        responses=_responses(),
+        responses=_responses(MonthlySerializer),
     )
     def get(self, request):
         registers.check_can_read_reports(request.user)
@@ -184,7 +335,7 @@ class MonthlyApi(Api):
         stats = monthly.statistics(month, user=request.user)
         fmt = query.get("format")
         if not fmt:
-            return Response(stats)
+            return Response(MonthlySerializer(stats).data)
         found = monthly.lines(stats, value_titles())
         rows = ({"section": s, "figure": f, "value": v} for s, f, v in found)
         cells = lambda r: [f"{r['section'][0]} / {r['section'][1]}",  # noqa: E731
@@ -195,7 +346,7 @@ class MonthlyApi(Api):
             pieces = export.as_xlsx(rows, headings=headings(MONTHLY_COLUMNS), cells=cells,
                                     title=stats["month"])  # fmt: skip
         else:
-            pieces = export.as_json(iter([stats]), encode=lambda r: r)
+            pieces = iter([json.dumps(MonthlySerializer(stats).data, ensure_ascii=False)])
         response = StreamingHttpResponse(pieces, content_type=export.MEDIA_TYPES[fmt])
         response["Content-Disposition"] = f'attachment; filename="monthly-{stats["month"]}.{fmt}"'
         return response
@@ -266,9 +417,10 @@ class _RegisterApi(Api):
         page = paginate(found, query)
         rows = registers.rows_of(self.process, page.object_list)
         _record(request.user, rows)
-        return Response({"count": page.paginator.count, "page": page.number,
-                         "pages": page.paginator.num_pages,
-                         "results": [_json_row(r) for r in rows]})  # fmt: skip
+        answer = {"count": page.paginator.count, "page": page.number,
+                  "pages": page.paginator.num_pages, "results": rows}  # fmt: skip
+        page_answer = RepairPage if self.process == "repair" else ComplaintPage
+        return Response(page_answer(answer).data)
 
 
 class RepairRegisterApi(_RegisterApi):
@@ -280,7 +432,8 @@ class RepairRegisterApi(_RegisterApi):
         summary="The repair register (报修台账)",
         description="Who, where, what, when reported, dispatched, accepted, arrived, done, "
         "the fee and the return visit's answer, one row per repair, oldest first.",
-        tags=["registers"], parameters=[RepairQuery], responses=_responses(),
+        tags=["registers"], parameters=[RepairQuery],
+        responses=_responses(RepairPage, RepairRowSerializer, "RepairRegister"),
     )  # fmt: skip
     def get(self, request):
         return super().get(request)
@@ -295,7 +448,8 @@ class ComplaintRegisterApi(_RegisterApi):
         summary="The complaint register",
         description="Every complaint: when, unit, complainant, channel, category, type A/B, "
         "content, handler, level, status, result, return visit, closed at; oldest first.",
-        tags=["registers"], parameters=[ComplaintQuery], responses=_responses(),
+        tags=["registers"], parameters=[ComplaintQuery],
+        responses=_responses(ComplaintPage, ComplaintRowSerializer, "ComplaintRegister"),
     )  # fmt: skip
     def get(self, request):
         return super().get(request)
