@@ -19,7 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -38,7 +43,20 @@ from .fields import FlagField, QueryChoiceField, QueryTextField, TimeField
 from .pagination import PageQuery, paginate
 
 _FILE = {"type": "string", "format": "binary"}
+DAY_PATTERN = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$"
 STATUSES = registers.STATUSES
+
+
+@extend_schema_field({"type": "string", "format": "date", "pattern": DAY_PATTERN})
+class ReportDateField(QueryDateField):
+    """A day in a query string, ``YYYY-MM-DD``, in the years a report can ask about (its
+    next midnight in site time must be a time Python and the database hold)."""
+
+    def to_internal_value(self, value):
+        found = super().to_internal_value(value)
+        if not registers.in_range(found):
+            raise serializers.ValidationError(registers.out_of_range())
+        return found
 
 
 # -- what the JSON answers hold ---------------------------------------------------------------
@@ -274,7 +292,7 @@ class DailyQuery(serializers.Serializer):
 
     def get_fields(self):
         found = super().get_fields()
-        found["date"] = QueryDateField(help_text="The day (site time); today when left out.")
+        found["date"] = ReportDateField(help_text="The day (site time); today when left out.")
         return found
 
 
@@ -293,6 +311,7 @@ class ComplaintsDailyApi(Api):
         registers.check_can_read_reports(request.user)
         query = valid(DailyQuery, request.query_params)
         day = query.get("date") or daily.parse_day(None)
+        registers.check_range(date=day)
         found = daily.report(day, user=request.user)
         fmt = query.get("format")
         name = f"complaints-{day.isoformat()}"
@@ -311,7 +330,8 @@ class ComplaintsDailyApi(Api):
 
 class MonthlyQuery(serializers.Serializer):
     month = serializers.RegexField(
-        r"^\d{4}-(0[1-9]|1[0-2])$", required=True, help_text="The month, `YYYY-MM`.",
+        r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", required=True,
+        help_text="The month, `YYYY-MM`, in the years 1900 to 2999.",
         error_messages={"invalid": gettext_lazy("Must be a month as YYYY-MM.")},
     )  # fmt: skip
     format = _format_field()
@@ -366,8 +386,8 @@ class RegisterQuery(PageQuery):
 
     def get_fields(self):
         found = super().get_fields()
-        found["from"] = QueryDateField(help_text="Reported on or after this day (site time).")
-        found["to"] = QueryDateField(help_text="Reported on or before this day (site time).")
+        found["from"] = ReportDateField(help_text="Reported on or after this day (site time).")
+        found["to"] = ReportDateField(help_text="Reported on or before this day (site time).")
         return found
 
 
@@ -383,6 +403,7 @@ class ComplaintQuery(RegisterQuery):
 
 
 def _register_filters(process: str, query: dict) -> registers.Filters:
+    registers.check_range(**{"from": query.get("from"), "to": query.get("to")})
     category = query.get("category", "").strip()
     if category and category not in dict(registers.categories(process)):
         values = ", ".join(dict(registers.categories(process)))
@@ -390,9 +411,6 @@ def _register_filters(process: str, query: dict) -> registers.Filters:
             _("The request has errors; see each field."),
             {"category": [_("Must be one of: %(values)s.") % {"values": values}]},
         )
-    if query.get("from") and query.get("to") and query["from"] > query["to"]:
-        raise Invalid(_("The request has errors; see each field."),
-                      {"to": [_("Must not be before from.")]})  # fmt: skip
     return registers.Filters(
         start=query.get("from"), end=query.get("to"), status=query.get("status", ""),
         category=category, urgent=query.get("urgent", False), unit=query.get("unit", "").strip(),

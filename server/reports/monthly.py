@@ -37,9 +37,12 @@ def parse_month(text: str | None) -> date:
     """The month ``YYYY-MM`` as its first day; a 400 naming ``month`` otherwise."""
     text = (text or "").replace("\x00", "").strip()[:100]
     try:
-        if len(text) != 7 or text[4] != "-":
+        if len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isascii():
             raise ValueError(text)
-        return date(int(text[:4]), int(text[5:]), 1)
+        month = date(int(text[:4]), int(text[5:]), 1)
+        if not registers.in_range(month):
+            raise ValueError(text)
+        return month
     except ValueError:
         raise Invalid(_("The request has errors; see each field."),
                       {"month": [_("Must be a month as YYYY-MM.")]}) from None  # fmt: skip
@@ -117,7 +120,7 @@ def statistics(month: date, *, user) -> dict:
             "valid": closed.denominator,
             "closed": closed.numerator,
             "closed_rate": closed.value,
-            "escalated": {level: len(ids) for level, ids in sorted(levels.items())},
+            "escalated": {str(n): len(levels.get(str(n), ())) for n in (2, 3)},
         },
         "return_visits": {
             "done": visits.denominator,

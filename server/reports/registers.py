@@ -128,16 +128,42 @@ def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_default_timezone())
 
 
+# The days a report can ask about: a site-time midnight of either end, and the day after
+# the last, are times the database and Python can hold.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def in_range(day: date | None) -> bool:
+    return day is None or FIRST_YEAR <= day.year <= LAST_YEAR
+
+
+def out_of_range() -> str:
+    return _("Must be a day in the years %(first)s to %(last)s.") % {
+        "first": FIRST_YEAR, "last": LAST_YEAR,
+    }  # fmt: skip
+
+
+def check_range(**days) -> None:
+    """Each day given in the years a report can ask about, else a 400 naming it."""
+    errors = {name: [out_of_range()] for name, day in days.items() if not in_range(day)}
+    if errors:
+        raise Invalid(_("The request has errors; see each field."), errors)
+
+
 def parse_date(text: str, name: str, errors: dict) -> date | None:
     if not text:
         return None
     try:
         if len(text) != 10:  # fromisoformat would also take 20261101
             raise ValueError(text)
-        return date.fromisoformat(text)
+        found = date.fromisoformat(text)
     except ValueError:
         errors[name] = [_("Must be a date as YYYY-MM-DD.")]
         return None
+    if not in_range(found):
+        errors[name] = [out_of_range()]
+        return None
+    return found
 
 
 def parse(process: str, query) -> Filters:
@@ -148,8 +174,6 @@ def parse(process: str, query) -> Filters:
     errors: dict[str, list[str]] = {}
     start = parse_date(given["from"], "from", errors)
     end = parse_date(given["to"], "to", errors)
-    if start and end and start > end:
-        errors["to"] = [_("Must not be before from.")]
     if given["status"] and given["status"] not in STATUSES:
         words = [pick(STATUS_WORDS[s], get_language(), s) for s in STATUSES]
         errors["status"] = [_("Must be one of: %(values)s.") % {"values": ", ".join(words)}]
@@ -354,8 +378,8 @@ def complaint_row(case: ProcessInstance, steps: list[Step], open_: list[dict]) -
     replied = _last(steps, ("reply", "reply_invalid"))
     visit = _last(steps, ("return_visit",))
     handler = handled.who if handled else ""
-    handling = [t for t in open_ if t["bpmn_id"] in HANDLE]
-    if handling:  # still being handled: who holds it now
+    handling = [t for t in open_ if t["bpmn_id"] in HANDLE] or (open_ if not handled else [])
+    if handling:  # still being handled (or screened): who holds it now, else its role
         handler = _name(handling[-1]["assignee__first_name"], handling[-1]["assignee__username"])
     valid = screened.data.get("valid") if screened else None
     result = ""

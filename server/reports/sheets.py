@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from engine.roles import ROLES as ROLE_LIST
 from engine.text import pick
 from server.desk.models import HotlineCall
 
@@ -17,6 +18,7 @@ SATISFACTION = {
     "neutral": ["一般", "Neutral"], "unsatisfied": ["不满意", "Unsatisfied"],
 }  # fmt: skip
 STATUS_WORDS = registers.STATUS_WORDS
+ROLES = {r.key: r for r in ROLE_LIST}
 YES_NO = (["否", "No"], ["是", "Yes"])
 
 
@@ -42,6 +44,10 @@ class Words:
 
     def status(self, value) -> str:
         return pick(STATUS_WORDS.get(value), self.language, value)
+
+    def role(self, key: str) -> str:
+        role = ROLES.get(key)
+        return pick([role.name_zh, role.name_en], self.language) if role else key
 
     def yes(self, value) -> str:
         return "" if value is None else pick(YES_NO[bool(value)], self.language)
@@ -89,7 +95,8 @@ def complaint_cells(words: Words):
         return [
             row["case"], local_text(row["registered_at"]), row["unit"], row["complainant"],
             row["phone"], words("channel", row["channel"]), words("category", row["category"]),
-            row["type"], row["description"], words.yes(row["valid"]), row["handler"],
+            row["type"], row["description"], words.yes(row["valid"]),
+            row["handler"] or words.role(row["handler_role"]),
             row["level"], words.status(row["status"]), row["result"],
             words.said(row["satisfaction"]), local_text(row["closed_at"]),
         ]  # fmt: skip

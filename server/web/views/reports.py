@@ -67,7 +67,8 @@ def complaints_daily(request):
     found = daily.report(day, user=request.user)
     _record(request.user, found.rows)
     context.update({
-        "day": day, "count": len(found.rows), "open_from_earlier": found.open_from_earlier,
+        "day": day, "process": "complaint", "count": len(found.rows),
+        "open_from_earlier": found.open_from_earlier,
         "exports": _exports("/api/reports/complaints-daily/", {"date": day.isoformat()}),
         **_table("complaint", found.rows),
     })  # fmt: skip
