@@ -324,3 +324,25 @@ def test_the_pages_show_the_rows_and_refuse_others_in_their_language(november, c
     nav = client.get("/registers/complaints/").content.decode()
     assert "/registers/repairs/" in nav and "/reports/complaints-daily/" not in nav
     assert client.get("/reports/complaints-daily/").status_code == 403
+
+
+def test_a_register_s_page_and_the_daily_report_cost_the_same_queries_for_more_rows(
+    november, api, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api("dispatcher")
+    supervisor = api("cs_supervisor")
+    with CaptureQueriesContext(connection) as page_before:
+        assert client.get("/api/registers/complaints/").json()["count"] == 5
+    with CaptureQueriesContext(connection) as daily_before:
+        assert supervisor.get("/api/reports/complaints-daily/?date=2026-11-10").json()["count"] == 3
+    for n in range(4):
+        complaint_at(november["closed"].users, f"2026-11-10 1{n}:30").complete(
+            "screen", as_="frontdesk", data={"valid": True, "department": "security"}
+        )
+    with django_assert_num_queries(len(page_before.captured_queries)):
+        assert client.get("/api/registers/complaints/").json()["count"] == 9
+    with django_assert_num_queries(len(daily_before.captured_queries)):
+        assert supervisor.get("/api/reports/complaints-daily/?date=2026-11-10").json()["count"] == 7
