@@ -99,6 +99,8 @@ def _file(case, api):
     ).pk  # fmt: skip
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 ENDPOINTS = {
     "processes_list": Endpoint("get", "processes/", ok=("nobody", 200)),
     "processes_retrieve": Endpoint("get", "processes/{key}/", ok=("technician", 200)),
@@ -231,6 +233,35 @@ ENDPOINTS = {
         "get", "audit/cases/{instance}/record/", ok=("auditor", 200),
         denied=("cs_supervisor", 403),
     ),
+    "reports_complaints_daily": Endpoint(
+        "get", "reports/complaints-daily/?date=2026-11-10", ok=("property_manager", 200),
+        denied=("frontdesk", 403),
+    ),
+    "reports_complaints_daily_xlsx": Endpoint(
+        "get", "reports/complaints-daily/?format=xlsx", ok=("auditor", 200),
+        denied=("dispatcher", 403), content_type=XLSX,
+    ),
+    "reports_monthly": Endpoint(
+        "get", "reports/monthly/?month=2026-11", ok=("vice_gm", 200), denied=("relations", 403)
+    ),
+    "reports_monthly_csv": Endpoint(
+        "get", "reports/monthly/?month=2026-11&format=csv", ok=("cs_supervisor", 200),
+        denied=("technician", 403), content_type="text/csv; charset=utf-8",
+    ),
+    "registers_repairs": Endpoint(
+        "get", "registers/repairs/", ok=("dispatcher", 200), denied=("technician", 403)
+    ),
+    "registers_repairs_csv": Endpoint(
+        "get", "registers/repairs/?format=csv", ok=("frontdesk", 200),
+        denied=("engineering", 403), content_type="text/csv; charset=utf-8",
+    ),
+    "registers_complaints": Endpoint(
+        "get", "registers/complaints/", ok=("relations", 200), denied=("finance", 403)
+    ),
+    "registers_complaints_json": Endpoint(
+        "get", "registers/complaints/?format=json", ok=("auditor", 200),
+        denied=("security", 403),
+    ),
     "notifications_list": Endpoint("get", "notifications/", ok=("cs_supervisor", 200)),
     "notifications_read": Endpoint(
         "post", "notifications/read/", ok=("cs_supervisor", 200), denied=("frontdesk", 404),
@@ -263,7 +294,9 @@ def test_every_endpoint_is_in_the_matrix():
         for method in ("get", "post")
         if hasattr(p.callback.view_class, method)
     }
-    covered = {(e.method, re.sub(r"{\w+}", "{}", e.path)) for e in ENDPOINTS.values()}
+    covered = {
+        (e.method, re.sub(r"{\w+}", "{}", e.path.partition("?")[0])) for e in ENDPOINTS.values()
+    }
     assert covered == operations - {("post", "auth/token/")}  # the token: tested below
 
 
@@ -394,6 +427,19 @@ BAD = {
     "search with NUL": Bad("get", "tasks/?q=a%00b", 400),
     "unit with NUL": Bad("get", "tasks/?unit=%00", 400),
     "process with NUL": Bad("get", "instances/?process=%00", 400),
+    "report day not a date": Bad("get", "reports/complaints-daily/?date=11/10", 400,
+                                 errors=["date"]),
+    "report format unknown": Bad("get", "reports/complaints-daily/?format=pdf", 400,
+                                 errors=["format"]),
+    "report month missing": Bad("get", "reports/monthly/", 400, errors=["month"]),
+    "report month 13": Bad("get", "reports/monthly/?month=2026-13", 400, errors=["month"]),
+    "register to out of range": Bad("get", "registers/repairs/?to=9999-12-31", 400,
+                                    errors=["to"]),
+    "register trade unknown": Bad("get", "registers/repairs/?category=%00", 400),
+    "register status unknown": Bad("get", "registers/complaints/?status=lost", 400,
+                                   errors=["status"]),
+    "register page past the last": Bad("get", "registers/complaints/?page=2", 400,
+                                       errors=["page"]),
     # bodies that are not JSON objects
     "start: not JSON": Bad("post", "instances/", 400, "{not json", role="frontdesk"),
     "start: a list": Bad("post", "instances/", 400, [1, 2], role="frontdesk"),

@@ -115,7 +115,9 @@ def typed(value) -> list[str]:
 def pages(cases: dict[str, int], processes) -> list[str]:
     urls = ["/", "/?scope=all", "/start/", "/cases/", "/notifications/", "/roster/",
             "/studio/", "/studio/repair/", "/cases/999999/", "/no/such/page/", "/audit/",
-            "/audit/?tab=events"]  # fmt: skip
+            "/audit/?tab=events", "/reports/complaints-daily/?date=2026-11-23",
+            "/reports/monthly/?month=2026-11", "/reports/monthly/?month=2026-13",
+            "/registers/repairs/", "/registers/complaints/?status=lost"]  # fmt: skip
     urls += [f"/start/{key}/" for key in processes]
     urls += [f"/cases/{i}/" for i in cases.values()]
     urls += [f"/audit/cases/{i}/" for i in cases.values()] + ["/audit/cases/999999/"]
@@ -126,7 +128,9 @@ def pages(cases: dict[str, int], processes) -> list[str]:
 def apis(cases: dict[str, int], processes) -> list[str]:
     urls = ["/api/tasks/?scope=all", "/api/instances/", "/api/units/", "/api/processes/",
             "/api/staff/", "/api/notifications/", "/api/audit/cases/",
-            "/api/audit/events/?page_size=100"]  # fmt: skip
+            "/api/audit/events/?page_size=100",
+            "/api/reports/complaints-daily/?date=2026-11-23", "/api/reports/monthly/?month=2026-11",
+            "/api/registers/repairs/", "/api/registers/complaints/"]  # fmt: skip
     urls += [f"/api/processes/{key}/" for key in processes]
     for i in cases.values():
         urls += [

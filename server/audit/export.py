@@ -107,38 +107,48 @@ class _Echo:
         return text
 
 
-def as_csv(found: Iterator[dict]) -> Iterator[str]:
-    """UTF-8 with a byte-order mark (so a spreadsheet reads the Chinese), headings first."""
+def as_csv(found: Iterator[dict], *, headings=HEADING_ROW, cells=_cells) -> Iterator[str]:
+    """UTF-8 with a byte-order mark (so a spreadsheet reads the Chinese), headings first.
+    ``headings`` and ``cells`` (a row as its cells) default to the events'; the reports
+    and registers (server/api/reports.py) hand their own."""
     writer = csv.writer(_Echo())
-    batch = ["\ufeff" + writer.writerow(HEADING_ROW)]
+    batch = ["\ufeff" + writer.writerow(headings)]
     for row in found:
-        batch.append(writer.writerow(_cells(row)))
+        batch.append(writer.writerow(cells(row)))
         if len(batch) >= 200:
             yield "".join(batch)
             batch = []
     yield "".join(batch)
 
 
-def as_json(found: Iterator[dict]) -> Iterator[str]:
-    """One JSON array, written an element at a time; times in UTC as the API gives them."""
+def _event_json(row: dict) -> dict:
+    row["at"] = row["at"].astimezone(UTC).isoformat()
+    return row
+
+
+def as_json(found: Iterator[dict], *, encode=_event_json) -> Iterator[str]:
+    """One JSON array, written an element at a time; times in UTC as the API gives them
+    (``encode``: a row as JSON-ready values, the events' by default)."""
     yield "["
     sep = ""
     for row in found:
-        row["at"] = row["at"].astimezone(UTC).isoformat()
+        row = encode(row)
         yield sep + json.dumps(row, ensure_ascii=False)
         sep = ",\n"
     yield "]\n"
 
 
-def as_xlsx(found: Iterator[dict]) -> Iterator[bytes]:
+def as_xlsx(
+    found: Iterator[dict], *, headings=HEADING_ROW, cells=_cells, title: str = "events"
+) -> Iterator[bytes]:
     """One worksheet, headings first, built in write-only mode and then sent in blocks."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("events")
-    sheet.append(HEADING_ROW)
+    sheet = book.create_sheet(title)
+    sheet.append(headings)
     for row in found:
-        sheet.append(_cells(row))
+        sheet.append(cells(row))
     with tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024) as file:
         book.save(file)
         file.seek(0)

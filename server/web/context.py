@@ -2,6 +2,7 @@
 
 from server.flows import access
 from server.flows.notifications import selectors as notifications
+from server.reports import registers
 
 
 def frame(request) -> dict:
@@ -13,4 +14,6 @@ def frame(request) -> dict:
         "is_supervisor": access.is_supervisor(user),
         "is_auditor": access.is_auditor(user),
         "can_manage_processes": access.can_manage_processes(user),
+        "can_read_reports": registers.can_read_reports(user),
+        "can_read_registers": registers.can_read_registers(user),
     }
