@@ -28,7 +28,7 @@ from server.desk.models import HotlineCall
 from server.flows.errors import Invalid
 from server.flows.models import AuditEvent, ProcessInstance
 
-from . import kpis, registers
+from . import kpis, registers, rollup
 
 SATISFACTION = ("very_satisfied", "satisfied", "neutral", "unsatisfied")
 
@@ -68,6 +68,7 @@ def _by(found, field: str) -> dict[str, int]:
 def statistics(month: date, *, user) -> dict:
     """Every figure of the month, as the API answers it (counts; KPI values 0..1)."""
     registers.check_can_read_reports(user)
+    rollup.refresh()  # the KPI figures below count the roll-up's items
     start, end = bounds(month)
     done = ProcessInstance.Status.COMPLETED
 
