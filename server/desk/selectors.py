@@ -201,7 +201,8 @@ def supervisors() -> QuerySet[User]:
 def check_list(*, user) -> QuerySet[ShiftCheck]:
     """Every check, newest first, with its counts: items, annotated, late."""
     check_reads_shifts(user)
-    return ShiftCheck.objects.select_related("site", "completed_by").annotate(
+    checks = ShiftCheck.objects.select_related("site", "completed_by").order_by("-ends_at", "-pk")
+    return checks.annotate(
         open_count=Count("items"),
         annotated_count=Count("items", filter=~Q(items__reason="")),
         late_count=Count("items", filter=Q(items__late=True)),
@@ -229,7 +230,7 @@ def handover_list(*, user) -> QuerySet[Handover]:
     check_reads_shifts(user)
     return Handover.objects.select_related(
         "site", "written_by", "to_user", "acknowledged_by", "shift_check"
-    )
+    ).order_by("-written_at", "-pk")
 
 
 def handover_get(*, user, handover_id) -> Handover:
