@@ -330,4 +330,3 @@ class CallConvertApi(Api):
         instance = intake.call_convert(user=request.user, call_id=call_id, data=given["data"])
         answer = {"call": int(call_id), "case": instance.pk}
         return Response(self.OutputSerializer(answer).data, status=status.HTTP_201_CREATED)
-

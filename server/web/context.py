@@ -1,5 +1,6 @@
 """What every page's frame shows: the user's roles, the unread count, the languages."""
 
+from server.desk import selectors as desk
 from server.flows import access
 from server.flows.notifications import selectors as notifications
 
@@ -13,4 +14,6 @@ def frame(request) -> dict:
         "is_supervisor": access.is_supervisor(user),
         "is_auditor": access.is_auditor(user),
         "can_manage_processes": access.can_manage_processes(user),
+        "sees_shifts": bool(access.user_roles(user) & desk.SHIFT_READERS),
+        "sees_hotline": bool(access.user_roles(user) & desk.HOTLINE_READERS),
     }
