@@ -4,6 +4,8 @@ a day and a night shift, open and closed work orders, a late task; the beat task
 check once, tells the dispatcher on duty what is open, and the check goes on to its
 annotations, its completion, the hand-over and its acknowledgement."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core import mail
@@ -255,3 +257,28 @@ def test_the_page_shows_the_check_and_the_inbox_the_hand_over_waiting(check, cli
     assert 'id="handover-banner"' not in client.get("/").content.decode()
     client.force_login(users["frontdesk"])
     assert client.get("/shift/").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_no_broker_the_embedded_sweeper_writes_the_due_check(users, settings):
+    """``manage.py serve`` hands the sweeper beat's entry: a site with no broker checks too."""
+    import time
+    from zoneinfo import ZoneInfo
+
+    from server.flows import tasks as flows_tasks
+
+    make_units("1-101")
+    here = clock.now().astimezone(ZoneInfo(settings.TIME_ZONE))
+    ends = here + timedelta(minutes=5)  # its check fell due five minutes ago
+    Site.objects.update(shifts=f"{here - timedelta(hours=2):%H:%M}-{ends:%H:%M}")
+    sweeper = flows_tasks.EmbeddedSweeper(interval=0.1, periodic=[(60.0, tasks.shift_checks)])
+    sweeper.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not ShiftCheck.objects.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # more rounds: the minute has not passed, it does not run again
+    finally:
+        sweeper.stop()
+        sweeper.join(5)
+    assert ShiftCheck.objects.count() == 1
