@@ -382,6 +382,9 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "server.api.fields.ROLES",
         "TaskStatusEnum": "server.api.fields.TASK_STATUSES",
         "InstanceStatusEnum": "server.api.fields.INSTANCE_STATUSES",
+        "HotlineCallKindEnum": "server.api.fields.CALL_KINDS",
+        "ShiftCheckStatusEnum": "server.api.fields.SHIFT_CHECK_STATUSES",
+        "ShiftCheckItemKindEnum": "server.api.fields.SHIFT_CHECK_ITEM_KINDS",
     },
 }
 

@@ -11,12 +11,20 @@ from rest_framework.response import Response
 
 from server.desk import intake, services
 from server.desk import selectors as desk
-from server.desk.models import HotlineCall, ShiftCheck, ShiftCheckItem
+from server.desk.models import HotlineCall
 from server.i18n import current_language
 
 from .base import Api, body, valid
 from .errors import answers
-from .fields import Int64Field, QueryChoiceField, TextField, TimeField
+from .fields import (
+    CALL_KINDS,
+    SHIFT_CHECK_ITEM_KINDS,
+    SHIFT_CHECK_STATUSES,
+    Int64Field,
+    QueryChoiceField,
+    TextField,
+    TimeField,
+)
 from .pagination import PageQuery, page_of, paginate
 
 
@@ -38,7 +46,7 @@ class ShiftCheckItemSerializer(serializers.Serializer):
     """An unfinished work order or late task as the check found it; no owner's contacts."""
 
     id = serializers.IntegerField()
-    kind = serializers.ChoiceField(ShiftCheckItem.Kind.values)
+    kind = serializers.ChoiceField(SHIFT_CHECK_ITEM_KINDS)
     case = serializers.IntegerField(source="instance_id")
     process = serializers.CharField(source="process_key")
     unit = serializers.CharField()
@@ -66,7 +74,7 @@ class ShiftCheckSerializer(serializers.Serializer):
     starts_at = TimeField()
     ends_at = TimeField()
     created_at = TimeField(help_text="When it was written: ten minutes before the end.")
-    status = serializers.ChoiceField(ShiftCheck.Status.values)
+    status = serializers.ChoiceField(SHIFT_CHECK_STATUSES)
     completed_by = serializers.SerializerMethodField()
     completed_at = TimeField(allow_null=True)
     open_count = serializers.IntegerField(help_text="Items: what was still open.")
@@ -237,7 +245,7 @@ class CallSerializer(serializers.Serializer):
 
     id = serializers.IntegerField(source="call.pk")
     at = TimeField(source="call.at")
-    kind = serializers.ChoiceField(HotlineCall.Kind.values, source="call.kind")
+    kind = serializers.ChoiceField(CALL_KINDS, source="call.kind")
     channel = serializers.ChoiceField(HotlineCall.Channel.values, source="call.channel")
     unit = serializers.CharField(source="call.unit")
     caller = serializers.CharField()
@@ -254,10 +262,10 @@ class CallSerializer(serializers.Serializer):
 class CallListApi(Api):
     class FilterSerializer(PageQuery):
         day = serializers.DateField(required=False, help_text="A local day, YYYY-MM-DD.")
-        kind = QueryChoiceField(HotlineCall.Kind.values, required=False)
+        kind = QueryChoiceField(CALL_KINDS, required=False)
 
     class InputSerializer(serializers.Serializer):
-        kind = serializers.ChoiceField(HotlineCall.Kind.values)
+        kind = serializers.ChoiceField(CALL_KINDS)
         channel = serializers.ChoiceField(HotlineCall.Channel.values, default="phone")
         unit = TextField(required=False, allow_blank=True, default="", max_length=32)
         caller = TextField(required=False, allow_blank=True, default="", max_length=100)
