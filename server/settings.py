@@ -383,6 +383,9 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "server.api.fields.ROLES",
         "TaskStatusEnum": "server.api.fields.TASK_STATUSES",
         "InstanceStatusEnum": "server.api.fields.INSTANCE_STATUSES",
+        "HotlineCallKindEnum": "server.api.fields.CALL_KINDS",
+        "ShiftCheckStatusEnum": "server.api.fields.SHIFT_CHECK_STATUSES",
+        "ShiftCheckItemKindEnum": "server.api.fields.SHIFT_CHECK_ITEM_KINDS",
     },
 }
 
@@ -443,7 +446,15 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "propflow.sweep", "schedule": PROPFLOW_SWEEP_SECONDS,
               "options": {"expires": max(PROPFLOW_SWEEP_SECONDS * 5, 10)}},
+    # The end-of-shift checks (server/desk/tasks.py): every minute, each site's due ones.
+    "shift_checks": {"task": "propflow.shift_checks", "schedule": 60.0,
+                     "options": {"expires": 300}},
 }  # fmt: skip
+# A check missed while no worker ran is still written this many hours after it was due;
+# older ones are not (nobody would act on a list from days ago).
+PROPFLOW_SHIFT_CHECK_CATCH_UP_HOURS = float(
+    os.environ.get("PROPFLOW_SHIFT_CHECK_CATCH_UP_HOURS", "12")
+)
 
 # Audit anchors (server/flows/cases/anchors.py): the chains' heads appended to a file outside
 # the database, signed with a key the database never sees. Beat appends one every

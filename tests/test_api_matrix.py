@@ -13,6 +13,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from server.api import urls
@@ -38,6 +39,7 @@ class Endpoint:
             "version": 1,
             "file": getattr(case, "file", uuid4()),  # set by _file
             "username": "technician",
+            **{name: getattr(case, name, 0) for name in ("check", "item", "handover", "call")},
             **changes,
         }
         return "/api/" + self.path.format(**ids)
@@ -100,6 +102,76 @@ def _file(case, api):
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _check(case, api, *, status="open", reason=""):
+    """An end-of-shift check of the case's site listing the case (server.desk)."""
+    from django.utils import timezone
+
+    from server.desk.models import ShiftCheck, ShiftCheckItem
+    from server.estate.models import Site
+
+    now = timezone.now()
+    check = ShiftCheck.objects.create(
+        site=Site.objects.get(), shift="08:00-18:00", starts_at=now, ends_at=now, created_at=now,
+        status=status,
+    )  # fmt: skip
+    case.check = check.pk
+    case.item = ShiftCheckItem.objects.create(
+        shift_check=check, kind="late_task", instance_id=case.instance, process_key="two_step",
+        unit="1-101", step="处理", step_en="Resolve", late=True, reason=reason,
+    ).pk  # fmt: skip
+
+
+def _annotated_check(case, api):
+    _check(case, api, reason="Parts on order")
+
+
+def _night_dispatcher():
+    from django.contrib.auth.models import Group, User
+
+    night = User.objects.create_user("night")
+    night.groups.add(Group.objects.get(name="dispatcher"))
+    return night
+
+
+def _completed_check(case, api):
+    _check(case, api, status="completed", reason="Parts on order")
+    _night_dispatcher()
+
+
+def _handover(case, api):
+    """A hand-over written by another dispatcher to ``dispatcher``."""
+    from django.utils import timezone
+
+    from server.desk.models import Handover, ShiftCheck
+
+    _completed_check(case, api)
+    check = ShiftCheck.objects.get(pk=case.check)
+    case.handover = Handover.objects.create(
+        shift_check=check, site_id=check.site_id, written_by=User.objects.get(username="night"),
+        to_user=case.users["dispatcher"], written_at=timezone.now(), pending="Two jobs",
+    ).pk  # fmt: skip
+
+
+def _call(case, api):
+    """A repair call at the desk, and the repair process it becomes a case of."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    import engine
+    from server.desk.models import HotlineCall
+    from server.flows.definitions.services import process_deploy
+
+    process_deploy(source=engine.load_package(settings.PROPFLOW_PROCESSES_DIR / "repair"))
+    case.call = HotlineCall.objects.create(
+        at=timezone.now(), kind="repair", unit="1-101", caller="Mr Wang", phone="13800000001",
+        summary="Burst pipe", taken_by=case.users["frontdesk"],
+    ).pk  # fmt: skip
+
+
+REPAIR_REST = {"location": "Kitchen", "area": "in_unit", "trade": "water_electric",
+               "fault_kind": "other", "urgency": "urgent"}  # fmt: skip
 
 ENDPOINTS = {
     "processes_list": Endpoint("get", "processes/", ok=("nobody", 200)),
@@ -266,6 +338,44 @@ ENDPOINTS = {
     "notifications_read": Endpoint(
         "post", "notifications/read/", ok=("cs_supervisor", 200), denied=("frontdesk", 404),
         body=lambda case: {"ids": [case.notice]},
+    ),
+    "shift_checks_list": Endpoint(
+        "get", "shift-checks/", ok=("dispatcher", 200), denied=("frontdesk", 403),
+    ),
+    "shift_checks_retrieve": Endpoint(
+        "get", "shift-checks/{check}/", ok=("cs_supervisor", 200), denied=("technician", 403),
+        before=_check,
+    ),
+    "shift_checks_annotate": Endpoint(
+        "post", "shift-checks/items/{item}/annotate/", ok=("dispatcher", 200),
+        denied=("cs_supervisor", 403), body={"reason": "Parts on order"}, before=_check,
+    ),
+    "shift_checks_complete": Endpoint(
+        "post", "shift-checks/{check}/complete/", ok=("dispatcher", 200),
+        denied=("cs_supervisor", 403), before=_annotated_check,
+    ),
+    "handovers_list": Endpoint(
+        "get", "handovers/", ok=("vice_gm", 200), denied=("technician", 403),
+    ),
+    "handovers_create": Endpoint(
+        "post", "handovers/", ok=("dispatcher", 201), denied=("frontdesk", 403),
+        before=_completed_check,
+        body=lambda case: {"check": getattr(case, "check", 1), "to_user": "night", "pending": "x"},
+    ),
+    "handovers_acknowledge": Endpoint(
+        "post", "handovers/{handover}/acknowledge/", ok=("dispatcher", 200),
+        denied=("frontdesk", 403), before=_handover,
+    ),
+    "hotline_calls_list": Endpoint(
+        "get", "hotline/calls/", ok=("frontdesk", 200), denied=("technician", 403),
+    ),
+    "hotline_calls_create": Endpoint(
+        "post", "hotline/calls/", ok=("frontdesk", 201), denied=("cs_supervisor", 403),
+        body={"kind": "enquiry", "summary": "When is the water back?"},
+    ),
+    "hotline_calls_convert": Endpoint(
+        "post", "hotline/calls/{call}/convert/", ok=("frontdesk", 201),
+        denied=("cs_supervisor", 403), before=_call, body={"data": REPAIR_REST},
     ),
 }  # fmt: skip
 
@@ -534,6 +644,31 @@ BAD = {
     ),
     "cancel: reason only spaces": Bad("post", "instances/{instance}/cancel/", 400,
                                       {"reason": "  "}, role="vice_gm", errors=["reason"]),
+    # the desk's records (server/api/desk.py)
+    "shift check id not a number": Bad("get", "shift-checks/abc/", 404),
+    "shift check unknown, complete": Bad("post", "shift-checks/0/complete/", 404,
+                                         role="dispatcher"),
+    "annotate an unknown item": Bad("post", "shift-checks/items/99/annotate/", 404,
+                                    {"reason": "x"}, role="dispatcher"),
+    "annotate: reason missing": Bad("post", "shift-checks/items/99/annotate/", 400, {},
+                                    role="dispatcher", errors=["reason"]),
+    "hand-over: check missing": Bad("post", "handovers/", 400, {"to_user": "x", "pending": "y"},
+                                    role="dispatcher", errors=["check"]),
+    "hand-over: unknown check": Bad("post", "handovers/", 404,
+                                    {"check": 99999, "to_user": "x", "pending": "y"},
+                                    role="dispatcher"),
+    "acknowledge an unknown hand-over": Bad("post", "handovers/0/acknowledge/", 404,
+                                            role="dispatcher"),
+    "calls: day not a date": Bad("get", "hotline/calls/?day=yesterday", 400, errors=["day"]),
+    "calls: unknown kind": Bad("get", "hotline/calls/?kind=gossip", 400, errors=["kind"]),
+    "log a call: kind missing": Bad("post", "hotline/calls/", 400, {"summary": "x"},
+                                    role="frontdesk", errors=["kind"]),
+    "log a call: summary with NUL": Bad("post", "hotline/calls/", 400,
+                                        {"kind": "enquiry", "summary": NUL}, role="frontdesk"),
+    "convert: data a list": Bad("post", "hotline/calls/1/convert/", 400, {"data": []},
+                                role="frontdesk", errors=["data"]),
+    "convert an unknown call": Bad("post", "hotline/calls/999/convert/", 404, {},
+                                   role="frontdesk"),
     # paths no operation has
     "a path the API has not": Bad("get", "nope/", 404),
     "a task id with a slash": Bad("get", "tasks/a/b/", 404),

@@ -16,6 +16,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from engine import clock
+from server.desk.models import ShiftCheck
 from server.estate.models import Building, Resident, Site, Unit
 from server.flows.models import AuditEvent, HumanTask
 from tests.scenario import Case, deploy_all, local
@@ -60,7 +61,7 @@ def visible(html: str) -> list[str]:
 def ascii_world(users) -> dict[str, int]:
     """One case of each process, a few steps in, one escalated, all with ASCII data."""
     deploy_all()
-    site = Site.objects.create(name="Sunny Garden")
+    site = Site.objects.create(name="Sunny Garden")  # its shifts: desk_records
     building = Building.objects.create(site=site, name="B1")
     for code, status in (("1-101", "handed_over"), ("2-301", "not_handed_over"),
                          ("3-502", "occupied")):  # fmt: skip
@@ -100,7 +101,36 @@ def ascii_world(users) -> dict[str, int]:
         "commitment_signature": PNG, "handbook_given": True,
     })  # fmt: skip
     cases = (repair, complaint, move_in, move_out, renovation)
+    desk_records(users, site)
     return {c.instance.process_key: c.id for c in cases}
+
+
+DESK_WORDS = {"Water", "off", "Tuesday", "Parts", "order", "Two", "jobs", "wait", "Noisy", "lift",
+              "Rude", "guard"}  # fmt: skip
+
+
+def desk_records(users, site) -> None:
+    """The desk's records in ASCII (issue 16): a checked shift handed over to a second
+    dispatcher, its check's notifications, and a few calls, one of them a case."""
+    from django.contrib.auth.models import Group
+
+    from server.desk import services as desk
+
+    site.shifts = "08:00-18:00,18:00-08:00"
+    site.save()
+    (check,) = desk.shift_checks_run(now=local("2026-11-23 07:50"))
+    for item in check.items.all():
+        desk.item_annotate(user=users["dispatcher"], item_id=item.pk, reason="Parts on order")
+    desk.check_complete(user=users["dispatcher"], check_id=check.pk)
+    night = User.objects.create_user("night", first_name="Night")
+    night.groups.add(Group.objects.get(name="dispatcher"))
+    desk.handover_create(user=night, check_id=check.pk, to_user="dispatcher",
+                         pending="Two jobs wait", remarks="Noisy lift")  # fmt: skip
+    desk.shift_checks_run(now=local("2026-11-23 17:50"))  # open, with the cases as items
+    desk.call_create(user=users["frontdesk"], kind="enquiry", summary="Water off?",
+                     reply="Tuesday", caller="Mr Owner", phone="13800000001")  # fmt: skip
+    desk.call_create(user=users["frontdesk"], kind="complaint", summary="Rude guard",
+                     unit="1-101", channel="walk_in")  # fmt: skip
 
 
 def typed(value) -> list[str]:
@@ -117,7 +147,8 @@ def pages(cases: dict[str, int], processes) -> list[str]:
             "/studio/", "/studio/repair/", "/cases/999999/", "/no/such/page/", "/audit/",
             "/audit/?tab=events", "/reports/complaints-daily/?date=2026-11-23",
             "/reports/monthly/?month=2026-11", "/reports/monthly/?month=2026-13",
-            "/registers/repairs/", "/registers/complaints/?status=lost"]  # fmt: skip
+            "/registers/repairs/", "/registers/complaints/?status=lost", "/shift/",
+            "/hotline/"]  # fmt: skip
     urls += [f"/start/{key}/" for key in processes]
     urls += [f"/cases/{i}/" for i in cases.values()]
     urls += [f"/audit/cases/{i}/" for i in cases.values()] + ["/audit/cases/999999/"]
@@ -130,7 +161,9 @@ def apis(cases: dict[str, int], processes) -> list[str]:
             "/api/staff/", "/api/notifications/", "/api/audit/cases/",
             "/api/audit/events/?page_size=100",
             "/api/reports/complaints-daily/?date=2026-11-23", "/api/reports/monthly/?month=2026-11",
-            "/api/registers/repairs/", "/api/registers/complaints/"]  # fmt: skip
+            "/api/registers/repairs/", "/api/registers/complaints/", "/api/shift-checks/",
+            "/api/handovers/", "/api/hotline/calls/"]  # fmt: skip
+    urls += [f"/api/shift-checks/{pk}/" for pk in ShiftCheck.objects.values_list("pk", flat=True)]
     urls += [f"/api/processes/{key}/" for key in processes]
     for i in cases.values():
         urls += [
@@ -223,7 +256,8 @@ def test_chinese_pages_have_no_english_of_the_product_s_own(world, users, client
         user_words |= set(WORD.findall(f"{user.username} {user.first_name}"))
     for event in AuditEvent.objects.all():  # what the cases' people typed
         user_words |= set(WORD.findall(" ".join(typed((event.data or {}).get("data")))))
-    user_words |= {"Sunny", "Garden", "Owner", "EN"}  # the registry's names, the switch
+    # The registry's names, the switch, and what the desk's people typed.
+    user_words |= {"Sunny", "Garden", "Owner", "EN"} | DESK_WORDS
     leaks = []
     with clock.frozen(local("2026-11-23 10:30")):
         for url, text in page_texts(client, world, "zh-hans"):

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from engine.roles import ROLE_KEYS
+from server.desk.models import HotlineCall, ShiftCheck, ShiftCheckItem
 from server.flows.models import HumanTask, ProcessInstance
 
 # The choice sets that appear under more than one field or component, named once each in
@@ -20,6 +21,9 @@ from server.flows.models import HumanTask, ProcessInstance
 ROLES = sorted(ROLE_KEYS)
 TASK_STATUSES = HumanTask.Status.values
 INSTANCE_STATUSES = ProcessInstance.Status.values
+CALL_KINDS = HotlineCall.Kind.values
+SHIFT_CHECK_STATUSES = ShiftCheck.Status.values
+SHIFT_CHECK_ITEM_KINDS = ShiftCheckItem.Kind.values
 
 INT64_MAX = 2**63 - 1  # ids are bigints: anything larger could never name a row
 

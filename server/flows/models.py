@@ -244,13 +244,16 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         ESCALATION = "escalation"
         NOTICE = "notice"
+        SHIFT_CHECK = "shift_check"  # the end-of-shift check (server.desk): no one case
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )  # the (recipient, read_at) index covers it
+    # None for a shift check's (server.desk), which is about many cases.
     instance = models.ForeignKey(
-        ProcessInstance, on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+        ProcessInstance, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     task = models.ForeignKey(
         HumanTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         db_index=False,

@@ -1,5 +1,6 @@
 """What every page's frame shows: the user's roles, the unread count, the languages."""
 
+from server.desk import selectors as desk
 from server.flows import access
 from server.flows.notifications import selectors as notifications
 from server.reports import registers
@@ -16,4 +17,6 @@ def frame(request) -> dict:
         "can_manage_processes": access.can_manage_processes(user),
         "can_read_reports": registers.can_read_reports(user),
         "can_read_registers": registers.can_read_registers(user),
+        "sees_shifts": bool(access.user_roles(user) & desk.SHIFT_READERS),
+        "sees_hotline": bool(access.user_roles(user) & desk.HOTLINE_READERS),
     }

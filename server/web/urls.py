@@ -4,6 +4,7 @@ from django.urls import path
 from .views import (
     audit,
     cases,
+    desk,
     files,
     inbox,
     library,
@@ -50,6 +51,16 @@ urlpatterns = [
     path(
         "notifications/<int:notification_id>/", notifications.notification_open, name="notification"
     ),
+    path("shift/", desk.shift_page, name="shift"),
+    path("shift/items/<int:item_id>/", desk.shift_item_annotate, name="shift_item"),
+    path("shift/<int:check_id>/complete/", desk.shift_complete, name="shift_complete"),
+    path("shift/<int:check_id>/handover/", desk.shift_handover, name="shift_handover"),
+    path(
+        "shift/handovers/<int:handover_id>/acknowledge/",
+        desk.handover_acknowledge,
+        name="handover_acknowledge",
+    ),  # fmt: skip
+    path("hotline/", desk.hotline_page, name="hotline"),
     path("studio/", studio.studio_index, name="studio"),
     path("studio/upload/", library.library_upload, name="studio_upload"),
     path("studio/<slug:key>/", library.library_process, name="studio_process"),

@@ -100,6 +100,20 @@ def queue(batch, notifications: list[Notification]) -> None:
         batch.add(*_insert_deliveries(instance_id, created_at, rows))
 
 
+def queue_saved(notifications: list[Notification]) -> int:
+    """A delivery row for each saved notification (with its id) and channel its recipient
+    has an address on, for notifications written outside a case's step (a shift check's):
+    call it in the transaction that wrote them. Returns how many rows it wrote."""
+    rows = [
+        NotificationDelivery(notification=n, channel=channel.name, address=address)
+        for n in notifications
+        for channel in channels.registered()
+        if (address := channel.address(n.recipient))
+    ]
+    NotificationDelivery.objects.bulk_create(rows)
+    return len(rows)
+
+
 def _insert_deliveries(instance_id, created_at, rows: dict[tuple[int, str], str]):
     db = connections[DEFAULT_DB_ALIAS]
     qn = db.ops.quote_name

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import pgettext, pgettext_lazy
 
 from engine.text import normalise, pick
@@ -63,9 +63,11 @@ def lateness(n: Notification, language: str) -> str:
 
 
 def path(n: Notification) -> str:
-    """The task's page, when it is the recipient's to work (their role's, or assigned to
-    them); else the case's, which every recipient may open (the late task is often another
-    role's)."""
+    """A shift check's page; the task's page, when it is the recipient's to work (their
+    role's, or assigned to them); else the case's, which every recipient may open (the late
+    task is often another role's)."""
+    if n.kind == Notification.Kind.SHIFT_CHECK:
+        return "/shift/"
     task = n.task
     if task is not None and (task.role == n.data.get("role") or task.assignee_id == n.recipient_id):
         return f"/tasks/{n.task_id}/"
@@ -113,8 +115,44 @@ def _body(facts: dict) -> str:
     return "\n".join(lines)
 
 
+def _shift_check(n: Notification, language: str) -> Message:
+    """The end-of-shift check (server.desk): to a dispatcher, each open work order by unit
+    and step (no owner's name or phone: the facts hold none); to a supervisor, the counts."""
+    d = n.data
+    facts = {
+        "site": d.get("site", ""), "shift": d.get("shift", ""), "open": d.get("open", 0),
+        "late": d.get("late", 0), "url": link(n),
+        "end": f"{timezone.localtime(datetime.fromisoformat(d['ends_at'])):%H:%M}"
+        if d.get("ends_at") else "",
+    }  # fmt: skip
+    subject = (
+        pgettext(
+            "notification", "[End-of-shift check] %(site)s %(shift)s: %(open)s open, %(late)s late"
+        )
+        % facts
+    )
+    if d.get("summary"):
+        lines = [pgettext("notification", "Summary for supervisors: %(open)s items still open "
+                          "at the end of the shift, %(late)s of them late.") % facts]  # fmt: skip
+    else:
+        lines = [pgettext("notification", "Check the day's open work orders before %(end)s and "
+                          "say why each is unfinished:") % facts]  # fmt: skip
+        for item in d.get("items") or []:
+            line = pgettext("notification", "%(unit)s · %(step)s (#%(id)s)") % {
+                "unit": item.get("unit") or "—", "step": pick(item.get("step"), language),
+                "id": item.get("case"),
+            }  # fmt: skip
+            if item.get("late"):
+                line = pgettext("notification", "%(line)s, late") % {"line": line}
+            lines.append(line)
+    lines.append(pgettext("notification", "Open: %(url)s") % facts)
+    return Message(subject=subject, body="\n".join(lines), link=facts["url"])
+
+
 def render(n: Notification, language: str = "zh-hans") -> Message:
     with translation.override(normalise(language)):
+        if n.kind == Notification.Kind.SHIFT_CHECK:
+            return _shift_check(n, language)
         facts = _facts(n, language)
         return Message(subject=_subject(facts), body=_body(facts), link=facts["url"])
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('flows', '0020_event_time_index'),
+        ('flows', '0021_event_time_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

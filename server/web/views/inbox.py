@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from engine import clock
 from engine.text import pick
+from server.desk import selectors as shifts
 from server.flows import access, presenters
 from server.flows.cases import selectors, services
 from server.flows.definitions import selectors as definitions
@@ -51,8 +52,10 @@ def inbox(request):
         "scopes": [(s, _scope_label(s)) for s in scopes],
         "query": urlencode(keep), "next": request.get_full_path(),
     }  # fmt: skip
-    template = "web/_inbox_rows.html" if request.headers.get("HX-Request") else "web/inbox.html"
-    return render(request, template, context)
+    if request.headers.get("HX-Request"):
+        return render(request, "web/_inbox_rows.html", context)
+    context["handover"] = shifts.handover_waiting(user=request.user)  # the next shift's banner
+    return render(request, "web/inbox.html", context)
 
 
 OTHER = "other"  # the tab of tasks in no milestone of their process

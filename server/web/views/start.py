@@ -8,6 +8,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from server.desk import intake
+from server.desk import selectors as hotline
 from server.flows import access
 from server.flows.cases import selectors, services
 from server.flows.definitions import selectors as definitions
@@ -43,14 +45,14 @@ def start_form(request, key: str):
         raise Http404(_("There is no such process to start."))
     lang = current_language()
     schema = source.forms.get(source.start_form) if source.start_form else {}
-    raw, errors, status = schema_form.to_raw(schema, {}), {}, 200
+    call = _call(request, key)
+    initial = hotline.call_start_data(call) if call else {}
+    raw, errors, status = schema_form.to_raw(schema, initial), {}, 200
     if request.method == "POST":
         data, raw, errors = schema_form.parse(schema, request.POST, request.FILES, lang)
         if not errors:
             try:
-                instance = services.instance_start(
-                    process_key=key, started_by=request.user, data=data
-                )
+                instance = _start(request.user, key, data, call)
             except Invalid as err:
                 errors = err.errors or {"non_field_errors": [err.message]}
             except ServiceError as err:
@@ -62,10 +64,29 @@ def start_form(request, key: str):
             request, _("The form has errors; nothing was saved. See the fields marked below.")
         )
     context = {
-        "process": source.name(lang), "key": key,
+        "process": source.name(lang), "key": key, "call": call,
         "form": form_context(schema, raw, errors, lang),
     }  # fmt: skip
     return render(request, "web/start_form.html", context, status=status)
+
+
+def _call(request, key: str):
+    """The hotline call this start turns into a case (``?call=``), when it is one of
+    ``key``'s kind and may be read; else none (a plain start)."""
+    call_id = request.GET.get("call") or request.POST.get("hotline_call")
+    if not call_id:
+        return None
+    try:
+        call = hotline.call_get(user=request.user, call_id=call_id)
+    except ServiceError:
+        return None
+    return call if hotline.CONVERTIBLE.get(call.kind) == key else None
+
+
+def _start(user, key: str, data: dict, call):
+    if call is None:
+        return services.instance_start(process_key=key, started_by=user, data=data)
+    return intake.call_convert(user=user, call_id=call.pk, data=data)
 
 
 def _after_start(request, instance, process: str):

@@ -6,7 +6,8 @@ thread opens a database connection of its own that lives until the thread is col
 50 browsers at once held 50 PostgreSQL backends. Here ``PROPFLOW_SERVE_THREADS`` threads
 (8) take the requests in turn and each keeps one connection (``PROPFLOW_CONN_MAX_AGE``),
 so the server holds at most that many however many clients come; the others wait in
-the listen queue. With ``CELERY_BROKER_URL`` set, timers belong to Celery's beat and
+the listen queue. The sweeper also writes the end-of-shift checks once a minute (beat's
+job with a broker). With ``CELERY_BROKER_URL`` set, timers belong to Celery's beat and
 workers instead and no sweeper runs here.
 """
 
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.core.management.commands.runserver import Command as RunServer
 from django.core.servers.basehttp import WSGIServer
 
+from server.desk.tasks import shift_checks
 from server.flows.tasks import EmbeddedSweeper
 
 
@@ -58,7 +60,8 @@ class Command(RunServer):
         threads = settings.PROPFLOW_SERVE_THREADS
         self.stdout.write(f"Requests: {threads} threads, one database connection each.")
         if not settings.CELERY_BROKER_URL:
-            EmbeddedSweeper(settings.PROPFLOW_SWEEP_SECONDS).start()
+            periodic = [(60.0, shift_checks)]  # beat's entry (settings.CELERY_BEAT_SCHEDULE)
+            EmbeddedSweeper(settings.PROPFLOW_SWEEP_SECONDS, periodic).start()
             where = settings.EMAIL_BACKEND.rsplit(".", 2)[-2]  # console, smtp, filebased...
             self.stdout.write(
                 f"Timers: swept every {settings.PROPFLOW_SWEEP_SECONDS:g} s in this process "

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('flows', '0019_flag_personal_fields'),
+        ('flows', '0020_notification_without_case'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
