@@ -115,7 +115,11 @@ def typed(value) -> list[str]:
 def pages(cases: dict[str, int], processes) -> list[str]:
     urls = ["/", "/?scope=all", "/start/", "/cases/", "/notifications/", "/roster/",
             "/studio/", "/studio/repair/", "/cases/999999/", "/no/such/page/", "/audit/",
-            "/audit/?tab=events"]  # fmt: skip
+            "/audit/?tab=events", "/kpis/?from=2026-11-01&to=2026-11-30",
+            "/kpis/?from=2026-11-01&to=2026-11-30&kpi=escalations&category=water_electric",
+            "/kpis/repair_timeliness/cases/?from=2026-11-01&to=2026-11-30&all=1",
+            "/kpis/escalations/cases/?from=2026-11-01&to=2026-11-30",
+            "/kpis/?from=2026-11-30&to=2026-11-01"]  # fmt: skip
     urls += [f"/start/{key}/" for key in processes]
     urls += [f"/cases/{i}/" for i in cases.values()]
     urls += [f"/audit/cases/{i}/" for i in cases.values()] + ["/audit/cases/999999/"]
@@ -126,7 +130,8 @@ def pages(cases: dict[str, int], processes) -> list[str]:
 def apis(cases: dict[str, int], processes) -> list[str]:
     urls = ["/api/tasks/?scope=all", "/api/instances/", "/api/units/", "/api/processes/",
             "/api/staff/", "/api/notifications/", "/api/audit/cases/",
-            "/api/audit/events/?page_size=100"]  # fmt: skip
+            "/api/audit/events/?page_size=100", "/api/kpis/?from=2026-11-01&to=2026-11-30",
+            "/api/kpis/?from=2026-11-30&to=2026-11-01"]  # fmt: skip
     urls += [f"/api/processes/{key}/" for key in processes]
     for i in cases.values():
         urls += [

@@ -2,6 +2,7 @@
 
 from server.flows import access
 from server.flows.notifications import selectors as notifications
+from server.reports.kpi_filters import can_read_kpis
 
 
 def frame(request) -> dict:
@@ -12,5 +13,6 @@ def frame(request) -> dict:
         "unread": notifications.unread_count(user=user),
         "is_supervisor": access.is_supervisor(user),
         "is_auditor": access.is_auditor(user),
+        "can_read_kpis": can_read_kpis(user),
         "can_manage_processes": access.can_manage_processes(user),
     }
