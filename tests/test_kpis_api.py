@@ -4,13 +4,15 @@ bad parameter is a 400 naming it."""
 
 import pytest
 
+from tests import test_kpis
 from tests.scenario import local
-from tests.test_kpis import complaint, urgent_repair, world  # noqa: F401 - the fixture
+from tests.test_kpis import complaint, urgent_repair
 
+world = test_kpis.world  # the fixture: the processes, one unit, a user per role
 NOVEMBER = "/api/kpis/?from=2026-11-01&to=2026-11-30"
 
 
-def test_the_manager_reads_the_seven_kpis_with_the_sources_targets(world, api):  # noqa: F811
+def test_the_manager_reads_the_seven_kpis_with_the_sources_targets(world, api):
     on_time = urgent_repair(world, "2026-11-10")
     late = urgent_repair(world, "2026-11-30", arrive_late_by=1)  # the last day counts
     urgent_repair(world, "2026-12-01")  # the day after does not
@@ -38,12 +40,12 @@ def test_the_manager_reads_the_seven_kpis_with_the_sources_targets(world, api): 
 
 
 @pytest.mark.parametrize("role", ["property_manager", "cs_supervisor", "vice_gm", "auditor"])
-def test_who_may_read_them(world, api, role):  # noqa: F811
+def test_who_may_read_them(world, api, role):
     assert api(role).get(NOVEMBER).status_code == 200
 
 
 @pytest.mark.parametrize("role", ["frontdesk", "technician", "dispatcher", "nobody"])
-def test_everyone_else_gets_403_in_their_language(world, api, role):  # noqa: F811
+def test_everyone_else_gets_403_in_their_language(world, api, role):
     zh = api(role).get(NOVEMBER, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert zh.status_code == 403 and "考核指标" in zh.json()["detail"]
     en = api(role).get(NOVEMBER)  # the fixture's clients ask for English
@@ -65,13 +67,13 @@ def test_everyone_else_gets_403_in_their_language(world, api, role):  # noqa: F8
         ("handler=nobody-at-all", "handler"),
     ],
 )
-def test_a_bad_parameter_is_a_400_naming_it(world, api, query, parameter):  # noqa: F811
+def test_a_bad_parameter_is_a_400_naming_it(world, api, query, parameter):
     answer = api("cs_supervisor").get(f"/api/kpis/?{query}")
     assert answer.status_code == 400, answer.content
     assert parameter in answer.json()["errors"], answer.json()
 
 
-def test_filters_are_applied_and_said(world, api):  # noqa: F811
+def test_filters_are_applied_and_said(world, api):
     from server.estate.models import Site
 
     late = urgent_repair(world, "2026-11-11", arrive_late_by=1)
@@ -90,7 +92,7 @@ def test_filters_are_applied_and_said(world, api):  # noqa: F811
     assert late.id not in body["kpis"]["escalations"]["missed"]
 
 
-def test_without_dates_it_is_this_month_to_today(world, api, settings):  # noqa: F811
+def test_without_dates_it_is_this_month_to_today(world, api, settings):
     from engine import clock
 
     with clock.frozen(local("2026-11-20 12:00")):

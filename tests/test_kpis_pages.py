@@ -7,8 +7,10 @@ import re
 import pytest
 
 from server.estate.models import Site
-from tests.test_kpis import complaint, urgent_repair, world  # noqa: F401 - the fixture
+from tests import test_kpis
+from tests.test_kpis import complaint, urgent_repair
 
+world = test_kpis.world  # the fixture: the processes, one unit, a user per role
 NOVEMBER = "from=2026-11-01&to=2026-11-30"
 
 
@@ -19,7 +21,7 @@ def chart_data(html: str) -> dict:
 
 def test_the_dashboard_shows_each_kpi_against_its_target_and_links_to_the_late_jobs(
     world,
-    client,  # noqa: F811
+    client,
 ):
     urgent_repair(world, "2026-11-10")
     late = urgent_repair(world, "2026-11-11", arrive_late_by=1)
@@ -44,7 +46,7 @@ def test_the_dashboard_shows_each_kpi_against_its_target_and_links_to_the_late_j
     assert 'data-testid="by-handler"' in html and "technician" in html
 
 
-def test_a_bar_s_link_narrows_the_cases_to_its_category_or_week(world, client):  # noqa: F811
+def test_a_bar_s_link_narrows_the_cases_to_its_category_or_week(world, client):
     urgent_repair(world, "2026-11-02")  # on time
     late = urgent_repair(world, "2026-11-11", arrive_late_by=1)
     client.force_login(world["cs_supervisor"])
@@ -59,7 +61,7 @@ def test_a_bar_s_link_narrows_the_cases_to_its_category_or_week(world, client): 
 
 
 @pytest.mark.parametrize("role", ["frontdesk", "technician", "nobody"])
-def test_others_get_403_in_their_language_and_no_nav_link(world, client, role):  # noqa: F811
+def test_others_get_403_in_their_language_and_no_nav_link(world, client, role):
     client.force_login(world[role])
     for url in ("/kpis/", "/kpis/repair_timeliness/cases/"):
         answer = client.get(url)
@@ -69,13 +71,13 @@ def test_others_get_403_in_their_language_and_no_nav_link(world, client, role): 
     assert client.post("/kpis/targets/", {"site": "1"}).status_code == 403
 
 
-def test_the_nav_links_the_dashboard_for_the_roles_that_read_it(world, client):  # noqa: F811
+def test_the_nav_links_the_dashboard_for_the_roles_that_read_it(world, client):
     for role in ("property_manager", "cs_supervisor", "vice_gm", "auditor"):
         client.force_login(world[role])
         assert 'href="/kpis/"' in client.get("/").content.decode(), role
 
 
-def test_bad_filters_are_said_on_the_page_and_an_unknown_kpi_is_404(world, client):  # noqa: F811
+def test_bad_filters_are_said_on_the_page_and_an_unknown_kpi_is_404(world, client):
     client.force_login(world["auditor"])
     answer = client.get("/kpis/?from=2026-11-30&to=2026-11-01&handler=ghost")
     html = answer.content.decode()
@@ -86,7 +88,7 @@ def test_bad_filters_are_said_on_the_page_and_an_unknown_kpi_is_404(world, clien
 
 def test_a_manager_sets_the_site_s_targets_and_the_dashboard_judges_by_them(
     world,
-    client,  # noqa: F811
+    client,
 ):
     urgent_repair(world, "2026-11-10")
     urgent_repair(world, "2026-11-11", arrive_late_by=1)
@@ -94,8 +96,9 @@ def test_a_manager_sets_the_site_s_targets_and_the_dashboard_judges_by_them(
     client.force_login(world["property_manager"])
     html = client.get(f"/kpis/?{NOVEMBER}").content.decode()
     assert 'action="/kpis/targets/"' in html
-    answer = client.post("/kpis/targets/", {"site": site.pk, "repair_timeliness": "50",
-                                            "satisfaction": "", "next": f"/kpis/?{NOVEMBER}"})  # fmt: skip
+    form = {"site": site.pk, "repair_timeliness": "50", "satisfaction": "",
+            "next": f"/kpis/?{NOVEMBER}"}  # fmt: skip
+    answer = client.post("/kpis/targets/", form)
     assert answer.status_code == 302 and answer["Location"] == f"/kpis/?{NOVEMBER}"
     site.refresh_from_db()
     assert site.kpi_targets == {"repair_timeliness": 0.5}
@@ -116,7 +119,7 @@ def test_a_manager_sets_the_site_s_targets_and_the_dashboard_judges_by_them(
 def test_the_dashboard_costs_the_same_queries_for_two_cases_as_for_five(
     world,
     client,
-    django_assert_max_num_queries,  # noqa: F811
+    django_assert_max_num_queries,
 ):
     client.force_login(world["property_manager"])
     urgent_repair(world, "2026-11-10")
