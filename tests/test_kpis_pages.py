@@ -44,6 +44,11 @@ def test_the_dashboard_shows_each_kpi_against_its_target_and_links_to_the_late_j
     assert [label for label in charts["trade"]["labels"]] == ["水电"]
     assert html.count('class="chart"') == 6 and html.count("<table") == 6  # each beside one
     assert 'data-testid="by-handler"' in html and "technician" in html
+    assert charts["levels"]["labels"] == ["2级"] and charts["levels"]["series"][0]["data"] == [1]
+    by_level = client.get(charts["levels"]["series"][0]["links"][0]).content.decode()
+    assert re.findall(r'href="/cases/(\d+)/" data-testid="case"', by_level) == [str(late.id)]
+    level_3 = charts["levels"]["series"][0]["links"][0].replace("level=2", "level=3")
+    assert 'data-testid="case"' not in client.get(level_3).content.decode()
 
 
 def test_a_bar_s_link_narrows_the_cases_to_its_category_or_week(world, client):

@@ -461,14 +461,16 @@ def _rows(name: str, grouped: dict, target) -> list[tuple[str, Kpi]]:
     return [(key, summarise(name, grouped[key], target)) for key in sorted(grouped)]
 
 
-def cases_behind(name: str, start: datetime, end: datetime, scope: Scope | None = None,
-                 *, missed: bool = True) -> list[int]:  # fmt: skip
+def cases_behind(
+    name: str, start: datetime, end: datetime, scope: Scope | None = None, *,
+    missed: bool = True, level: int | None = None,
+) -> list[int]:  # fmt: skip
     """The cases behind a figure: those that missed (or, ``missed=False``, every case
-    counted), sorted."""
+    counted; escalations: those escalated, to ``level`` when given), sorted."""
     found = FACTS[name](start, end, scope or Scope())
-    if not missed or name == "escalations":
-        return sorted({f.case for f in found})
-    return sorted({f.case for f in found if not f.ok})
+    if name == "escalations":
+        return sorted({f.case for f in found if level is None or f.level == level})
+    return sorted({f.case for f in found if not missed or not f.ok})
 
 
 def case_rows(case_ids: list[int]) -> list[dict]:

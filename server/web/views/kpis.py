@@ -172,7 +172,8 @@ def _breakdowns(found: kpis.Report, chosen: str, given: dict, titles: dict) -> l
 def _levels(kpi: kpis.Kpi, given: dict) -> list[dict]:
     levels = kpi.detail.get("levels", {})
     return [{"level": level, "label": _("Level %(n)s") % {"n": level}, "cases": count,
-             "link": _link("escalations", given)} for level, count in levels.items()]  # fmt: skip
+             "link": _link("escalations", given, level=level)}
+            for level, count in levels.items()]  # fmt: skip
 
 
 def _targets_form(user, query) -> dict | None:
@@ -218,8 +219,11 @@ def _charts(context: dict) -> dict:
         "series": [{"name": str(NAMES["escalations"]), "data": [r["cases"] for r in levels],
                     "links": [r["link"] for r in levels]}],
     }  # fmt: skip
-    return {"week": trend["week"], "month": trend["month"], **bars,
-            "percent": context["chosen"] != "escalations"}  # fmt: skip
+    for by in kpis.BREAKDOWNS:
+        bars[by]["percent"] = context["chosen"] != "escalations"
+    bars["levels"]["percent"] = False  # a count of cases
+    trend["week"]["percent"] = trend["month"]["percent"] = True
+    return {"week": trend["week"], "month": trend["month"], **bars}
 
 
 @login_required
@@ -239,7 +243,12 @@ def kpi_cases(request, kpi):
     except Invalid as err:
         context["errors"] = err.errors
         return render(request, "web/kpi_cases.html", context)
-    ids = kpis.cases_behind(kpi, query.start, query.end, query.scope, missed=not context["every"])
+    level = request.GET.get("level", "")
+    level = int(level) if level in ("2", "3") and kpi == "escalations" else None
+    ids = kpis.cases_behind(kpi, query.start, query.end, query.scope,
+                            missed=not context["every"], level=level)  # fmt: skip
+    if level:
+        context["title"] = f"{context['title']} · {_('Level %(n)s') % {'n': level}}"
     page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
     names = definitions.process_names()
     titles = dict(_choices(categories)["categories"])
@@ -247,7 +256,7 @@ def kpi_cases(request, kpi):
              "status_label": timeline.status_label(row["status"]),
              "kind": titles.get(row["category"] or row["trade"], row["category"] or row["trade"])}
             for row in kpis.case_rows(list(page.object_list))]  # fmt: skip
-    keep = dict(query.given)
+    keep = {**query.given, **({"level": str(level)} if level else {})}
     context.update({
         "period": query, "page": page, "rows": rows, "base": urlencode(keep),
         "query": urlencode({**keep, **({"all": "1"} if context["every"] else {})}),

@@ -11,7 +11,7 @@ echarts.use([BarChart, LineChart, GridComponent, LegendComponent, CanvasRenderer
 
 const TRENDS = new Set(["week", "month"]);
 
-function draw(element, spec, percent) {
+function draw(element, spec) {
   const trend = TRENDS.has(element.dataset.chart);
   const chart = echarts.init(element, null, { renderer: "canvas" });
   chart.setOption({
@@ -19,7 +19,7 @@ function draw(element, spec, percent) {
     legend: trend ? { type: "scroll", top: 0 } : { show: false },
     grid: { left: 48, right: 16, top: trend ? 40 : 16, bottom: 32 },
     xAxis: { type: "category", data: spec.labels, axisLabel: { hideOverlap: true } },
-    yAxis: trend || percent
+    yAxis: spec.percent
       ? { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } }
       : { type: "value", minInterval: 1 },
     series: spec.series.map((s) => ({
@@ -50,7 +50,7 @@ function start() {
       element.classList.add("empty");
       continue;
     }
-    charts.push(draw(element, spec, specs.percent));
+    charts.push(draw(element, spec));
   }
   window.addEventListener("resize", () => charts.forEach((c) => c.resize()));
 }
