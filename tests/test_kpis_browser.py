@@ -84,4 +84,14 @@ def test_the_manager_sees_repair_timeliness_below_target_and_opens_the_late_job(
     shot(page, "kpis-late-jobs")
     rows.get_by_test_id("case").click()
     page.wait_for_url(f"{site.url}/cases/{late.id}/")
+
+    # An auditor reading in English sees the same figures in English words.
+    english = site.login("auditor", locale="en-US")
+    english.on("console", lambda m: errors.extend([m.text] if m.type == "error" else []))
+    english.goto(f"{site.url}/kpis/?from={first[:8]}01&to={third}")
+    card = english.locator("article[data-kpi=repair_timeliness]")
+    expect(card.get_by_test_id("verdict")).to_have_text("Below target")
+    expect(card).to_contain_text("2 of 3")
+    english.wait_for_function("document.querySelectorAll('[data-chart] canvas').length >= 5")
+    shot(english, "kpis-dashboard-en")
     assert errors == [], errors
