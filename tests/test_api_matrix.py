@@ -136,6 +136,9 @@ ENDPOINTS = {
                          "steps": [{"advance": "PT30M"}]}},
     ),
     "kpis": Endpoint("get", "kpis/", ok=("vice_gm", 200), denied=("frontdesk", 403)),
+    "kpis_series": Endpoint(
+        "get", "kpis/series/", ok=("property_manager", 200), denied=("technician", 403)
+    ),
     "audit_cases": Endpoint("get", "audit/cases/", ok=("auditor", 200), denied=("frontdesk", 403)),
     "audit_events": Endpoint(
         "get", "audit/events/", ok=("auditor", 200), denied=("cs_supervisor", 403)

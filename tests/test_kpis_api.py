@@ -100,3 +100,28 @@ def test_without_dates_it_is_this_month_to_today(world, api, settings):
         assert (body["from"], body["to"]) == ("2026-11-01", "2026-11-20")
         body = api("vice_gm").get("/api/kpis/?from=2026-10-05").json()
         assert (body["from"], body["to"]) == ("2026-10-05", "2026-10-31")
+
+
+def test_the_series_gives_each_week_or_month_of_the_period(world, api):
+    urgent_repair(world, "2026-11-03")
+    late = urgent_repair(world, "2026-11-11", arrive_late_by=1)
+    body = api("cs_supervisor").get("/api/kpis/series/?from=2026-11-01&to=2026-11-30").json()
+    assert body["by"] == "week" and (body["from"], body["to"]) == ("2026-11-01", "2026-11-30")
+    spans = [(b["start"], b["end"]) for b in body["buckets"]]
+    assert spans[0] == ("2026-11-01", "2026-11-01") and spans[-1] == ("2026-11-30", "2026-11-30")
+    assert spans[2] == ("2026-11-09", "2026-11-15") and len(spans) == 6
+    timely = [b["kpis"]["repair_timeliness"] for b in body["buckets"]]
+    assert [(k["numerator"], k["denominator"]) for k in timely] == [
+        (0, 0), (1, 1), (0, 1), (0, 0), (0, 0), (0, 0),
+    ]  # fmt: skip
+    assert timely[2]["missed"] == [late.id] and timely[2]["below_target"] is True
+    assert timely[0]["value"] is None
+    months = api("auditor").get("/api/kpis/series/?from=2026-10-15&to=2026-11-30&by=month")
+    buckets = months.json()["buckets"]
+    assert [(b["start"], b["end"]) for b in buckets] == [
+        ("2026-10-15", "2026-10-31"), ("2026-11-01", "2026-11-30"),
+    ]  # fmt: skip
+    assert buckets[1]["kpis"]["repair_timeliness"]["denominator"] == 2
+    bad = api("auditor").get("/api/kpis/series/?by=day")
+    assert bad.status_code == 400 and "by" in bad.json()["errors"]
+    assert api("frontdesk").get("/api/kpis/series/").status_code == 403

@@ -131,7 +131,8 @@ def apis(cases: dict[str, int], processes) -> list[str]:
     urls = ["/api/tasks/?scope=all", "/api/instances/", "/api/units/", "/api/processes/",
             "/api/staff/", "/api/notifications/", "/api/audit/cases/",
             "/api/audit/events/?page_size=100", "/api/kpis/?from=2026-11-01&to=2026-11-30",
-            "/api/kpis/?from=2026-11-30&to=2026-11-01"]  # fmt: skip
+            "/api/kpis/?from=2026-11-30&to=2026-11-01",
+            "/api/kpis/series/?from=2026-11-01&to=2026-11-30&by=month"]  # fmt: skip
     urls += [f"/api/processes/{key}/" for key in processes]
     for i in cases.values():
         urls += [

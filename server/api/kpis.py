@@ -5,6 +5,8 @@ in the reader's language."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -15,7 +17,7 @@ from server.reports import kpi_filters, kpis
 from .audit import QueryDateField
 from .base import Api, valid
 from .errors import answers
-from .fields import QueryIntegerField, QueryTextField
+from .fields import QueryChoiceField, QueryIntegerField, QueryTextField
 
 
 class KpiQuery(serializers.Serializer):
@@ -134,3 +136,68 @@ class KpiListApi(Api):
         filters = {k: v for k, v in query.given.items() if k not in ("from", "to")}
         return Response({"kpis": found, "from": query.first.isoformat(),
                          "to": query.last.isoformat(), "filters": filters})  # fmt: skip
+
+
+class SeriesQuery(KpiQuery):
+    by = QueryChoiceField(
+        kpis.SERIES, required=False,
+        help_text="`week` (from Monday, the default) or `month`, in site time.",
+    )  # fmt: skip
+
+    class Meta:
+        ref_name = "KpiSeriesQuery"
+
+
+class BucketSerializer(serializers.Serializer):
+    start = serializers.DateField(help_text="The bucket's first day (clipped to `from`).")
+    end = serializers.DateField(help_text="Its last day, inclusive (clipped to `to`).")
+    kpis = KpisSerializer()
+
+    class Meta:
+        ref_name = "KpiBucket"
+
+
+class SeriesAnswerSerializer(KpisAnswerSerializer):
+    class Meta:
+        ref_name = "KpiSeriesAnswer"
+
+    def get_fields(self):
+        found = super().get_fields()
+        found.pop("kpis")
+        found["by"] = serializers.ChoiceField(kpis.SERIES)
+        found["buckets"] = BucketSerializer(
+            many=True, help_text="Every week or month of the period, in order."
+        )
+        return found
+
+
+def _answer(kpi: kpis.Kpi) -> dict:
+    return {**kpi.answer(), "below_target": kpi.below}
+
+
+class KpiSeriesApi(Api):
+    @extend_schema(
+        operation_id="kpis_series",
+        summary="The seven KPIs by week or month (managers, supervisors, auditors)",
+        description="The same figures as `/api/kpis/`, for each week (from Monday) or month "
+        "the period touches, empty ones too: what the dashboard's trends draw.",
+        tags=["kpis"],
+        parameters=[SeriesQuery],
+        responses=answers(SeriesAnswerSerializer, 403),
+    )
+    def get(self, request):
+        kpi_filters.check_can_read_kpis(request.user)
+        by = valid(SeriesQuery, request.query_params).get("by") or "week"
+        query = read(request.query_params)
+        found = kpis.report(query.start, query.end, query.scope)
+        buckets = []
+        for i, (day, _kpi) in enumerate(found.series["repair_timeliness"][by]):
+            last = day + timedelta(days=6) if by == "week" else kpi_filters.month_end(day)
+            buckets.append({
+                "start": max(day, query.first).isoformat(),
+                "end": min(last, query.last).isoformat(),
+                "kpis": {name: _answer(found.series[name][by][i][1]) for name in kpis.FACTS},
+            })  # fmt: skip
+        filters = {k: v for k, v in query.given.items() if k not in ("from", "to")}
+        return Response({"from": query.first.isoformat(), "to": query.last.isoformat(),
+                         "filters": filters, "by": by, "buckets": buckets})  # fmt: skip

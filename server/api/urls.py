@@ -25,6 +25,7 @@ urlpatterns = [
     path("audit/cases/<str:instance_id>/trail/", trail.CaseTrailApi.as_view()),
     path("audit/cases/<str:instance_id>/record/", trail.CaseRecordApi.as_view()),
     path("kpis/", kpis.KpiListApi.as_view()),
+    path("kpis/series/", kpis.KpiSeriesApi.as_view()),
     path("processes/", processes.ProcessListApi.as_view()),
     path("processes/<str:key>/", processes.ProcessDetailApi.as_view()),
     path("processes/<str:key>/versions/", studio.VersionListApi.as_view()),
