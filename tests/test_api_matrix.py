@@ -209,6 +209,10 @@ ENDPOINTS = {
         body={"script": {"data": {"unit": "1-101"},
                          "steps": [{"advance": "PT30M"}]}},
     ),
+    "kpis": Endpoint("get", "kpis/", ok=("vice_gm", 200), denied=("frontdesk", 403)),
+    "kpis_series": Endpoint(
+        "get", "kpis/series/", ok=("property_manager", 200), denied=("technician", 403)
+    ),
     "audit_cases": Endpoint("get", "audit/cases/", ok=("auditor", 200), denied=("frontdesk", 403)),
     "audit_events": Endpoint(
         "get", "audit/events/", ok=("auditor", 200), denied=("cs_supervisor", 403)
@@ -534,6 +538,12 @@ BAD = {
     "overdue not a flag": Bad("get", "tasks/?overdue=maybe", 400, errors=["overdue"]),
     "unknown status": Bad("get", "instances/?status=lost", 400, errors=["status"]),
     "unread not a flag": Bad("get", "notifications/?unread=2", 400, errors=["unread"]),
+    "kpis: a date that is not one": Bad("get", "kpis/?from=2026-02-30", 400, errors=["from"]),
+    "kpis: from after to": Bad("get", "kpis/?from=2026-11-30&to=2026-11-01", 400, errors=["from"]),
+    "kpis: unknown handler": Bad("get", "kpis/?handler=ghost", 400, errors=["handler"]),
+    "kpis: site not an id": Bad("get", "kpis/?site=x", 400, errors=["site"]),
+    "kpis: site past a bigint": Bad("get", "kpis/?site=99999999999999999999", 400,
+                                    errors=["site"]),
     "search with NUL": Bad("get", "tasks/?q=a%00b", 400),
     "unit with NUL": Bad("get", "tasks/?unit=%00", 400),
     "process with NUL": Bad("get", "instances/?process=%00", 400),

@@ -148,7 +148,11 @@ def pages(cases: dict[str, int], processes) -> list[str]:
             "/audit/?tab=events", "/reports/complaints-daily/?date=2026-11-23",
             "/reports/monthly/?month=2026-11", "/reports/monthly/?month=2026-13",
             "/registers/repairs/", "/registers/complaints/?status=lost", "/shift/",
-            "/hotline/"]  # fmt: skip
+            "/hotline/", "/kpis/?from=2026-11-01&to=2026-11-30",
+            "/kpis/?from=2026-11-01&to=2026-11-30&kpi=escalations&category=water_electric",
+            "/kpis/repair_timeliness/cases/?from=2026-11-01&to=2026-11-30&all=1",
+            "/kpis/escalations/cases/?from=2026-11-01&to=2026-11-30",
+            "/kpis/?from=2026-11-30&to=2026-11-01"]  # fmt: skip
     urls += [f"/start/{key}/" for key in processes]
     urls += [f"/cases/{i}/" for i in cases.values()]
     urls += [f"/audit/cases/{i}/" for i in cases.values()] + ["/audit/cases/999999/"]
@@ -162,7 +166,9 @@ def apis(cases: dict[str, int], processes) -> list[str]:
             "/api/audit/events/?page_size=100",
             "/api/reports/complaints-daily/?date=2026-11-23", "/api/reports/monthly/?month=2026-11",
             "/api/registers/repairs/", "/api/registers/complaints/", "/api/shift-checks/",
-            "/api/handovers/", "/api/hotline/calls/"]  # fmt: skip
+            "/api/handovers/", "/api/hotline/calls/", "/api/kpis/?from=2026-11-01&to=2026-11-30",
+            "/api/kpis/?from=2026-11-30&to=2026-11-01",
+            "/api/kpis/series/?from=2026-11-01&to=2026-11-30&by=month"]  # fmt: skip
     urls += [f"/api/shift-checks/{pk}/" for pk in ShiftCheck.objects.values_list("pk", flat=True)]
     urls += [f"/api/processes/{key}/" for key in processes]
     for i in cases.values():

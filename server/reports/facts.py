@@ -21,9 +21,9 @@ screening, return-visit and escalation events) and answers the items
 - ``renovation_review_on_time``: one item per renovation ``review`` completed; ``ok`` when by
   its limit.
 
-Every item carries the case's process, unit, category (a complaint's category, a repair's
-trade) and handler: who completed the step it measures (the visit, the review) or, for a
-case's own items, who did the work (the last ``repair_work``, the last ``handle_*`` step).
+Every item carries the case's process, unit, category (a complaint's) and trade (a
+repair's); beside the items, :class:`~server.reports.models.KpiHandler` rows name who had a
+hand in the case: everyone who completed one of its human tasks.
 """
 
 from __future__ import annotations
@@ -34,38 +34,28 @@ from functools import partial
 
 from server.flows.models import AuditEvent, HumanTask, ProcessInstance
 
-from .models import KpiFact
+from .models import KpiFact, KpiHandler
 
 SATISFIED = ("satisfied", "very_satisfied")
 COMPLETED = ProcessInstance.Status.COMPLETED
 DONE = HumanTask.Status.COMPLETED
 UNSATISFIED = "unsatisfied"  # the repair's gateway sends the job back on this answer only
-# The step whose completer is a case's handler, by process.
-WORK = {"repair": ("repair_work",), "complaint": ("handle_",)}
 
 
-def _handler(process_key: str, tasks: list[tuple]) -> int | None:
-    prefixes = WORK.get(process_key)
-    if not prefixes:
-        return None
-    done = [t for t in tasks if t[1] == DONE and t[0].startswith(prefixes) and t[3]]
-    return max(done, key=lambda t: t[3])[4] if done else None
+def _fact(out: list, case: dict, kind, at, ok=None, **more) -> None:
+    out.append(KpiFact(kind=kind, at=at, ok=ok, **case, **more))
 
 
-def _fact(out: list, case: dict, handler, kind, at, ok=None, *, who=..., **more) -> None:
-    who = handler if who is ... else who
-    out.append(KpiFact(kind=kind, at=at, ok=ok, handler_id=who, **case, **more))
-
-
-def derive(case_ids: Iterable[int]) -> list[KpiFact]:
-    """The KPI items of these cases, as unsaved rows (three queries whatever their number)."""
+def derive(case_ids: Iterable[int]) -> tuple[list[KpiFact], list[KpiHandler]]:
+    """The KPI items of these cases and who had a hand in each, as unsaved rows (three
+    queries whatever their number)."""
     cases = list(
         ProcessInstance.objects.filter(pk__in=list(case_ids)).values_list(
             "pk", "process_key", "status", "completed_at", "business_key", "summary"
         )
     )
     if not cases:
-        return []
+        return [], []
     ids = [case[0] for case in cases]
     tasks: dict[int, list[tuple]] = defaultdict(list)
     for pk, *row in HumanTask.objects.filter(instance_id__in=ids).values_list(
@@ -84,15 +74,15 @@ def derive(case_ids: Iterable[int]) -> list[KpiFact]:
     ):
         events[pk].append((kind, at, bpmn_id, data or {}, actor))
 
-    facts = []
+    facts, handlers = [], []
     for pk, key, status, completed_at, unit, summary in cases:
         summary = summary or {}
         own = tasks[pk]
-        handler = _handler(key, own)
+        handlers += [KpiHandler(case_id=pk, user_id=who)
+                     for who in sorted({t[4] for t in own if t[1] == DONE and t[4]})]  # fmt: skip
         fact = partial(_fact, facts, {"case_id": pk, "process_key": key, "unit": unit,
                                       "category": str(summary.get("category") or ""),
-                                      "trade": str(summary.get("trade") or "")},
-                       handler)  # fmt: skip
+                                      "trade": str(summary.get("trade") or "")})  # fmt: skip
 
         finished = status == COMPLETED and completed_at is not None
         screens = [e for e in events[pk] if e[0] == AuditEvent.Kind.TASK_COMPLETED
@@ -122,15 +112,15 @@ def derive(case_ids: Iterable[int]) -> list[KpiFact]:
             if finished and not invalid:
                 visited = any(t[0] == "return_visit" and t[1] == DONE for t in own)
                 fact("return_visit_rate", completed_at, visited)
-            for kind, at, bpmn_id, data, actor in events[pk]:
+            for kind, at, bpmn_id, data, _ in events[pk]:
                 if kind == AuditEvent.Kind.TASK_COMPLETED and bpmn_id == "return_visit":
                     said = (data.get("data") or {}).get("satisfaction")
-                    fact("satisfaction", at, said in SATISFIED, who=actor)
+                    fact("satisfaction", at, said in SATISFIED)
         for kind, at, _, data, _ in events[pk]:
             if kind == AuditEvent.Kind.ESCALATED:
                 fact("escalations", at, level=int(data.get("level") or 0))
         if key == "renovation":
-            for bpmn_id, state, due, done, who in own:
+            for bpmn_id, state, due, done, _ in own:
                 if bpmn_id == "review" and state == DONE and done:
-                    fact("renovation_review_on_time", done, due is None or done <= due, who=who)
-    return facts
+                    fact("renovation_review_on_time", done, due is None or done <= due)
+    return facts, handlers

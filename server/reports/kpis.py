@@ -1,55 +1,87 @@
 """The centre's KPIs (issue 16, item 1), from the task and audit tables, never engine state.
 
-They are counted on the roll-up (:class:`server.reports.models.KpiFact`: one row per
-measured item, derived by :mod:`server.reports.facts`, kept by :mod:`server.reports.rollup`),
-so a year of a busy site is a scan of one index. Call ``rollup.refresh()`` first for
-figures that include the last minutes (the API does).
-
 Each KPI answers, for a period (``start`` inclusive, ``end`` exclusive, aware datetimes),
 its ``value`` (numerator / denominator, ``None`` when the denominator is 0), its
-``target`` (the sources' figure, shared/domain.md "What managers and auditors measure"),
-``numerator``, ``denominator`` and ``missed``: the cases behind the complement (which jobs
-were late, which were reworked), so every figure can be traced to its cases.
+``target`` (the sources' figure, shared/domain.md "What managers and auditors measure",
+or the site's own), ``numerator``, ``denominator`` and ``missed``: the cases behind the
+complement (which jobs were late, which were reworked), so every figure can be traced to
+its cases.
 
-Definitions, one function each below:
+They are counted on the roll-up (:class:`server.reports.models.KpiFact`: one *item* per
+thing counted, a case or a return visit, with the moment that places it in the period and
+whether it counts in the numerator; derived from the task and audit rows by
+:mod:`server.reports.facts`, kept by :mod:`server.reports.rollup`), so a year of a busy
+site is a scan of one index. Every reading below first brings the roll-up up to date.
+
+Definitions:
 
 - **repair timeliness** (零修、急修及时率, 100%): repair cases *completed* in the period; on
   time when none of their human tasks finished after its limit ("超過規定時間,辦得再好也
   要視為沒有辦好": a job late on any step is late, by a minute too). Cancelled cases are not
   jobs done and count in neither figure.
-- **first-time pass** (一次合格率, 95%): the same jobs; passed when the work step
-  (``repair_work``) was completed once: an unsatisfied return visit sends the job back
-  (返修) and a second completion is a rework.
+- **first-time pass** (一次合格率, 95%): each repair job is judged once. A job sent back
+  (返修: a return visit answered 不满意 ``unsatisfied`` reopens it) is *reworked*, counted in
+  the period of its first such visit, finished again or not (a reopened case still in
+  rework at the end of the period counts against it). A job *completed* in the period
+  that was never sent back passed when its work step (``repair_work``) was completed once;
+  done twice by another path it is reworked too. A job reopened in an earlier period is
+  not counted again when it finally completes.
 - **valid complaints closed** (有效投诉办结率, 96%): complaints *screened valid* in the
   period (the ``screen`` step recorded ``valid: true``); closed when the case completed
   (by the end of the period). A complaint withdrawn (cancelled) after screening is not
   closed and counts against.
 - **return-visit rate** (回访率, 100%): repair and complaint cases *completed* in the
   period, but for complaints screened invalid (answered and closed with no visit by the
-  process); visited when their ``return_visit`` step was completed.
+  process); visited when their ``return_visit`` step was completed. A case whose visit is
+  still open (not yet due) is not completed: it counts when it is, in that period.
 - **satisfaction** (满意率, 90%): return visits *completed* in the period; satisfied when
   the owner said 满意 or 非常满意 (``satisfied``, ``very_satisfied``); 一般 (``neutral``) is
-  not satisfied.
+  not satisfied. A case visited twice (a rework) counts twice.
 - **escalations**: cases escalated in the period (an ``escalated`` event), with how many
   reached each level; ``value`` is the count (no rate, no target).
 - **renovation review on time** (3 working days, 100%): renovation ``review`` steps
   completed in the period, on time when completed by their limit.
+
+Filters (``Scope``), each optional, narrow the *cases* every KPI counts:
+
+- ``site``: cases whose business key is a unit of that site (Unit -> Building -> Site);
+- ``process``: the case's process key (a KPI of another process then counts nothing);
+- ``category``: a complaint's category or a repair's trade (the case's ``summary``);
+- ``handler``: the cases in which that user completed a human task (dispatched, worked,
+  screened, visited...): the cases they had a hand in (``KpiHandler``). A breakdown by
+  handler therefore lists a case under each of its handlers, and its rows do not add up to
+  the total.
+
+Targets: the site's ``kpi_targets`` (name -> float) override :data:`TARGETS`; with no site
+given and exactly one site in the registry, that site's.
+
+Series and breakdowns (:func:`report`) group the same items: by week (from Monday) and by
+month of the moment each item falls in the period, in the site's time zone
+(``TIME_ZONE``), and by category, trade and handler. Every reading is a fixed number of
+queries whatever the number of cases: three per grouping (the counts, the cases missed,
+the escalations' levels), one for the targets, and the roll-up's catch-up.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q
-from django.db.models.functions import TruncMonth, TruncWeek
+from django.db.models import Count, Q, TextField, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from server.estate.models import Site, Unit
+from server.flows.models import HumanTask, ProcessInstance
 
-from .models import KpiFact
+from . import rollup
+from .models import KpiFact, KpiHandler
 
-# The sources' targets (shared/domain.md); a site sets its own in ``Site.kpi_targets``.
+DONE = HumanTask.Status.COMPLETED
+# The sources' targets (shared/domain.md); a site may set its own (Site.kpi_targets).
 TARGETS = {
     "repair_timeliness": 1.0,
     "repair_first_time_pass": 0.95,
@@ -59,6 +91,44 @@ TARGETS = {
     "escalations": None,
     "renovation_review_on_time": 1.0,
 }
+FACTS = tuple(TARGETS)  # the KPIs' names, in the order pages show them
+RATES = tuple(name for name in FACTS if name != "escalations")
+# The summary fields that hold a case's category (as server/audit/search.py reads them).
+CATEGORY, TRADE = "category", "trade"
+BREAKDOWNS = ("category", "trade", "handler")
+SERIES = ("week", "month")
+# What each breakdown groups the items by.
+KEYS = {"category": "category", "trade": "trade", "handler": "case__kpi_handlers__user__username"}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which cases count: every field left empty asks nothing (ids, not names)."""
+
+    site: int | None = None
+    process: str = ""
+    category: str = ""
+    handler: int | None = None
+
+    @classmethod
+    def of(cls, site=None, process: str = "", category: str = "", handler=None) -> Scope:
+        return cls(site=getattr(site, "pk", site), process=process or "",
+                   category=category or "", handler=getattr(handler, "pk", handler))  # fmt: skip
+
+    def items(self, start: datetime, end: datetime):
+        """The roll-up's items of the period for these cases."""
+        items = KpiFact.objects.filter(at__gte=start, at__lt=end)
+        if self.process:
+            items = items.filter(process_key=self.process)
+        if self.site is not None:
+            items = items.filter(unit__in=Unit.objects.filter(building__site_id=self.site)
+                                 .values("code"))  # fmt: skip
+        if self.category:
+            items = items.filter(Q(category=self.category) | Q(trade=self.category))
+        if self.handler is not None:
+            hands = KpiHandler.objects.filter(user_id=self.handler).values("case_id")
+            items = items.filter(case_id__in=hands)
+        return items
 
 
 @dataclass
@@ -73,6 +143,11 @@ class Kpi:
     def value(self) -> float | None:
         return None if self.denominator == 0 else self.numerator / self.denominator
 
+    @property
+    def below(self) -> bool:
+        """Below its target (what the dashboard shows in red, and says)."""
+        return self.target is not None and self.value is not None and self.value < self.target
+
     def answer(self) -> dict:
         return {
             "value": self.value, "target": self.target, "numerator": self.numerator,
@@ -80,179 +155,241 @@ class Kpi:
         }  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Which items count: a site's units, one process, one category (a complaint's
-    category or a repair's trade) and one handler (who did the measured step, or the
-    case's work: facts.py). Empty means all."""
-
-    site: Site | None = None
-    process: str = ""
-    category: str = ""
-    handler: int | None = None  # a user's id
-
-    def items(self, start: datetime, end: datetime):
-        items = KpiFact.objects.filter(at__gte=start, at__lt=end)
-        if self.site is not None:
-            units = Unit.objects.filter(building__site=self.site).values("code")
-            items = items.filter(unit__in=units)
-        if self.process:
-            items = items.filter(process_key=self.process)
-        if self.category:
-            items = items.filter(Q(category=self.category) | Q(trade=self.category))
-        if self.handler is not None:
-            items = items.filter(handler_id=self.handler)
-        return items
-
-    def targets(self) -> dict[str, float | None]:
-        """The sources' targets, with the site's own where it set one (the only site when
-        none was named)."""
-        site = self.site
-        if site is None:
-            sites = list(Site.objects.all()[:2])
-            site = sites[0] if len(sites) == 1 else None
-        own = (site.kpi_targets or {}) if site is not None else {}
-        return {name: own.get(name, target) if target is not None else None
-                for name, target in TARGETS.items()}  # fmt: skip
+def targets(site=None) -> dict[str, float | None]:
+    """The sources' targets, overridden by ``site``'s own (or, with no site given, by the
+    only site's when there is exactly one): one query."""
+    site_id = getattr(site, "pk", site)
+    if site_id is not None:
+        own = Site.objects.filter(pk=site_id).values_list("kpi_targets", flat=True).first()
+    else:
+        only = list(Site.objects.values_list("kpi_targets", flat=True)[:2])
+        own = only[0] if len(only) == 1 else None
+    found = dict(TARGETS)
+    for name, value in (own or {}).items():
+        if name in found and name != "escalations" and isinstance(value, int | float):
+            found[name] = float(value)
+    return found
 
 
-EVERYWHERE = Scope()
-
-RATES = ("repair_timeliness", "repair_first_time_pass", "complaints_closed",
-         "return_visit_rate", "satisfaction", "renovation_review_on_time")  # fmt: skip
+# -- from items to figures -------------------------------------------------------------------
 
 
 def _missed(end: datetime) -> Q:
-    """A valid complaint is missed when not closed by the period's end; the rest when not ok."""
-    return (Q(kind="complaints_closed") & (Q(done_at__isnull=True) | Q(done_at__gte=end))) | (
+    """An item behind a KPI's complement: a valid complaint not closed by the period's end;
+    any other not ``ok``."""
+    closed_late = Q(done_at__isnull=True) | Q(done_at__gte=end)
+    return (Q(kind="complaints_closed") & closed_late) | (
         ~Q(kind="complaints_closed") & Q(ok=False)
     )
 
 
-def _measure(names, start: datetime, end: datetime, scope: Scope = EVERYWHERE) -> dict[str, Kpi]:
-    """The KPIs ``names`` for the period, in three queries on the roll-up's (kind, at)
-    index whatever their number: the counts, the cases missed, the escalations (and the
-    site's targets)."""
-    items = scope.items(start, end)
+def _grouped(items, end: datetime, key, names, goal) -> dict[tuple[str, object], Kpi]:
+    """Each KPI of ``names`` per value of ``key`` (a field, an expression, or None for one
+    group): three queries, the counts, the cases missed and the escalations' levels."""
+    named = {"key": key} if key is not None and not isinstance(key, str) else {}
+    field_name = "key" if named else key
+    items = items.annotate(**named) if named else items
+    group = ["kind", field_name] if field_name else ["kind"]
+    found: dict[tuple[str, object], Kpi] = {}
+
+    def at(row) -> object:
+        return row[field_name] if field_name else None
+
     rates = [name for name in names if name in RATES]
-    missed = _missed(end)
-    targets = scope.targets()
-    found = {name: Kpi(0, 0, targets[name]) for name in rates}
     if rates:
-        counts = (
-            items.filter(kind__in=rates).values("kind")
-            .annotate(every=Count("pk"), bad=Count("pk", filter=missed)).order_by()
-        )  # fmt: skip
-        for row in counts:
-            found[row["kind"]] = Kpi(row["every"] - row["bad"], row["every"], targets[row["kind"]])
-        cases: dict[str, set[int]] = {}
-        for kind, case in items.filter(missed, kind__in=rates).values_list("kind", "case_id"):
-            cases.setdefault(kind, set()).add(case)
-        for kind, ids in cases.items():
-            found[kind].missed = sorted(ids)
+        every, bad = Count("pk"), Count("pk", filter=_missed(end))
+        counts = items.filter(kind__in=rates).values(*group).annotate(every=every, bad=bad)
+        for row in counts.order_by():
+            every = row["every"]
+            found[row["kind"], at(row)] = Kpi(every - row["bad"], every, goal[row["kind"]])
+        missed = defaultdict(set)
+        for row in items.filter(_missed(end), kind__in=rates).values(*group, "case_id"):
+            missed[row["kind"], at(row)].add(row["case_id"])
+        for where, ids in missed.items():
+            found[where].missed = sorted(ids)
     if "escalations" in names:
-        by_level: dict[int, set[int]] = {}
-        for level, case in items.filter(kind="escalations").values_list("level", "case_id"):
-            by_level.setdefault(int(level or 0), set()).add(case)
-        escalated = sorted(set().union(*by_level.values())) if by_level else []
-        detail = {"levels": {str(level): len(ids) for level, ids in sorted(by_level.items())}}
-        found["escalations"] = Kpi(len(escalated), len(escalated), targets["escalations"],
-                                   escalated, detail)  # fmt: skip
+        levels: dict[object, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+        rows = items.filter(kind="escalations").values(*group, "level", "case_id")
+        for row in rows:
+            levels[at(row)][int(row["level"] or 0)].add(row["case_id"])
+        for where, by_level in levels.items():
+            cases = sorted(set().union(*by_level.values()))
+            detail = {"levels": {str(level): len(ids) for level, ids in sorted(by_level.items())}}
+            found["escalations", where] = Kpi(len(cases), len(cases), None, cases, detail)
     return found
 
 
-def repair_timeliness(start: datetime, end: datetime) -> Kpi:
-    return _measure(["repair_timeliness"], start, end)["repair_timeliness"]
+def _empty(name: str, goal) -> Kpi:
+    return Kpi(0, 0, goal[name], [], {"levels": {}} if name == "escalations" else {})
 
 
-def repair_first_time_pass(start: datetime, end: datetime) -> Kpi:
-    return _measure(["repair_first_time_pass"], start, end)["repair_first_time_pass"]
+def compute(name: str, start: datetime, end: datetime, scope: Scope | None = None,
+            target: float | None | str = "site") -> Kpi:  # fmt: skip
+    scope = scope or Scope()
+    rollup.refresh()
+    goal = targets(scope.site) if target == "site" else {**TARGETS, name: target}
+    found = _grouped(scope.items(start, end), end, None, [name], goal)
+    return found.get((name, None)) or _empty(name, goal)
 
 
-def complaints_closed(start: datetime, end: datetime) -> Kpi:
-    return _measure(["complaints_closed"], start, end)["complaints_closed"]
+def _one(name: str):
+    def kpi(start: datetime, end: datetime, *, site=None, process: str = "", category: str = "",
+            handler=None) -> Kpi:  # fmt: skip
+        return compute(name, start, end, Scope.of(site, process, category, handler))
+
+    kpi.__name__ = kpi.__qualname__ = name
+    kpi.__doc__ = f"The KPI {name} for the period, of the cases the filters leave (Scope)."
+    return kpi
 
 
-def return_visit_rate(start: datetime, end: datetime) -> Kpi:
-    return _measure(["return_visit_rate"], start, end)["return_visit_rate"]
+repair_timeliness = _one("repair_timeliness")
+repair_first_time_pass = _one("repair_first_time_pass")
+complaints_closed = _one("complaints_closed")
+return_visit_rate = _one("return_visit_rate")
+satisfaction = _one("satisfaction")
+escalations = _one("escalations")
+renovation_review_on_time = _one("renovation_review_on_time")
+
+KPIS = {name: globals()[name] for name in FACTS}
 
 
-def satisfaction(start: datetime, end: datetime) -> Kpi:
-    return _measure(["satisfaction"], start, end)["satisfaction"]
+def _all(start: datetime, end: datetime, scope: Scope, goal) -> dict[str, Kpi]:
+    found = _grouped(scope.items(start, end), end, None, FACTS, goal)
+    return {name: found.get((name, None)) or _empty(name, goal) for name in FACTS}
 
 
-def escalations(start: datetime, end: datetime) -> Kpi:
-    return _measure(["escalations"], start, end)["escalations"]
-
-
-def renovation_review_on_time(start: datetime, end: datetime) -> Kpi:
-    return _measure(["renovation_review_on_time"], start, end)["renovation_review_on_time"]
-
-
-KPIS = {
-    "repair_timeliness": repair_timeliness,
-    "repair_first_time_pass": repair_first_time_pass,
-    "complaints_closed": complaints_closed,
-    "return_visit_rate": return_visit_rate,
-    "satisfaction": satisfaction,
-    "escalations": escalations,
-    "renovation_review_on_time": renovation_review_on_time,
-}
-
-
-def kpis(start: datetime, end: datetime, scope: Scope = EVERYWHERE) -> dict[str, dict]:
+def kpis(start: datetime, end: datetime, scope: Scope | None = None) -> dict[str, dict]:
     """Every KPI for the period, as the API answers them."""
-    found = _measure(list(KPIS), start, end, scope)
-    return {name: found[name].answer() for name in KPIS}
+    scope = scope or Scope()
+    rollup.refresh()
+    return {
+        name: kpi.answer() for name, kpi in _all(start, end, scope, targets(scope.site)).items()
+    }
 
 
-BUCKETS = {"week": TruncWeek, "month": TruncMonth}
-DIMENSIONS = {"process": "process_key", "category": "category", "trade": "trade",
-              "handler": "handler_id"}  # fmt: skip
+# -- series and breakdowns -------------------------------------------------------------------
 
 
-def series(start: datetime, end: datetime, bucket: str, scope: Scope = EVERYWHERE) -> dict:
-    """Each KPI per week or month of the period (in the site's time zone): one query.
-    ``{name: [{"start": date, "numerator", "denominator", "value"}, ...]}``; escalations
-    count items, not cases, per bucket."""
-    trunc = BUCKETS[bucket]("at", tzinfo=timezone.get_current_timezone())
-    rows = (
-        scope.items(start, end).annotate(bucket=trunc).values("kind", "bucket")
-        .annotate(every=Count("pk"), bad=Count("pk", filter=_missed(end))).order_by("bucket")
-    )  # fmt: skip
-    found: dict[str, list] = {name: [] for name in KPIS}
-    for row in rows:
-        every, bad = row["every"], row["bad"] if row["kind"] in RATES else 0
-        day = row["bucket"].date() if hasattr(row["bucket"], "date") else row["bucket"]
-        found[row["kind"]].append({"start": day, "numerator": every - bad, "denominator": every,
-                                   "value": (every - bad) / every if every else None})  # fmt: skip
+def period(first: date, last: date) -> tuple[datetime, datetime]:
+    """The days ``first`` to ``last`` (inclusive) as [start, end) in the site's time zone."""
+    zone = timezone.get_default_timezone()
+    return (datetime.combine(first, time.min, tzinfo=zone),
+            datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone))  # fmt: skip
+
+
+def bucket(moment: datetime, by: str) -> date:
+    """The first day of the week (Monday) or month of ``moment``, in the site's time."""
+    day = timezone.localtime(moment, timezone.get_default_timezone()).date()
+    return day - timedelta(days=day.weekday()) if by == "week" else day.replace(day=1)
+
+
+def buckets(start: datetime, end: datetime, by: str) -> list[date]:
+    """Every week or month the period touches, in order (empty ones too)."""
+    first, last = bucket(start, by), bucket(end - timedelta(microseconds=1), by)
+    found, day = [], first
+    while day <= last:
+        found.append(day)
+        day = day + timedelta(days=7) if by == "week" else _next_month(day)
     return found
 
 
-def breakdown(start: datetime, end: datetime, by: str, scope: Scope = EVERYWHERE) -> dict:
-    """Each KPI per process, category (or trade) or handler: one query.
-    ``{name: {key: {"numerator", "denominator", "value", "missed": [case ids]}}}``."""
-    column = DIMENSIONS[by]
+def _next_month(day: date) -> date:
+    return (
+        day.replace(year=day.year + 1, month=1)
+        if day.month == 12
+        else day.replace(month=day.month + 1)
+    )
+
+
+def handlers(case_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Each case's handlers: who completed a human task in it (usernames); one query."""
+    ids = sorted(set(case_ids))
+    found: dict[int, list[str]] = defaultdict(list)
+    if not ids:
+        return found
+    rows = (
+        HumanTask.objects.filter(instance_id__in=ids, status=DONE, completed_by__isnull=False)
+        .values_list("instance_id", "completed_by__username").distinct()
+        .order_by("instance_id", "completed_by__username")
+    )  # fmt: skip
+    for pk, username in rows:
+        found[pk].append(username)
+    return found
+
+
+@dataclass
+class Report:
+    """What the dashboard shows: each KPI, its series by week and month, its breakdowns by
+    category, trade and handler (each a list of (key, Kpi), keys sorted)."""
+
+    start: datetime
+    end: datetime
+    kpis: dict[str, Kpi]
+    series: dict[str, dict[str, list[tuple[date, Kpi]]]]
+    breakdowns: dict[str, dict[str, list[tuple[str, Kpi]]]]
+
+
+TRUNC = {"week": TruncWeek, "month": TruncMonth}
+
+
+def report(start: datetime, end: datetime, scope: Scope | None = None, *,
+           breakdowns: bool = True) -> Report:  # fmt: skip
+    """Every KPI with its series (and, unless told not to, its breakdowns): three queries a
+    grouping whatever the cases."""
+    scope = scope or Scope()
+    rollup.refresh()
+    goal = targets(scope.site)
     items = scope.items(start, end)
-    missed = _missed(end)
+    zone = timezone.get_default_timezone()
+    answer = Report(start, end, _all(start, end, scope, goal), {}, {})
+    for name in FACTS:
+        answer.series[name], answer.breakdowns[name] = {}, {}
+    for by in SERIES:
+        found = _grouped(items, end, TRUNC[by]("at", tzinfo=zone), FACTS, goal)
+        days = {(name, bucket(when, by)): kpi for (name, when), kpi in found.items()}
+        for name in FACTS:
+            answer.series[name][by] = [(day, days.get((name, day)) or _empty(name, goal))
+                                       for day in buckets(start, end, by)]  # fmt: skip
+    for by in BREAKDOWNS if breakdowns else ():
+        found = _grouped(items, end, KEYS[by], FACTS, goal)
+        for name in FACTS:
+            answer.breakdowns[name][by] = sorted(
+                ((key, kpi) for (kind, key), kpi in found.items() if kind == name and key),
+                key=lambda row: row[0],
+            )
+    return answer
+
+
+def cases_behind(
+    name: str, start: datetime, end: datetime, scope: Scope | None = None, *,
+    missed: bool = True, level: int | None = None,
+) -> list[int]:  # fmt: skip
+    """The cases behind a figure: those that missed (or, ``missed=False``, every case
+    counted; escalations: those escalated, to ``level`` when given), sorted."""
+    rollup.refresh()
+    items = (scope or Scope()).items(start, end).filter(kind=name)
+    if name == "escalations":
+        if level is not None:
+            items = items.filter(level=level)
+    elif missed:
+        items = items.filter(_missed(end))
+    return sorted(set(items.values_list("case_id", flat=True)))
+
+
+def _kinds(prefix: str = "") -> dict:
+    text = TextField()
+    return {name: Coalesce(KeyTextTransform(name, f"{prefix}summary"), Value(""),
+                           output_field=text) for name in (CATEGORY, TRADE)}  # fmt: skip
+
+
+def case_rows(case_ids: list[int]) -> list[dict]:
+    """The cases of ``case_ids`` as a list shows them (no personal data: the unit's code,
+    the category or trade, when it started and ended), in the order given; one query."""
     rows = (
-        items.values("kind", column)
-        .annotate(every=Count("pk"), bad=Count("pk", filter=missed)).order_by(column)
+        ProcessInstance.objects.filter(pk__in=case_ids)
+        .annotate(**_kinds())
+        .values("pk", "process_key", "business_key", "status", "started_at", "completed_at",
+                "escalation_level", "category", "trade")
     )  # fmt: skip
-    found: dict[str, dict] = {name: {} for name in KPIS}
-    for row in rows:
-        every, bad = row["every"], row["bad"] if row["kind"] in RATES else 0
-        found[row["kind"]][row[column]] = {
-            "numerator": every - bad, "denominator": every,
-            "value": (every - bad) / every if every else None, "missed": [],
-        }  # fmt: skip
-    for kind, key, case in items.filter(missed, kind__in=RATES).values_list(
-        "kind", column, "case_id"
-    ):
-        cases = found[kind][key]["missed"]
-        if case not in cases:
-            cases.append(case)
-    for figures in found.values():
-        for figure in figures.values():
-            figure["missed"].sort()
-    return found
+    found = {row["pk"]: row for row in rows}
+    return [found[pk] for pk in case_ids if pk in found]

@@ -24,15 +24,11 @@ class KpiFact(models.Model):
     done_at = models.DateTimeField(null=True)
     level = models.PositiveSmallIntegerField(null=True)  # an escalation's level
     # What the filters and breakdowns read: the process, the unit (the case's business key),
-    # the complaint's category, the repair's trade, and who handled it.
+    # the complaint's category and the repair's trade (who handled it: KpiHandler).
     process_key = models.CharField(max_length=64)
     unit = models.CharField(max_length=128, blank=True)
     category = models.CharField(max_length=64, blank=True)
     trade = models.CharField(max_length=64, blank=True)
-    handler = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
-        db_index=False,
-    )  # fmt: skip
 
     class Meta:
         indexes = [
@@ -53,6 +49,23 @@ class KpiFact(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.case_id} {self.at:%Y-%m-%d}"
+
+
+class KpiHandler(models.Model):
+    """Who had a hand in a case (completed one of its human tasks): what the KPIs' handler
+    filter and breakdown read, rewritten with the case's items."""
+
+    case = models.ForeignKey(
+        "flows.ProcessInstance", on_delete=models.CASCADE, related_name="kpi_handlers",
+        db_index=False,
+    )  # fmt: skip
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="kpihandler_once")]
+
+    def __str__(self):
+        return f"{self.case_id} {self.user_id}"
 
 
 class KpiRollup(models.Model):

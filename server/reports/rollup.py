@@ -19,7 +19,7 @@ from engine import clock
 from server.flows.models import AuditEvent, ProcessInstance
 
 from . import facts
-from .models import KpiFact, KpiRollup
+from .models import KpiFact, KpiHandler, KpiRollup
 
 OVERLAP = timedelta(minutes=10)
 BATCH = 2_000
@@ -42,11 +42,15 @@ def refresh(*, full: bool = False) -> int:
         ids = sorted(ids)
         if full:
             KpiFact.objects.all().delete()
+            KpiHandler.objects.all().delete()
         for first in range(0, len(ids), BATCH):
             batch = ids[first : first + BATCH]
             if not full:
                 KpiFact.objects.filter(case_id__in=batch).delete()
-            KpiFact.objects.bulk_create(facts.derive(batch), batch_size=BATCH)
+                KpiHandler.objects.filter(case_id__in=batch).delete()
+            items, handlers = facts.derive(batch)
+            KpiFact.objects.bulk_create(items, batch_size=BATCH)
+            KpiHandler.objects.bulk_create(handlers, batch_size=BATCH)
         if seen and (mark.seen is None or seen > mark.seen or full):
             mark.seen = seen
         mark.ran_at = clock.now()

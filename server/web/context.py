@@ -4,6 +4,7 @@ from server.desk import selectors as desk
 from server.flows import access
 from server.flows.notifications import selectors as notifications
 from server.reports import registers
+from server.reports.kpi_filters import can_read_kpis
 
 
 def frame(request) -> dict:
@@ -14,6 +15,7 @@ def frame(request) -> dict:
         "unread": notifications.unread_count(user=user),
         "is_supervisor": access.is_supervisor(user),
         "is_auditor": access.is_auditor(user),
+        "can_read_kpis": can_read_kpis(user),
         "can_manage_processes": access.can_manage_processes(user),
         "can_read_reports": registers.can_read_reports(user),
         "can_read_registers": registers.can_read_registers(user),
