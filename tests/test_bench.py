@@ -137,3 +137,17 @@ def test_the_audit_export_benchmark_streams_every_size(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "csv 100%      200 rows:" in done.stdout and "xlsx 100%      200 rows:" in done.stdout
+
+
+@pytest.mark.postgres
+def test_the_kpi_benchmark_builds_the_roll_up_and_reads_it_through_the_api(tmp_path):
+    name = f"propflow_kpis_smoke_{uuid.uuid4().hex[:12]}"
+    env = {**os.environ, "DATABASE_URL": database_url(name), "PROPFLOW_VAR_DIR": str(tmp_path),
+           "PROPFLOW_DEBUG": "1"}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "bench/kpis.py", "--cases", "300", "--runs", "1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "300 cases" in done.stdout and "roll-up built whole" in done.stdout
+    assert "GET /api/kpis/, the year" in done.stdout, done.stdout
