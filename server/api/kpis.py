@@ -189,7 +189,7 @@ class KpiSeriesApi(Api):
         kpi_filters.check_can_read_kpis(request.user)
         by = valid(SeriesQuery, request.query_params).get("by") or "week"
         query = read(request.query_params)
-        found = kpis.report(query.start, query.end, query.scope)
+        found = kpis.report(query.start, query.end, query.scope, breakdown=())
         buckets = []
         for i, (day, _kpi) in enumerate(found.series["repair_timeliness"][by]):
             last = day + timedelta(days=6) if by == "week" else kpi_filters.month_end(day)

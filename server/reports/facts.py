@@ -32,6 +32,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from functools import partial
 
+from django.utils import timezone
+
 from server.flows.models import AuditEvent, HumanTask, ProcessInstance
 
 from .models import KpiFact, KpiHandler
@@ -43,7 +45,8 @@ UNSATISFIED = "unsatisfied"  # the repair's gateway sends the job back on this a
 
 
 def _fact(out: list, case: dict, kind, at, ok=None, **more) -> None:
-    out.append(KpiFact(kind=kind, at=at, ok=ok, **case, **more))
+    day = timezone.localtime(at, timezone.get_default_timezone()).date()
+    out.append(KpiFact(kind=kind, at=at, day=day, ok=ok, **case, **more))
 
 
 def derive(case_ids: Iterable[int]) -> tuple[list[KpiFact], list[KpiHandler]]:

@@ -71,7 +71,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Q, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from server.estate.models import Site, Unit
@@ -97,8 +97,6 @@ RATES = tuple(name for name in FACTS if name != "escalations")
 CATEGORY, TRADE = "category", "trade"
 BREAKDOWNS = ("category", "trade", "handler")
 SERIES = ("week", "month")
-# What each breakdown groups the items by.
-KEYS = {"category": "category", "trade": "trade", "handler": "case__kpi_handlers__user__username"}
 
 
 @dataclass(frozen=True)
@@ -183,40 +181,78 @@ def _missed(end: datetime) -> Q:
     )
 
 
-def _grouped(items, end: datetime, key, names, goal) -> dict[tuple[str, object], Kpi]:
-    """Each KPI of ``names`` per value of ``key`` (a field, an expression, or None for one
-    group): three queries, the counts, the cases missed and the escalations' levels."""
-    named = {"key": key} if key is not None and not isinstance(key, str) else {}
-    field_name = "key" if named else key
-    items = items.annotate(**named) if named else items
-    group = ["kind", field_name] if field_name else ["kind"]
+def _fold(counts, missed, escalated, goal) -> dict[tuple[str, object], Kpi]:
+    """Kpis per (name, key) from rows (kind, key, every, bad), (kind, key, case) of missed
+    items and (key, level, case) of escalations."""
     found: dict[tuple[str, object], Kpi] = {}
-
-    def at(row) -> object:
-        return row[field_name] if field_name else None
-
-    rates = [name for name in names if name in RATES]
-    if rates:
-        every, bad = Count("pk"), Count("pk", filter=_missed(end))
-        counts = items.filter(kind__in=rates).values(*group).annotate(every=every, bad=bad)
-        for row in counts.order_by():
-            every = row["every"]
-            found[row["kind"], at(row)] = Kpi(every - row["bad"], every, goal[row["kind"]])
-        missed = defaultdict(set)
-        for row in items.filter(_missed(end), kind__in=rates).values(*group, "case_id"):
-            missed[row["kind"], at(row)].add(row["case_id"])
-        for where, ids in missed.items():
-            found[where].missed = sorted(ids)
-    if "escalations" in names:
-        levels: dict[object, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
-        rows = items.filter(kind="escalations").values(*group, "level", "case_id")
-        for row in rows:
-            levels[at(row)][int(row["level"] or 0)].add(row["case_id"])
-        for where, by_level in levels.items():
-            cases = sorted(set().union(*by_level.values()))
-            detail = {"levels": {str(level): len(ids) for level, ids in sorted(by_level.items())}}
-            found["escalations", where] = Kpi(len(cases), len(cases), None, cases, detail)
+    for kind, key, every, bad in counts:
+        found[kind, key] = Kpi(every - bad, every, goal[kind])
+    cases = defaultdict(set)
+    for kind, key, case in missed:
+        cases[kind, key].add(case)
+    for where, ids in cases.items():
+        found[where].missed = sorted(ids)
+    levels: dict[object, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for key, level, case in escalated:
+        levels[key][int(level or 0)].add(case)
+    for key, by_level in levels.items():
+        ids = sorted(set().union(*by_level.values()))
+        detail = {"levels": {str(level): len(v) for level, v in sorted(by_level.items())},
+                  "by_level": by_level}  # fmt: skip
+        found["escalations", key] = Kpi(len(ids), len(ids), None, ids, detail)
     return found
+
+
+def _grouped(items, end: datetime, key: str | None, names, goal) -> dict[tuple[str, object], Kpi]:
+    """Each KPI of ``names`` per value of the field ``key`` (None: one group): three
+    queries, the counts, the cases missed and the escalations' levels."""
+    group = ["kind", key] if key else ["kind"]
+    rates = [name for name in names if name in RATES]
+    counts, missed, escalated = [], [], []
+    if rates:
+        rows = (
+            items.filter(kind__in=rates)
+            .values_list(*group)
+            .annotate(every=Count("pk"), bad=Count("pk", filter=_missed(end)))
+        )
+        counts = [(row[0], row[1] if key else None, *row[-2:]) for row in rows.order_by()]
+        missed = [(row[0], row[1] if key else None, row[-1])
+                  for row in items.filter(_missed(end), kind__in=rates)
+                  .values_list(*group, "case_id")]  # fmt: skip
+    if "escalations" in names:
+        escalated = [(row[0] if key else None, *row[-2:])
+                     for row in items.filter(kind="escalations")
+                     .values_list(*([key] if key else []), "level", "case_id")]  # fmt: skip
+    return _fold(counts, missed, escalated, goal)
+
+
+def _by_handler(items, end: datetime, names, goal) -> dict[tuple[str, object], Kpi]:
+    """Each KPI of ``names`` per handler (username), a case under each of its handlers:
+    the items joined straight to KpiHandler, three queries."""
+    from django.db import connection
+
+    rows, params = items.filter(kind__in=names).values("pk").query.sql_with_params()
+    base = (
+        f"FROM {KpiFact._meta.db_table} f JOIN {KpiHandler._meta.db_table} h "
+        "ON h.case_id = f.case_id JOIN auth_user u ON u.id = h.user_id "
+        f"WHERE f.id IN ({rows})"
+    )
+    missed = ("((f.kind = 'complaints_closed' AND (f.done_at IS NULL OR f.done_at >= %s)) "
+              "OR (f.kind <> 'complaints_closed' AND f.ok = %s))")  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT f.kind, u.username, COUNT(*), SUM(CASE WHEN {missed} THEN 1 ELSE 0 END) "
+            f"{base} AND f.kind <> 'escalations' GROUP BY f.kind, u.username",
+            [end, False, *params],
+        )
+        counts = cursor.fetchall()
+        cursor.execute(f"SELECT f.kind, u.username, f.case_id {base} AND f.kind <> "
+                       f"'escalations' AND {missed}", [*params, end, False])  # fmt: skip
+        missed_rows = cursor.fetchall()
+        cursor.execute(f"SELECT u.username, f.level, f.case_id {base} AND f.kind = 'escalations'",
+                       params)  # fmt: skip
+        escalated = cursor.fetchall()
+    return _fold(counts, missed_rows, escalated, goal)
 
 
 def _empty(name: str, goal) -> Kpi:
@@ -229,7 +265,9 @@ def compute(name: str, start: datetime, end: datetime, scope: Scope | None = Non
     rollup.refresh()
     goal = targets(scope.site) if target == "site" else {**TARGETS, name: target}
     found = _grouped(scope.items(start, end), end, None, [name], goal)
-    return found.get((name, None)) or _empty(name, goal)
+    kpi = found.get((name, None)) or _empty(name, goal)
+    kpi.detail.pop("by_level", None)
+    return kpi
 
 
 def _one(name: str):
@@ -255,7 +293,9 @@ KPIS = {name: globals()[name] for name in FACTS}
 
 def _all(start: datetime, end: datetime, scope: Scope, goal) -> dict[str, Kpi]:
     found = _grouped(scope.items(start, end), end, None, FACTS, goal)
-    return {name: found.get((name, None)) or _empty(name, goal) for name in FACTS}
+    answer = {name: found.get((name, None)) or _empty(name, goal) for name in FACTS}
+    answer["escalations"].detail.pop("by_level", None)
+    return answer
 
 
 def kpis(start: datetime, end: datetime, scope: Scope | None = None) -> dict[str, dict]:
@@ -329,35 +369,64 @@ class Report:
     breakdowns: dict[str, dict[str, list[tuple[str, Kpi]]]]
 
 
-TRUNC = {"week": TruncWeek, "month": TruncMonth}
-
-
 def report(start: datetime, end: datetime, scope: Scope | None = None, *,
-           breakdowns: bool = True) -> Report:  # fmt: skip
-    """Every KPI with its series (and, unless told not to, its breakdowns): three queries a
-    grouping whatever the cases."""
+           breakdown: Iterable[str] = FACTS) -> Report:  # fmt: skip
+    """Every KPI with its series by week and month, and the breakdowns of the KPIs named
+    in ``breakdown`` (the dashboard shows one): a fixed number of queries whatever the
+    cases. The series are read per local day (``KpiFact.day``) and folded into weeks and
+    months here, so one reading serves both."""
     scope = scope or Scope()
     rollup.refresh()
     goal = targets(scope.site)
     items = scope.items(start, end)
-    zone = timezone.get_default_timezone()
     answer = Report(start, end, _all(start, end, scope, goal), {}, {})
-    for name in FACTS:
-        answer.series[name], answer.breakdowns[name] = {}, {}
+    days = _grouped(items, end, "day", FACTS, goal)
     for by in SERIES:
-        found = _grouped(items, end, TRUNC[by]("at", tzinfo=zone), FACTS, goal)
-        days = {(name, bucket(when, by)): kpi for (name, when), kpi in found.items()}
+        folded = _fold_days(days, by, goal)
         for name in FACTS:
-            answer.series[name][by] = [(day, days.get((name, day)) or _empty(name, goal))
-                                       for day in buckets(start, end, by)]  # fmt: skip
-    for by in BREAKDOWNS if breakdowns else ():
-        found = _grouped(items, end, KEYS[by], FACTS, goal)
-        for name in FACTS:
-            answer.breakdowns[name][by] = sorted(
-                ((key, kpi) for (kind, key), kpi in found.items() if kind == name and key),
-                key=lambda row: row[0],
-            )
+            answer.series.setdefault(name, {})[by] = [
+                (day, folded.get((name, day)) or _empty(name, goal))
+                for day in buckets(start, end, by)
+            ]
+    names = [name for name in FACTS if name in set(breakdown)]
+    for name in FACTS:
+        answer.breakdowns[name] = {by: [] for by in BREAKDOWNS}
+    if names:
+        for by in BREAKDOWNS:
+            found = (_by_handler(items, end, names, goal) if by == "handler"
+                     else _grouped(items, end, by, names, goal))  # fmt: skip
+            for kpi in found.values():
+                kpi.detail.pop("by_level", None)
+            for name in names:
+                answer.breakdowns[name][by] = sorted(
+                    ((key, kpi) for (kind, key), kpi in found.items() if kind == name and key),
+                    key=lambda row: row[0],
+                )
+    for kpi in answer.kpis.values():
+        kpi.detail.pop("by_level", None)
     return answer
+
+
+def _fold_days(days: dict, by: str, goal) -> dict[tuple[str, date], Kpi]:
+    """Day figures summed into weeks (from Monday) or months; escalations count each case
+    once per level in a bucket."""
+    found: dict[tuple[str, date], Kpi] = {}
+    levels: dict[tuple[str, date], dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for (name, day), kpi in days.items():
+        first = day - timedelta(days=day.weekday()) if by == "week" else day.replace(day=1)
+        if name == "escalations":
+            for level, ids in kpi.detail["by_level"].items():
+                levels[name, first][level] |= ids
+            continue
+        into = found.setdefault((name, first), Kpi(0, 0, goal[name]))
+        into.numerator += kpi.numerator
+        into.denominator += kpi.denominator
+        into.missed = sorted(set(into.missed) | set(kpi.missed))
+    for where, by_level in levels.items():
+        ids = sorted(set().union(*by_level.values()))
+        detail = {"levels": {str(level): len(v) for level, v in sorted(by_level.items())}}
+        found[where] = Kpi(len(ids), len(ids), None, ids, detail)
+    return found
 
 
 def cases_behind(

@@ -19,6 +19,7 @@ class KpiFact(models.Model):
     )
     # When the item counts: the job's completion, the screening, the visit, the escalation.
     at = models.DateTimeField()
+    day = models.DateField()  # ``at``'s day in the site's time: what the series group by
     ok = models.BooleanField(null=True)  # on time, passed, visited, satisfied; null: no rate
     # A valid complaint's closing time: closed within a period when before its end.
     done_at = models.DateTimeField(null=True)

@@ -104,7 +104,7 @@ def kpi_dashboard(request):
     except Invalid as err:
         context["errors"] = err.errors
         return render(request, "web/kpis.html", context)
-    found = kpis.report(query.start, query.end, query.scope)
+    found = kpis.report(query.start, query.end, query.scope, breakdown=[chosen])
     given = query.given
     context.update({
         "query": query, "given": given, "chosen": chosen, "chosen_name": NAMES[chosen],
