@@ -282,3 +282,15 @@ def test_with_no_broker_the_embedded_sweeper_writes_the_due_check(users, setting
         sweeper.stop()
         sweeper.join(5)
     assert ShiftCheck.objects.count() == 1
+
+
+def test_the_check_s_notification_reads_in_the_bell_the_list_and_the_api(check, api, client,
+                                                                         users):  # fmt: skip
+    answer = api("dispatcher").get("/api/notifications/").json()["results"]
+    (told,) = [n for n in answer if n["kind"] == "shift_check" and "1-101" in n["body"]]
+    assert told["instance"] is None and told["link"].endswith("/shift/")
+    client.force_login(users["dispatcher"])
+    listed = client.get("/notifications/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "[End-of-shift check]" in listed
+    opened = client.get(f"/notifications/{told['id']}/")
+    assert opened.status_code == 302 and opened["Location"] == "/shift/"

@@ -22,6 +22,7 @@ from .fields import (
     SHIFT_CHECK_STATUSES,
     Int64Field,
     QueryChoiceField,
+    QueryDateField,
     TextField,
     TimeField,
 )
@@ -261,7 +262,7 @@ class CallSerializer(serializers.Serializer):
 
 class CallListApi(Api):
     class FilterSerializer(PageQuery):
-        day = serializers.DateField(required=False, help_text="A local day, YYYY-MM-DD.")
+        day = QueryDateField(required=False, help_text="A local day, YYYY-MM-DD.")
         kind = QueryChoiceField(CALL_KINDS, required=False)
 
     class InputSerializer(serializers.Serializer):

@@ -90,6 +90,15 @@ class QueryIntegerField(_AsSent, serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class QueryDateField(_AsSent, serializers.DateField):
+    """A day in a query string, ``YYYY-MM-DD`` in ASCII digits; an empty value is refused."""
+
+    def to_internal_value(self, data):
+        if not (isinstance(data, str) and data.isascii()):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(data)
+
+
 @extend_schema_field(OpenApiTypes.BOOL)
 class FlagField(_AsSent, serializers.BooleanField):
     """A yes/no query parameter: ``true``/``1`` or ``false``/``0``; left out, no. An empty

@@ -28,7 +28,9 @@ class NotificationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(Notification.Kind.values)
     level = serializers.SerializerMethodField(help_text="2 or 3 for an escalation.")
-    instance = serializers.IntegerField(source="instance_id")
+    instance = serializers.IntegerField(
+        source="instance_id", allow_null=True, help_text="None for an end-of-shift check."
+    )
     task = serializers.UUIDField(source="task_id", allow_null=True)
     subject = serializers.SerializerMethodField()
     body = serializers.SerializerMethodField()
