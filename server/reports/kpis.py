@@ -379,10 +379,12 @@ def report(start: datetime, end: datetime, scope: Scope | None = None, *,
     rollup.refresh()
     goal = targets(scope.site)
     items = scope.items(start, end)
-    answer = Report(start, end, _all(start, end, scope, goal), {}, {})
     days = _grouped(items, end, "day", FACTS, goal)
+    whole = _fold_days(days, lambda day: None, goal)  # the period's figures, from its days
+    answer = Report(start, end, {name: whole.get((name, None)) or _empty(name, goal)
+                                 for name in FACTS}, {}, {})  # fmt: skip
     for by in SERIES:
-        folded = _fold_days(days, by, goal)
+        folded = _fold_days(days, FIRST_OF[by], goal)
         for name in FACTS:
             answer.series.setdefault(name, {})[by] = [
                 (day, folded.get((name, day)) or _empty(name, goal))
@@ -402,31 +404,37 @@ def report(start: datetime, end: datetime, scope: Scope | None = None, *,
                     ((key, kpi) for (kind, key), kpi in found.items() if kind == name and key),
                     key=lambda row: row[0],
                 )
-    for kpi in answer.kpis.values():
-        kpi.detail.pop("by_level", None)
     return answer
 
 
-def _fold_days(days: dict, by: str, goal) -> dict[tuple[str, date], Kpi]:
-    """Day figures summed into weeks (from Monday) or months; escalations count each case
-    once per level in a bucket."""
-    found: dict[tuple[str, date], Kpi] = {}
-    levels: dict[tuple[str, date], dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+def _fold_days(days: dict, first_of, goal) -> dict[tuple[str, object], Kpi]:
+    """Day figures summed into the buckets ``first_of(day)`` names (a week's Monday, a
+    month's first day, or None for the whole period); escalations count each case once per
+    level in a bucket."""
+    sums: dict[tuple[str, object], list] = {}
+    levels: dict[tuple[str, object], dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
     for (name, day), kpi in days.items():
-        first = day - timedelta(days=day.weekday()) if by == "week" else day.replace(day=1)
+        where = (name, first_of(day))
         if name == "escalations":
             for level, ids in kpi.detail["by_level"].items():
-                levels[name, first][level] |= ids
+                levels[where][level] |= ids
             continue
-        into = found.setdefault((name, first), Kpi(0, 0, goal[name]))
-        into.numerator += kpi.numerator
-        into.denominator += kpi.denominator
-        into.missed = sorted(set(into.missed) | set(kpi.missed))
+        into = sums.setdefault(where, [0, 0, set()])
+        into[0] += kpi.numerator
+        into[1] += kpi.denominator
+        into[2].update(kpi.missed)
+    found = {where: Kpi(n, d, goal[where[0]], sorted(ids)) for where, (n, d, ids) in sums.items()}
     for where, by_level in levels.items():
         ids = sorted(set().union(*by_level.values()))
         detail = {"levels": {str(level): len(v) for level, v in sorted(by_level.items())}}
         found[where] = Kpi(len(ids), len(ids), None, ids, detail)
     return found
+
+
+FIRST_OF = {
+    "week": lambda day: day - timedelta(days=day.weekday()),
+    "month": lambda day: day.replace(day=1),
+}
 
 
 def cases_behind(
