@@ -63,3 +63,20 @@ def test_fire_timers_as_of_is_refused_in_development_mode_without_the_variable(t
 
     assert done.returncode == 1
     assert "runs only on a rehearsal copy of the data with PROPFLOW_ALLOW_AS_OF=1" in done.stderr
+
+
+def test_compile_translations_refuses_a_message_translated_twice(tmp_path, settings):
+    from django.core.management import CommandError, call_command
+
+    folder = tmp_path / "zh_Hans" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "django.po").write_text(
+        'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "Show"\nmsgstr "显示"\n\nmsgid "Show"\nmsgstr "查看"\n\n'
+        'msgctxt "handover"\nmsgid "From"\nmsgstr "交班"\n\nmsgid "From"\nmsgstr "自"\n',
+        encoding="utf-8",
+    )
+    settings.LOCALE_PATHS = [tmp_path]
+    with pytest.raises(CommandError, match="translated twice.*'Show'"):
+        call_command("compile_translations")
+    assert not (folder / "django.mo").exists()
