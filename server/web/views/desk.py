@@ -35,6 +35,24 @@ def _said(request, err: ServiceError) -> None:
     messages.error(request, " ".join([err.message, *details]))
 
 
+def _act(request, write, done: str = ""):
+    """Run one of the desk's writes for a page: a refusal becomes the 403 or 404 page or,
+    for bad input, the page's message; ``done`` is said when it worked. Returns what the
+    write returned, or None when it was refused."""
+    try:
+        result = write()
+    except Forbidden as err:
+        raise PermissionDenied(err.message) from err
+    except NotFound as err:
+        not_found(err)
+    except ServiceError as err:
+        _said(request, err)
+        return None
+    if done:
+        messages.success(request, done)
+    return result
+
+
 # -- the end-of-shift check ----------------------------------------------------------------------
 
 
@@ -70,33 +88,16 @@ def _back_to(check_id) -> str:
 @login_required
 @require_POST
 def shift_item_annotate(request, item_id: int):
-    try:
-        item = services.item_annotate(
-            user=request.user, item_id=item_id, reason=request.POST.get("reason", "")
-        )
-    except Forbidden as err:
-        raise PermissionDenied(err.message) from err
-    except NotFound as err:
-        not_found(err)
-    except ServiceError as err:
-        _said(request, err)
-        return redirect("web:shift")
-    return redirect(_back_to(item.shift_check_id))
+    item = _act(request, lambda: services.item_annotate(
+        user=request.user, item_id=item_id, reason=request.POST.get("reason", "")))  # fmt: skip
+    return redirect(_back_to(item.shift_check_id) if item else "web:shift")
 
 
 @login_required
 @require_POST
 def shift_complete(request, check_id: int):
-    try:
-        services.check_complete(user=request.user, check_id=check_id)
-    except Forbidden as err:
-        raise PermissionDenied(err.message) from err
-    except NotFound as err:
-        not_found(err)
-    except ServiceError as err:
-        _said(request, err)
-    else:
-        messages.success(request, _("The check is complete: now write the hand-over."))
+    _act(request, lambda: services.check_complete(user=request.user, check_id=check_id),
+         _("The check is complete: now write the hand-over."))  # fmt: skip
     return redirect(_back_to(check_id))
 
 
@@ -104,36 +105,18 @@ def shift_complete(request, check_id: int):
 @require_POST
 def shift_handover(request, check_id: int):
     p = request.POST
-    try:
-        services.handover_create(
-            user=request.user, check_id=check_id, to_user=p.get("to_user", ""),
-            pending=p.get("pending", ""), reasons=p.get("reasons", ""),
-            remarks=p.get("remarks", ""),
-        )  # fmt: skip
-    except Forbidden as err:
-        raise PermissionDenied(err.message) from err
-    except NotFound as err:
-        not_found(err)
-    except ServiceError as err:
-        _said(request, err)
-    else:
-        messages.success(request, _("The hand-over is written; the next shift will see it."))
+    _act(request, lambda: services.handover_create(
+        user=request.user, check_id=check_id, to_user=p.get("to_user", ""),
+        pending=p.get("pending", ""), reasons=p.get("reasons", ""), remarks=p.get("remarks", ""),
+    ), _("The hand-over is written; the next shift will see it."))  # fmt: skip
     return redirect(_back_to(check_id))
 
 
 @login_required
 @require_POST
 def handover_acknowledge(request, handover_id: int):
-    try:
-        services.handover_acknowledge(user=request.user, handover_id=handover_id)
-    except Forbidden as err:
-        raise PermissionDenied(err.message) from err
-    except NotFound as err:
-        not_found(err)
-    except ServiceError as err:
-        _said(request, err)
-    else:
-        messages.success(request, _("Hand-over acknowledged."))
+    _act(request, lambda: services.handover_acknowledge(user=request.user, handover_id=handover_id),
+         _("Hand-over acknowledged."))  # fmt: skip
     return redirect(request.POST.get("next") == "inbox" and "web:inbox" or "web:shift")
 
 
